@@ -1,0 +1,66 @@
+"""The 3-tier resolver contract: Models (forward), Solvers (inverse), Optimizers (search)."""
+from __future__ import annotations
+
+import inspect
+
+from .results import OptimizerResult, SolverResult
+
+
+class BaseResolver:
+    """Declares ``requires`` (input names), ``produces`` (a SolverResult subclass), ``solve``."""
+
+    tier = "resolver"
+    requires: tuple[str, ...] = ()
+    produces: type[SolverResult] = SolverResult
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.requires, str) or not all(isinstance(r, str) for r in cls.requires):
+            raise TypeError(f"{cls.__name__}.requires must be a tuple of input names, "
+                            f"got {cls.requires!r}")
+        cls.requires = tuple(cls.requires)
+        if not (isinstance(cls.produces, type) and issubclass(cls.produces, SolverResult)):
+            raise TypeError(f"{cls.__name__}.produces must be a SolverResult subclass")
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def solve(self, **inputs) -> SolverResult:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{self.name}.solve is not implemented")
+
+    def parameters(self) -> tuple[str, ...]:
+        """The keyword names ``solve`` accepts (used by Pipeline to route inputs)."""
+        sig = inspect.signature(self.solve)
+        return tuple(p.name for p in sig.parameters.values()
+                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+    def __call__(self, **inputs) -> SolverResult:
+        return self.solve(**inputs)
+
+    def __repr__(self) -> str:
+        return f"<{self.tier} {self.name} requires={self.requires}>"
+
+
+class BaseModel(BaseResolver):
+    """Forward physics: Y = f(X) for one fixed configuration. No search, no decisions."""
+
+    tier = "model"
+
+
+class BaseSolver(BaseResolver):
+    """Inverse: the input value that makes a Model hit a target, found algebraically."""
+
+    tier = "solver"
+
+
+class BaseOptimizer(BaseResolver):
+    """Constrained search over a design space; evaluates candidates with Models."""
+
+    tier = "optimizer"
+    produces: type[SolverResult] = OptimizerResult
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not issubclass(cls.produces, OptimizerResult):
+            raise TypeError(f"{cls.__name__}.produces must subclass OptimizerResult")
