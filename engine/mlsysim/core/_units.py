@@ -27,6 +27,29 @@ def _build_registry() -> pint.UnitRegistry:
     return registry
 
 
+def _compare_units_by_meaning(registry: pint.UnitRegistry) -> None:
+    """Make ``unit == "TFLOPs/s/W"`` parse the string with this registry.
+
+    pint compares a Unit with a str by the literal spelling of the container, so an alias
+    ("TFLOPs") never equals its canonical name ("teraFLOP"). The Unit class is built per
+    registry, so this changes nothing outside the engine.
+    """
+    unit_class = registry.Unit
+    plain_eq = unit_class.__eq__
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = self._REGISTRY.parse_units(other)
+            except (pint.errors.PintError, ValueError, TypeError, AttributeError):
+                return False
+        return plain_eq(self, other)
+
+    unit_class.__eq__ = __eq__
+    unit_class.__hash__ = unit_class.__hash__
+
+
 ureg = _build_registry()
+_compare_units_by_meaning(ureg)
 Q_ = ureg.Quantity
 pint.set_application_registry(ureg)

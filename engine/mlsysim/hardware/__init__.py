@@ -1,0 +1,1 @@
+"""Hardware: the dataclasses (``types``) and the registry of real devices (``registry``)."""

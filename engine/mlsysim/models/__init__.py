@@ -1,0 +1,1 @@
+"""Workloads: the dataclass (``types``) and the registry of published models (``registry``)."""

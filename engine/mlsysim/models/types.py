@@ -1,0 +1,72 @@
+"""The Workload dataclass: a model's size, compute per inference and shape."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .._fields import check_quantity, freeze_provenance, set_frozen
+from ..core import validate
+from ..core.constants import BYTES_PER_ELEMENT, bytes_per_element
+from ..core.errors import InvalidInputError
+from ..core.provenance import Provenance
+from ..core.types import Quantity
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A neural network workload. ``flops_per_inference`` counts 1 MAC = 2 FLOP; for a
+    language model it is the forward FLOP per token at ``context_length``."""
+
+    name: str
+    key: str = ""
+    family: str = ""
+    parameters: float = 0
+    flops_per_inference: Quantity | None = None
+    layers: int | None = None
+    hidden_size: int | None = None
+    heads: int | None = None
+    kv_heads: int | None = None
+    context_length: int | None = None
+    vocab_size: int | None = None
+    peak_activation_bytes: Quantity | None = None
+    default_precision: str = "fp16"
+    input_shape: tuple | None = None
+    provenance: Mapping[str, Provenance] = field(default_factory=dict)
+
+    def __post_init__(self):
+        owner = self.key or self.name
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InvalidInputError("Workload.name", "a non-empty string", self.name)
+        validate.number(f"{owner}.parameters", self.parameters, lo=0)
+        set_frozen(self, "flops_per_inference", check_quantity(
+            owner, "flops_per_inference", self.flops_per_inference, "FLOP", optional=True))
+        set_frozen(self, "peak_activation_bytes", check_quantity(
+            owner, "peak_activation_bytes", self.peak_activation_bytes, "B", optional=True))
+        for name in ("layers", "hidden_size", "heads", "kv_heads", "context_length",
+                     "vocab_size"):
+            value = getattr(self, name)
+            if value is not None:
+                validate.number(f"{owner}.{name}", value, lo=1, integer=True)
+        if self.heads and self.kv_heads and self.heads % self.kv_heads:
+            raise InvalidInputError(f"{owner}.kv_heads", f"a divisor of heads={self.heads}",
+                                    self.kv_heads)
+        if self.default_precision not in BYTES_PER_ELEMENT:
+            raise InvalidInputError(f"{owner}.default_precision",
+                                    f"one of {', '.join(BYTES_PER_ELEMENT)}",
+                                    self.default_precision)
+        if self.input_shape is not None:
+            set_frozen(self, "input_shape", tuple(self.input_shape))
+        set_frozen(self, "provenance", freeze_provenance(owner, self.provenance))
+
+    def size_in_bytes(self, precision: str | None = None) -> Quantity:
+        """Weight storage: parameters x bytes per element (default precision if None)."""
+        return (self.parameters * bytes_per_element(precision or self.default_precision)).to("B")
+
+    @property
+    def head_dim(self) -> int | None:
+        if self.hidden_size and self.heads:
+            return self.hidden_size // self.heads
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Workload {self.key or self.name}>"

@@ -1,0 +1,1 @@
+"""Systems: nodes, clusters with their fabric, and electricity grids."""
