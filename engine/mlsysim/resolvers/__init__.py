@@ -1,2 +1,16 @@
-"""Built-in resolvers, one module per domain. Each name in ``__all__`` is a resolver class."""
-__all__: list[str] = []
+"""Built-in resolvers, one module per domain. Each name in ``__all__`` is a resolver class.
+
+``mlsysim.core.solver`` re-exports all of them.
+"""
+from .iron_law import IronLawModel, RooflineModel
+from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
+                              ParetoFrontier)
+from .memory import MemoryFootprintModel
+from .scaling import (ComputeOptimalSolver, TrainingComputeModel, TrainingTimeModel)
+
+__all__ = [
+    "IronLawModel", "RooflineModel",
+    "MemoryFootprintModel",
+    "CurriculumModel", "AnnotationBudgetModel", "AnnotationBudgetSolver", "ParetoFrontier",
+    "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
+]

@@ -1,0 +1,155 @@
+"""Helpers shared by the built-in resolvers: unit handles, input checks, magnitude access.
+
+Resolvers compute with plain floats in SI-like base units (s, B, FLOP, W, USD) and wrap the
+outputs in Quantities at the end: pint arithmetic costs microseconds per operation and a
+resolver call must stay under 1 ms. Unit objects are built once here, never parsed from
+strings in a hot path.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..core import validate
+from ..core._units import BYTES_PER_ELEMENT, Q_, ureg
+from ..core.errors import InvalidInputError
+
+# Unit handles, built once.
+S = ureg.second
+MS = ureg.millisecond
+US = ureg.microsecond
+HOUR = ureg.hour
+DAY = ureg.day
+B = ureg.byte
+GB = ureg.gigabyte
+GIB = ureg.gibibyte
+FLOP = ureg.FLOP
+FLOPS = ureg.FLOP / ureg.second
+B_PER_S = ureg.byte / ureg.second
+GB_PER_S = ureg.gigabyte / ureg.second
+FLOP_PER_B = ureg.FLOP / ureg.byte
+W = ureg.watt
+J = ureg.joule
+KWH = ureg.kilowatt_hour if hasattr(ureg, "kilowatt_hour") else ureg.kilo * ureg.watt_hour
+USD = ureg.dollar
+G_CO2 = ureg.gram_CO2e
+DIMLESS = ureg.dimensionless
+
+# Dimension strings for validate.quantity (bracket form is the fast path).
+TIME = "[time]"
+BYTES = "[information]"
+BANDWIDTH = "[information]/[time]"
+COMPUTE = "[compute]"
+COMPUTE_RATE = "[compute]/[time]"
+POWER = "[mass]*[length]**2/[time]**3"
+ENERGY = "[mass]*[length]**2/[time]**2"
+CURRENCY = "[currency]"
+RATE = "1/[time]"
+
+
+def q(value: float, unit) -> Any:
+    """A Quantity from a float and a prebuilt unit object."""
+    return Q_(value, unit)
+
+
+def mag(x, unit) -> float:
+    """Magnitude of Quantity ``x`` in ``unit`` (a unit object)."""
+    return x.m_as(unit)
+
+
+def qty(name: str, value, dimension: str, unit, *, allow_zero: bool = False,
+        example: str | None = None) -> float:
+    """Validate a non-negative quantity input and return its magnitude in ``unit``."""
+    return validate.quantity(name, value, dimension, allow_zero=allow_zero,
+                             example=example).m_as(unit)
+
+
+def opt_qty(name: str, value, dimension: str, unit, **kw) -> float | None:
+    return None if value is None else qty(name, value, dimension, unit, **kw)
+
+
+def num(name: str, value, **kw):
+    return validate.number(name, value, **kw)
+
+
+def fraction(name: str, value, *, allow_zero: bool = False, allow_one: bool = True) -> float:
+    """A number in (0, 1] (or [0, 1] / (0, 1) as asked)."""
+    v = validate.number(name, value, lo=0.0, hi=1.0, lo_open=not allow_zero)
+    if not allow_one and v == 1.0:
+        raise InvalidInputError(name, "a number in (0, 1)", value)
+    return v
+
+
+def positive_int(name: str, value, *, lo: int = 1) -> int:
+    return validate.number(name, value, lo=lo, integer=True)
+
+
+def choice(name: str, value, options) -> str:
+    if value not in options:
+        raise InvalidInputError(name, f"one of {', '.join(map(repr, options))}", value)
+    return value
+
+
+def precision_bytes(name: str, precision: str) -> float:
+    """Bytes per element of a precision name, as a float."""
+    try:
+        return BYTES_PER_ELEMENT[precision.lower()]
+    except (KeyError, AttributeError):
+        raise InvalidInputError(name, f"one of {', '.join(BYTES_PER_ELEMENT)}",
+                                precision) from None
+
+
+def need_hardware(hardware, name: str = "hardware"):
+    """Check duck-typed HardwareNode input (compute + memory)."""
+    if not (hasattr(hardware, "compute") and hasattr(hardware, "memory")):
+        raise InvalidInputError(name, "a HardwareNode (e.g. mlsysim.Hardware.Cloud.H100)",
+                                hardware)
+    return hardware
+
+
+def need_workload(workload, name: str = "workload"):
+    if not (hasattr(workload, "parameters") and hasattr(workload, "size_in_bytes")):
+        raise InvalidInputError(name, "a Workload (e.g. mlsysim.Models.Language.Llama3_8B)",
+                                workload)
+    return workload
+
+
+def peak_flops(hardware, precision: str | None) -> float:
+    """Dense peak FLOP/s of ``hardware`` at ``precision`` (its default when None)."""
+    compute = hardware.compute
+    if precision is None:
+        return compute.peak_flops.m_as(FLOPS)
+    return compute.peak(precision).m_as(FLOPS)
+
+
+def hw_precision(hardware, precision: str | None) -> str:
+    return precision or getattr(hardware.compute, "default_precision", "fp16")
+
+
+def forward_flops(workload, name: str = "workload") -> float:
+    f = getattr(workload, "flops_per_inference", None)
+    if f is None:
+        raise InvalidInputError(name, "a workload with flops_per_inference",
+                                getattr(workload, "name", workload),
+                                "Pass ops= explicitly, or pick a registry model that has it.")
+    return f.m_as(FLOP)
+
+
+def bytes_of(workload, precision: str) -> float:
+    """Weight bytes of ``workload`` at ``precision`` (parameters x bytes/element)."""
+    return float(workload.parameters) * precision_bytes("precision", precision)
+
+
+def fleet_parts(fleet, name: str = "fleet"):
+    """(accelerator HardwareNode, number of accelerators, cluster-or-None) of a fleet input.
+
+    Accepts a Cluster (node.hardware, total_accelerators), a Node (hardware, accelerators) or
+    a bare HardwareNode (one device).
+    """
+    if hasattr(fleet, "total_accelerators") and hasattr(fleet, "node"):
+        return fleet.node.hardware, int(fleet.total_accelerators), fleet
+    if hasattr(fleet, "accelerators") and hasattr(fleet, "hardware"):
+        return fleet.hardware, int(fleet.accelerators), fleet
+    if hasattr(fleet, "compute") and hasattr(fleet, "memory"):
+        return fleet, 1, None
+    raise InvalidInputError(name, "a Cluster, Node or HardwareNode "
+                            "(e.g. mlsysim.Systems.Clusters.Frontier_8K)", fleet)

@@ -1,0 +1,263 @@
+"""Curriculum learning and active learning: ILLUSTRATIVE learning curves for teaching.
+
+Nothing here is a measurement. The curve shapes follow the qualitative findings of
+Bengio et al. 2009 ("Curriculum learning", ICML): easy-to-hard ordering can speed up
+convergence; Hacohen & Weinshall 2019 ("On the power of curriculum learning in training deep
+networks", ICML): paced curricula help, anti-curricula (hard first) tend to hurt; and
+Settles 2009 ("Active Learning Literature Survey", UW-Madison TR 1648): uncertainty and
+diversity sampling often reach an accuracy with fewer labels than random sampling. Reported
+speedups are task-dependent; the parameters below are picked to show those shapes and are
+collected in the two tables so a lab can show them to students.
+"""
+from __future__ import annotations
+
+import math
+
+from ..core._base import BaseModel, BaseSolver
+from ..core.errors import InfeasibleError, InvalidInputError
+from ..core.results import SolverResult
+from ..core.types import Quantity
+from . import _common as c
+
+CURRICULUM_SOURCE = ("illustrative; shapes after Bengio et al. 2009 and Hacohen & Weinshall "
+                     "2019, speedups are task-dependent")
+ACTIVE_SOURCE = ("illustrative; shapes after Settles 2009 (Active Learning Literature "
+                 "Survey), gains are task-dependent")
+
+#: Training curves acc(t) = ceiling x max_accuracy x (1 - exp(-t / (tau_scale x tau))).
+#: ILLUSTRATIVE. tau_scale < 1 learns faster than random order; ceiling < 1 plateaus lower.
+CURRICULUM_CURVES = {
+    #  strategy        tau_scale  ceiling   why
+    "random":        {"tau_scale": 1.00, "ceiling": 1.00},  # baseline
+    "easy_first":    {"tau_scale": 0.75, "ceiling": 0.97},  # fast start, no pacing: plateaus
+    "hard_first":    {"tau_scale": 1.40, "ceiling": 1.00},  # anti-curriculum: slower
+    "curriculum":    {"tau_scale": 0.40, "ceiling": 1.00},  # paced easy-to-hard: ~2.5x
+}
+
+#: Accuracy vs labels acc(n) = a0 + (a_max - a0) x (1 - exp(-n_eff / n_scale)), with
+#: n_eff = n x (1 + (gain - 1) x n / (n + n_cold)). ILLUSTRATIVE. ``gain``: label efficiency
+#: once warmed up; ``n_cold``: labels before an uncertainty model is good enough to pick well
+#: (cold start), so diversity sampling wins at small budgets and uncertainty at large ones.
+ACTIVE_LEARNING_CURVES = {
+    #  strategy          gain   n_cold
+    "random":      {"gain": 1.0, "n_cold": 0.0},
+    "uncertainty": {"gain": 2.2, "n_cold": 5000.0},
+    "diversity":   {"gain": 1.5, "n_cold": 0.0},
+}
+
+
+class CurriculumResult(SolverResult):
+    strategy: str
+    steps_to_target: float
+    speedup_vs_random: float
+    reachable: bool
+    steps_by_strategy: dict
+    speedup_by_strategy: dict
+    accuracy_at_steps: float | None
+    illustrative: bool = True
+    source: str = CURRICULUM_SOURCE
+
+
+def curriculum_accuracy(strategy: str, steps: float, *, tau_steps: float = 10_000.0,
+                        max_accuracy: float = 0.9) -> float:
+    """Illustrative accuracy after ``steps`` training steps under ``strategy``."""
+    p = CURRICULUM_CURVES[c.choice("strategy", strategy, tuple(CURRICULUM_CURVES))]
+    return p["ceiling"] * max_accuracy * (1.0 - math.exp(-steps / (p["tau_scale"] * tau_steps)))
+
+
+def _steps_to(p, target, max_accuracy, tau):
+    top = p["ceiling"] * max_accuracy
+    if target >= top:
+        return math.inf
+    return -p["tau_scale"] * tau * math.log(1.0 - target / top)
+
+
+class CurriculumModel(BaseModel):
+    """Steps to a target accuracy for random, easy-first, hard-first and paced curriculum
+    orderings, and the speedup over random order. The learning curves are illustrative
+    (``CURRICULUM_CURVES``); steps are infinite (``reachable`` False) when a strategy's curve
+    plateaus below the target.
+    """
+
+    requires = ("target_accuracy",)
+    produces = CurriculumResult
+
+    def solve(self, target_accuracy, strategy="curriculum", *, max_accuracy=0.9,
+              tau_steps=10_000, steps=None) -> CurriculumResult:
+        strategy = c.choice("strategy", strategy, tuple(CURRICULUM_CURVES))
+        amax = c.fraction("max_accuracy", max_accuracy)
+        target = c.fraction("target_accuracy", target_accuracy, allow_one=False)
+        tau = c.num("tau_steps", tau_steps, lo=0, lo_open=True)
+        by = {s: _steps_to(p, target, amax, tau) for s, p in CURRICULUM_CURVES.items()}
+        base = by["random"]
+        speed = {s: (base / v if v not in (0.0, math.inf) and base != math.inf else
+                     (0.0 if v == math.inf else math.nan)) for s, v in by.items()}
+        acc = None
+        if steps is not None:
+            acc = curriculum_accuracy(strategy, c.num("steps", steps, lo=0), tau_steps=tau,
+                                      max_accuracy=amax)
+        return CurriculumResult(
+            strategy=strategy, steps_to_target=by[strategy],
+            speedup_vs_random=speed[strategy], reachable=by[strategy] != math.inf,
+            steps_by_strategy=by, speedup_by_strategy=speed, accuracy_at_steps=acc)
+
+
+def active_learning_accuracy(strategy: str, labels: float, *, base_accuracy: float = 0.5,
+                             max_accuracy: float = 0.92, label_scale: float = 20_000.0) -> float:
+    """Illustrative accuracy after ``labels`` labelled examples chosen by ``strategy``."""
+    p = ACTIVE_LEARNING_CURVES[c.choice("strategy", strategy, tuple(ACTIVE_LEARNING_CURVES))]
+    n = labels
+    n_eff = n * (1.0 + (p["gain"] - 1.0) * (n / (n + p["n_cold"]) if n > 0 else 0.0))
+    return base_accuracy + (max_accuracy - base_accuracy) * (1.0 - math.exp(-n_eff / label_scale))
+
+
+def _curve_params(base_accuracy, max_accuracy, label_scale):
+    a0 = c.fraction("base_accuracy", base_accuracy, allow_zero=True, allow_one=False)
+    amax = c.fraction("max_accuracy", max_accuracy)
+    if amax <= a0:
+        raise InvalidInputError("max_accuracy", f"a value above base_accuracy ({a0})",
+                                max_accuracy)
+    scale = c.num("label_scale", label_scale, lo=0, lo_open=True)
+    return a0, amax, scale
+
+
+def _cost_per_label(value) -> float:
+    """Cost per label as USD (or USD/sample) -> float USD."""
+    if isinstance(value, c.Q_) and value.dimensionality == c.ureg.dollar.dimensionality / \
+            c.ureg.sample.dimensionality:
+        value = value * c.q(1.0, c.ureg.sample)
+    return c.qty("cost_per_label", value, c.CURRENCY, c.USD, example="0.05 USD")
+
+
+class AnnotationBudgetResult(SolverResult):
+    strategy: str
+    budget: Quantity
+    cost_per_label: Quantity
+    labels: int
+    accuracy: float
+    accuracy_by_strategy: dict
+    illustrative: bool = True
+    source: str = ACTIVE_SOURCE
+
+
+class AnnotationBudgetModel(BaseModel):
+    """Labels bought = floor(budget / cost_per_label); accuracy reached by random,
+    uncertainty and diversity sampling on illustrative saturating learning curves
+    (``ACTIVE_LEARNING_CURVES``).
+    """
+
+    requires = ("budget", "cost_per_label")
+    produces = AnnotationBudgetResult
+
+    def solve(self, budget, cost_per_label, strategy="uncertainty", *, base_accuracy=0.5,
+              max_accuracy=0.92, label_scale=20_000) -> AnnotationBudgetResult:
+        strategy = c.choice("strategy", strategy, tuple(ACTIVE_LEARNING_CURVES))
+        money = c.qty("budget", budget, c.CURRENCY, c.USD, allow_zero=True, example="5000 USD")
+        unit = _cost_per_label(cost_per_label)
+        a0, amax, scale = _curve_params(base_accuracy, max_accuracy, label_scale)
+        labels = int(math.floor(money / unit + 1e-9))
+        by = {s: active_learning_accuracy(s, labels, base_accuracy=a0, max_accuracy=amax,
+                                          label_scale=scale) for s in ACTIVE_LEARNING_CURVES}
+        return AnnotationBudgetResult(
+            strategy=strategy, budget=c.q(money, c.USD), cost_per_label=c.q(unit, c.USD),
+            labels=labels, accuracy=by[strategy], accuracy_by_strategy=by)
+
+
+class AnnotationBudgetSolverResult(SolverResult):
+    strategy: str
+    labels: int
+    budget: Quantity
+    accuracy: float
+    illustrative: bool = True
+    source: str = ACTIVE_SOURCE
+
+
+class AnnotationBudgetSolver(BaseSolver):
+    """Smallest budget whose labels reach ``accuracy_floor`` under a strategy (bisection on
+    the number of labels; accuracy rises monotonically with labels); illustrative curves.
+    Raises InfeasibleError when the floor is at or above the curve's ceiling.
+    """
+
+    requires = ("accuracy_floor", "cost_per_label")
+    produces = AnnotationBudgetSolverResult
+
+    def solve(self, accuracy_floor, cost_per_label, strategy="uncertainty", *,
+              base_accuracy=0.5, max_accuracy=0.92,
+              label_scale=20_000) -> AnnotationBudgetSolverResult:
+        strategy = c.choice("strategy", strategy, tuple(ACTIVE_LEARNING_CURVES))
+        floor = c.fraction("accuracy_floor", accuracy_floor, allow_one=False)
+        unit = _cost_per_label(cost_per_label)
+        a0, amax, scale = _curve_params(base_accuracy, max_accuracy, label_scale)
+        if floor >= amax:
+            raise InfeasibleError(f"accuracy_floor {floor} is not reachable: the illustrative "
+                                  f"curve saturates at max_accuracy={amax}")
+
+        def acc(n):
+            return active_learning_accuracy(strategy, n, base_accuracy=a0,
+                                            max_accuracy=amax, label_scale=scale)
+
+        if acc(0) >= floor:
+            n = 0
+        else:
+            lo, hi = 0, 1
+            while acc(hi) < floor:
+                lo, hi = hi, hi * 2
+            while hi - lo > 1:  # invariant: acc(lo) < floor <= acc(hi)
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if acc(mid) < floor else (lo, mid)
+            n = hi
+        return AnnotationBudgetSolverResult(strategy=strategy, labels=n,
+                                            budget=c.q(n * unit, c.USD), accuracy=acc(n))
+
+
+class ParetoFrontierResult(SolverResult):
+    frontier: list
+    indices: list
+    dominated: list
+
+
+def pareto_frontier(points) -> list[int]:
+    """Indices of the non-dominated (cost, quality) points: lower cost and higher quality
+    are better. A point is dominated when another is no worse in both and better in one.
+    Equal points are all kept. Returned in order of increasing cost. O(n log n).
+    """
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    keep: list[int] = []
+    best = -math.inf
+    for i in order:
+        cost, qual = points[i]
+        if qual > best:
+            keep.append(i)
+            best = qual
+        elif qual == best and keep and points[keep[-1]] == (cost, qual):
+            keep.append(i)  # an exact duplicate of a frontier point
+    return keep
+
+
+def _plain(name, v):
+    if isinstance(v, c.Q_):
+        return float(v.to_base_units().magnitude)
+    return c.num(name, v)
+
+
+class ParetoFrontier(BaseModel):
+    """The non-dominated set of (cost, quality) points: minimise cost, maximise quality.
+
+    Exact (sort and sweep). Points are pairs of numbers or Quantities (each coordinate in one
+    unit across points).
+    """
+
+    requires = ("points",)
+    produces = ParetoFrontierResult
+
+    def solve(self, points) -> ParetoFrontierResult:
+        try:
+            pts = [(_plain("points[cost]", p[0]), _plain("points[quality]", p[1]))
+                   for p in points]
+        except (TypeError, IndexError, KeyError):
+            raise InvalidInputError("points", "a sequence of (cost, quality) pairs",
+                                    points) from None
+        idx = pareto_frontier(pts)
+        kept = set(idx)
+        return ParetoFrontierResult(frontier=[points[i] for i in idx], indices=idx,
+                                    dominated=[i for i in range(len(pts)) if i not in kept])
