@@ -1,0 +1,25 @@
+// Before Python is up, the page shows the build-time tree (rendered with no answers). This
+// overlays the student's saved state onto that tree so a reload, or an answer given early,
+// shows at once: a saved prediction appears locked, saved control values appear set.
+// It never computes anything; the real tree arrives from Python moments later.
+
+const VALUE_KINDS = new Set(["choice", "number_input", "slider", "select", "toggle", "tabs"]);
+
+function overlayNode(node, state) {
+  let out = node;
+  if (VALUE_KINDS.has(node.kind) && typeof node.name === "string") {
+    if (node.locks && node.name in state.answers) out = { ...node, value: state.answers[node.name], locked: true };
+    else if (!node.locks && node.name in state.values) {
+      const value = state.values[node.name];
+      out = { ...node, value };
+      if (node.kind === "slider") out.display = `${value}${node.unit ? " " + node.unit : ""}`;
+    }
+  }
+  if (Array.isArray(out.children)) out = { ...out, children: out.children.map((c) => overlayNode(c, state)) };
+  if (out.kind === "tabs") out = { ...out, tabs: out.tabs.map((t) => ({ ...t, children: (t.children ?? []).map((c) => overlayNode(c, state)) })) };
+  return out;
+}
+
+export function withSavedState(tree, state) {
+  return { ...tree, nodes: tree.nodes.map((n) => overlayNode(n, state)) };
+}

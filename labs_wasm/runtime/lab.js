@@ -1,0 +1,156 @@
+// One lab on a page: owns its state (through the Store), its view, and its Python worker.
+// Flow (PROTOCOL.md section 3): control changes -> state updated and saved -> whole state
+// sent to Python -> new tree patched into the DOM. Renders are coalesced: while one is in
+// flight only the newest state waits, so a dragged slider never queues stale work.
+import { CONFIG } from "./config.js";
+import { h } from "./dom.js";
+import { renderTree, patchChildren } from "./render.js";
+import { withSavedState } from "./initial.js";
+import { WorkerClient } from "./worker-client.js";
+
+export class LabController {
+  constructor(section, store, urls) {
+    this.section = section;
+    this.store = store;
+    this.urls = urls;
+    this.labId = section.dataset.lab;
+    this.root = section.querySelector(".lab-root") ?? section.appendChild(h("div", { class: "lab-root" }));
+    this.status = section.querySelector(".lab-status");
+    if (!this.status) {
+      this.status = h("p", { class: "lab-status", role: "status", "aria-live": "polite" });
+      this.root.before(this.status);
+    }
+    this.initialTree = JSON.parse(section.querySelector("script.lab-initial")?.textContent ?? "null");
+    this.ledgerKey = this.initialTree?.ledger_key;
+    this.state = store.labState(this.labId);
+    this.client = null;
+    this.ready = false;
+    this.inflight = false;
+    this.queued = false;
+    this.ctx = {
+      labId: this.labId,
+      xref: JSON.parse(section.querySelector("script.lab-xref")?.textContent ?? "{}"),
+      urls,
+      patch: patchChildren,
+      onChange: (node, value) => this.change(node, value),
+      onLedger: (node) => this.saveLedger(node),
+      onReset: () => this.reset(),
+      onError: (err) => this.fail(err),
+    };
+  }
+
+  /** Show the embedded tree now; boot Python after the first paint. */
+  start() {
+    this.store.onNotice((text) => this.notice(text));
+    if (!this.initialTree) return this.fail(new Error(`This page has no pre-rendered view for lab ${this.labId} (script.lab-initial is missing): rebuild the site`));
+    try {
+      renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.setState("loading");
+    requestAnimationFrame(() => setTimeout(() => this.boot(), 0));
+  }
+
+  setState(state) { this.section.dataset.state = state; }
+  say(text) { this.status.textContent = text; }
+
+  notice(text) {
+    let el = this.section.querySelector(".lab-notice");
+    if (!el) { el = h("p", { class: "lab-notice", role: "note" }); this.root.before(el); }
+    el.textContent = text;
+  }
+
+  async boot() {
+    this.clearError();
+    this.setState("loading");
+    this.say("Loading Python…");
+    this.client = new WorkerClient((text) => this.say(text));
+    try {
+      const wheels = await fetchWheelList(this.urls);
+      await this.client.boot({ pyodide: this.urls.pyodideDir, wheels, bundle: this.urls.bundle, bundleDir: CONFIG.bundleDir });
+      await this.refresh();
+      if (this.section.dataset.state === "error") return;
+      this.ready = true;
+      this.setState("ready");
+      this.say("Python is ready: the instruments are live.");
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  change(node, value) {
+    if (node.locks) {
+      const kept = this.store.lockAnswer(this.labId, node.name, value);
+      this.state.answers[node.name] = kept;
+      this.say("Prediction locked in.");
+    } else {
+      this.store.setValue(this.labId, node.name, value);
+      this.state.values[node.name] = value;
+    }
+    if (this.ready) { this.refresh(); return; }
+    // Python is still loading: show the saved answer now; Python applies it when it arrives.
+    renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+    if (node.locks) this.say("Prediction locked in and saved. The instruments unlock as soon as Python is ready…");
+  }
+
+  async refresh() {
+    if (this.inflight) { this.queued = true; return; }
+    this.inflight = true;
+    try {
+      do {
+        this.queued = false;
+        const tree = await this.client.render(this.labId, structuredClone(this.state));
+        renderTree(this.root, tree, this.ctx);
+      } while (this.queued);
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.inflight = false;
+    }
+  }
+
+  saveLedger(node) {
+    const entry = { ...node.entry, completed_at: node.entry.completed_at ?? new Date().toISOString() };
+    try {
+      this.store.saveLedger(this.ledgerKey ?? entry.lab, entry);
+    } catch (err) {
+      console.error(err);
+      return false;
+    }
+    return this.store.saving;
+  }
+
+  reset() {
+    this.store.resetLab(this.labId, this.ledgerKey);
+    this.state = this.store.labState(this.labId);
+    this.say("This lab was reset.");
+    if (this.ready) this.refresh();
+    else renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+  }
+
+  fail(err) {
+    console.warn(`lab ${this.labId}:`, err);
+    this.ready = false;
+    this.client?.terminate();
+    this.setState("error");
+    this.say(this.client ? "The lab stopped: see the message below." : "The lab could not start.");
+    this.clearError();
+    const retry = h("button", { type: "button", class: "lab-retry", onclick: () => this.boot() }, "Retry");
+    this.root.before(h("div", { class: "lab-error", role: "alert" },
+      h("p", {}, h("strong", {}, "This lab hit a problem. "), String(err?.message ?? err)),
+      h("p", {}, "The text above still reads fine. Check your connection, then ", retry, ".")));
+  }
+
+  clearError() { this.section.querySelector(".lab-error")?.remove(); }
+}
+
+async function fetchWheelList(urls) {
+  const response = await fetch(urls.wheelsList);
+  if (!response.ok) throw new Error(`Could not download the package list ${urls.wheelsList} (HTTP ${response.status})`);
+  const names = await response.json();
+  if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n.endsWith(".whl"))) {
+    throw new Error(`${urls.wheelsList} must be a JSON list of wheel file names`);
+  }
+  return names.map((n) => new URL(n, urls.wheelsDir).href);
+}

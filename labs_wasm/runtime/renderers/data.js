@@ -1,0 +1,79 @@
+// Renderers for numbers and outcomes: metrics, table, figure, banner, overlay, ledger.
+// Values arrive already formatted by Python; nothing here computes physics.
+import { h } from "../dom.js";
+import { renderMarkdown } from "../markdown.js";
+import { drawFigure } from "../plot.js";
+
+const TONES = new Set(["info", "success", "warn", "danger"]);
+const tone = (t) => (TONES.has(t) ? t : "info");
+const md = (text, ctx, opts) => renderMarkdown(text, ctx.xref, opts);
+
+function buildTable({ caption, columns, rows }) {
+  return h("table", { class: "lab-table" },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows.map((row) => h("tr", {}, row.map((cell, i) => (i === 0 ? h("th", { scope: "row" }, cell) : h("td", {}, cell)))))));
+}
+
+const metrics = {
+  create: (node) => h("ul", { class: "lab-metrics" }, node.items.map((item) =>
+    h("li", { class: `lab-metric tone-${tone(item.tone)}` },
+      h("span", { class: "lab-metric-label" }, item.label),
+      h("span", { class: "lab-metric-value" }, String(item.value), item.unit ? h("span", { class: "lab-unit" }, ` ${item.unit}`) : null),
+      item.note ? h("span", { class: "lab-metric-note" }, item.note) : null))),
+};
+
+const table = { create: (node) => buildTable(node) };
+
+const figure = {
+  create(node, ctx) {
+    const plot = h("div", { class: "lab-plot", "aria-hidden": "true" });
+    const el = h("figure", { class: "lab-figure" }, plot, h("figcaption", {}), h("div", { class: "lab-figure-table" }));
+    return figure.update(el, node, ctx);
+  },
+  update(el, node, ctx) {
+    // The chart is decoration for sighted readers; the caption and table carry the content.
+    const previous = el._labNode;
+    el._labNode = node;
+    el.querySelector("figcaption").replaceChildren(md(node.caption, ctx));
+    const tableHolder = el.querySelector(".lab-figure-table");
+    tableHolder.replaceChildren(node.table ? h("details", {}, h("summary", {}, "Data table"), buildTable(node.table)) : "");
+    if (!previous || JSON.stringify(previous.figure) !== JSON.stringify(node.figure)) {
+      drawFigure(el.querySelector(".lab-plot"), node.figure, ctx.urls.plotly).catch((err) => ctx.onError(err));
+    }
+    return el;
+  },
+};
+
+const banner = {
+  create: (node, ctx) => h("div", { class: "lab-banner", role: "alert" },
+    h("p", { class: "lab-banner-title" }, node.title),
+    md(node.text, ctx),
+    h("dl", {}, h("dt", {}, "Required"), h("dd", {}, String(node.required)),
+      h("dt", {}, "Available"), h("dd", {}, String(node.available)))),
+};
+
+const overlay = {
+  create: (node, ctx) => h("div", { class: `lab-overlay tone-${tone(node.tone)}` },
+    h("dl", {},
+      h("div", {}, h("dt", {}, "You predicted"), h("dd", {}, String(node.predicted))),
+      h("div", {}, h("dt", {}, "The engine says"), h("dd", {}, String(node.actual))),
+      h("div", {}, h("dt", {}, "Gap"), h("dd", {}, node.ratio_text))),
+    md(node.text, ctx)),
+};
+
+const ledger = {
+  create(node, ctx) {
+    const el = h("aside", { class: "lab-ledger", "aria-label": "Design Ledger" });
+    return ledger.update(el, node, ctx);
+  },
+  update(el, node, ctx) {
+    const saved = ctx.onLedger(node);
+    el.replaceChildren(
+      h("p", { class: "lab-ledger-title" }, saved ? "Saved to your Design Ledger" : "Design Ledger (not saved: see the notice above)"),
+      h("dl", {}, node.summary.map((item) => h("div", {}, h("dt", {}, item.label), h("dd", {}, String(item.value))))));
+    return el;
+  },
+};
+
+export const DATA_RENDERERS = { metrics, table, figure, banner, overlay, ledger };

@@ -1,0 +1,81 @@
+// Renderers for prose and structure: header, section, markdown, callout, stakeholder,
+// gate, accordion. Each has create(node, ctx) and, where an in-place update keeps state
+// worth keeping (open <details>, children's focus), update(el, node, ctx).
+import { h, domId } from "../dom.js";
+import { renderMarkdown } from "../markdown.js";
+
+const TONES = new Set(["info", "success", "warn", "danger"]);
+const md = (text, ctx, opts) => renderMarkdown(text, ctx.xref, opts);
+
+const header = {
+  create(node, ctx) {
+    const facts = [`Volume ${node.volume}`, `Lab ${node.number}`, node.chapter, node.minutes ? `about ${node.minutes} min` : null].filter(Boolean);
+    return h("header", { class: "lab-header" },
+      h("p", { class: "lab-kicker" }, facts.join(" · ")),
+      h("h2", { class: "lab-title" }, node.title),
+      node.badges?.length ? h("ul", { class: "lab-badges", "aria-label": "Topics" }, node.badges.map((b) => h("li", {}, b))) : null,
+      node.hook ? md(node.hook, ctx, { tag: "div" }) : null);
+  },
+};
+
+const section = {
+  create(node, ctx) {
+    const headingId = domId(ctx.labId, node.key, "h");
+    const el = h("section", { class: "lab-act", "aria-labelledby": headingId },
+      h("h2", { id: headingId }, node.title),
+      h("p", { class: "lab-subtitle", hidden: !node.subtitle }, node.subtitle ?? ""),
+      h("div", { class: "lab-children" }));
+    return section.update(el, node, ctx);
+  },
+  update(el, node, ctx) {
+    el.querySelector("h2").textContent = node.title;
+    const sub = el.querySelector(".lab-subtitle");
+    sub.textContent = node.subtitle ?? "";
+    sub.hidden = !node.subtitle;
+    ctx.patch(el.querySelector(".lab-children"), node.children, ctx);
+    return el;
+  },
+};
+
+const markdown = {
+  create: (node, ctx) => {
+    const el = md(node.text, ctx);
+    el.className = "lab-md";
+    return el;
+  },
+};
+
+const callout = {
+  create(node, ctx) {
+    const tone = TONES.has(node.tone) ? node.tone : "info";
+    return h("div", { class: `lab-callout tone-${tone}`, role: "note" },
+      node.title ? h("p", { class: "lab-callout-title" }, node.title) : null,
+      md(node.text, ctx));
+  },
+};
+
+const stakeholder = {
+  create: (node, ctx) => h("figure", { class: "lab-stakeholder" },
+    h("figcaption", {}, `Incoming message from ${node.persona}`),
+    h("blockquote", {}, md(node.text, ctx))),
+};
+
+const gate = {
+  create: (node, ctx) => h("div", { class: "lab-gate" },
+    h("span", { class: "lab-gate-icon", "aria-hidden": "true" }, "🔒"),
+    md(node.text, ctx)),
+};
+
+const accordion = {
+  create(node, ctx) {
+    const el = h("details", { class: "lab-accordion" }, h("summary", {}, node.title), h("div", { class: "lab-children" }));
+    return accordion.update(el, node, ctx);
+  },
+  update(el, node, ctx) {
+    el.querySelector("summary").textContent = node.title; // the open/closed state is kept
+    ctx.patch(el.querySelector(".lab-children"), node.children, ctx);
+    return el;
+  },
+};
+
+export const TEXT_RENDERERS = { header, section, markdown, callout, stakeholder, gate, accordion };
