@@ -1,0 +1,297 @@
+"""``Ui``: what a lab's page function writes to. It collects view-tree nodes in order.
+
+Widgets read their value from the state and return it; blocks just append. An unanswered
+prediction appends a ``gate`` node and stops the page (nothing after it renders).
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from . import fmt
+from .errors import LabDefinitionError
+from .ledger import validate_entry
+from .serialize import make_node
+from .widgets import (Choice, ChoicePrediction, NumberPrediction, Select, Slider, Tabs,
+                      Toggle, Widget, graded_options)
+
+TONES = ("info", "success", "warn", "danger")
+# Props that are optional in PROTOCOL.md: omitted from the node when None.
+_OPTIONAL_PROPS = frozenset({"subtitle", "title", "unit", "tone", "note", "table"})
+
+
+class GateClosed(Exception):
+    """Raised by an unanswered prediction; ``Lab.render`` catches it and stops the page."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A committed choice prediction, graded."""
+
+    name: str
+    value: str
+    label: str
+    correct: bool
+    feedback: str
+    correct_value: str
+    correct_label: str
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    value: str
+    unit: str | None = None
+    tone: str | None = None
+    note: str | None = None
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def _state_maps(state: Any) -> tuple[dict, dict]:
+    """``answers`` and ``values`` from a state; malformed parts count as empty."""
+    state = state if isinstance(state, dict) else {}
+    answers = state.get("answers")
+    values = state.get("values")
+    return (answers if isinstance(answers, dict) else {},
+            values if isinstance(values, dict) else {})
+
+
+class Ui:
+    def __init__(self, lab, state: Any = None):
+        self.lab = lab
+        self.answers, self.values = _state_maps(state)
+        self.nodes: list[dict] = []
+        self._stack: list[tuple[str, list]] = [("lab", self.nodes)]
+        self._keys: set[str] = set()
+        self._counts: dict[tuple[str, str], int] = {}
+
+    # ---- plumbing -------------------------------------------------------------------
+    def _key(self, kind: str, key: str | None) -> str:
+        if key is None:
+            parent = self._stack[-1][0]
+            n = self._counts.get((parent, kind), 0) + 1
+            self._counts[(parent, kind)] = n
+            key = f"{parent}.{kind}{n}"
+        if not isinstance(key, str) or not key:
+            raise LabDefinitionError(f"node key must be a non-empty string, got {key!r}")
+        if key in self._keys:
+            raise LabDefinitionError(f"Duplicate node key {key!r}: every node and widget name "
+                                     f"must be unique within a lab; rename one of them")
+        self._keys.add(key)
+        return key
+
+    def _add(self, kind: str, props: dict, key: str | None = None,
+             children: list | None = None) -> dict:
+        props = {k: v for k, v in props.items() if not (v is None and k in _OPTIONAL_PROPS)}
+        node = make_node(kind, self._key(kind, key), props, children)
+        self._stack[-1][1].append(node)
+        return node
+
+    @contextmanager
+    def _container(self, key: str, children: list) -> Iterator[None]:
+        self._stack.append((key, children))
+        try:
+            yield
+        finally:
+            self._stack.pop()
+
+    def _widget(self, widget: Widget, source: dict, key: str | None = None) -> tuple[Any, bool]:
+        value, from_state = widget.read(source)
+        self._add(widget.KIND, widget.props(value), key or widget.name)
+        return value, from_state
+
+    def _gate(self, name: str, text: str) -> None:
+        self._add("gate", {"text": text}, f"{name}.gate")
+        raise GateClosed(name)
+
+    # ---- containers -----------------------------------------------------------------
+    @contextmanager
+    def section(self, title: str, subtitle: str | None = None,
+                key: str | None = None) -> Iterator[None]:
+        children: list = []
+        node = self._add("section", {"title": title, "subtitle": subtitle},
+                         key or f"sec-{slug(title)}", children)
+        with self._container(node["key"], children):
+            yield
+
+    @contextmanager
+    def accordion(self, title: str, key: str | None = None) -> Iterator[None]:
+        """A collapsible block; ``math_peek`` is the MathPeek use of it."""
+        children: list = []
+        node = self._add("accordion", {"title": title}, key, children)
+        with self._container(node["key"], children):
+            yield
+
+    def math_peek(self, title: str, key: str | None = None):
+        """MathPeek: the governing equation, each symbol defined, this case's numbers."""
+        return self.accordion(f"MathPeek: {title}", key)
+
+    @contextmanager
+    def tabs(self, name: str, options: dict[str, str], default: str | None = None) -> Iterator[str]:
+        """Yields the selected tab's value; blocks added inside go into that tab only."""
+        widget = Tabs(name, options, default)
+        value, _ = widget.read(self.values)
+        tabs = [{"value": v, "label": label, "children": []} for v, label in widget.options.items()]
+        self._add("tabs", {**widget.props(value), "tabs": tabs}, name)
+        selected = next(t for t in tabs if t["value"] == value)
+        with self._container(name, selected["children"]):
+            yield value
+
+    # ---- text blocks ----------------------------------------------------------------
+    def markdown(self, text: str, key: str | None = None) -> None:
+        self._add("markdown", {"text": text}, key)
+
+    def callout(self, tone: str, text: str, title: str | None = None,
+                key: str | None = None) -> None:
+        if tone not in TONES:
+            raise LabDefinitionError(f"callout tone {tone!r}: use one of {TONES}")
+        self._add("callout", {"tone": tone, "title": title, "text": text}, key)
+
+    def stakeholder(self, persona: str, text: str, key: str | None = None) -> None:
+        self._add("stakeholder", {"persona": persona, "text": text}, key)
+
+    # ---- controls -------------------------------------------------------------------
+    def toggle(self, name: str, label: str, options: dict[str, str],
+               default: str | None = None) -> str:
+        contexts = getattr(self.lab, "contexts", ())
+        if name == "context" and contexts and tuple(options) != tuple(contexts):
+            raise LabDefinitionError(f"context toggle options {list(options)} must be the lab's "
+                                     f"contexts {list(contexts)}, in that order")
+        return self._widget(Toggle(name, label, options, default), self.values)[0]
+
+    def select(self, name: str, label: str, options: dict[str, str],
+               default: str | None = None) -> str:
+        return self._widget(Select(name, label, options, default), self.values)[0]
+
+    def slider(self, name: str, label: str, min: float, max: float, step: float,
+               default: float, unit: str | None = None, fmt=None) -> float:
+        return self._widget(Slider(name, label, min, max, step, default, unit, fmt),
+                            self.values)[0]
+
+    def choice(self, name: str, label: str, options: dict[str, str]) -> str | None:
+        """An ungraded, non-locking choice (value None until picked)."""
+        return self._widget(Choice(name, label, options), self.values)[0]
+
+    # ---- predictions and reflections ------------------------------------------------
+    def predict_choice(self, name: str, label: str, options: dict[str, Any],
+                       correct: str, gate_text: str | None = None) -> Prediction:
+        """A locking 4-option prediction. ``options``: {value: (label, feedback)}.
+
+        Unanswered: a gate node follows and the page stops here. The first answer stored in
+        ``state["answers"]`` is the one used.
+        """
+        widget = ChoicePrediction(name, label, options, correct)
+        value, _ = self._widget(widget, self.answers)
+        if value is None:
+            stale = self.answers.get(name)
+            if stale is not None:
+                self.callout("warn", f"Your saved answer {str(stale)!r} is not an option of this "
+                             "version of the lab. Use **Reset this lab** to answer again.",
+                             key=f"{name}.stale")
+            self._gate(name, gate_text or "Commit your prediction above to unlock the "
+                       "instruments. Once committed, it cannot be changed.")
+        return Prediction(name=name, value=value, label=widget.options[value],
+                          correct=value == correct, feedback=widget.feedback[value],
+                          correct_value=correct, correct_label=widget.options[correct])
+
+    def predict_number(self, name: str, label: str, min: float, max: float, step: float,
+                       unit: str | None = None, gate_text: str | None = None) -> float:
+        """A locking bounded number. A stored answer out of range shows an error node and
+        keeps the gate closed (it is never silently clamped)."""
+        widget = NumberPrediction(name, label, min, max, step, unit)
+        value, _ = self._widget(widget, self.answers)
+        if value is None:
+            raw = self.answers.get(name)
+            if raw is not None:
+                self.callout("danger", f"Cannot use your answer: {widget.check(raw)}. Use "
+                             "**Reset this lab** to answer again.", title="Answer out of range",
+                             key=f"{name}.error")
+            self._gate(name, gate_text or "Commit your estimate above to unlock the instruments.")
+        return value
+
+    def reflection(self, name: str, label: str, options: dict[str, Any], correct: str) -> str | None:
+        """A graded 4-option question that does not lock; its feedback shows once picked."""
+        labels, feedback = graded_options("reflection", name, options, correct)
+        value = self._widget(Choice(name, label, labels), self.values)[0]
+        if value is not None:
+            right = value == correct
+            self.callout("success" if right else "warn", feedback[value],
+                         title="Correct" if right else "Not quite", key=f"{name}.feedback")
+        return value
+
+    # ---- instruments ----------------------------------------------------------------
+    def metrics(self, items: Iterable[Metric | dict], key: str | None = None) -> None:
+        out = []
+        for item in items:
+            m = item if isinstance(item, Metric) else Metric(**item)
+            if not isinstance(m.value, str):
+                raise LabDefinitionError(f"metric {m.label!r}: value must be a formatted string, "
+                                         f"got {m.value!r} (use labkit.fmt)")
+            if m.tone is not None and m.tone not in TONES:
+                raise LabDefinitionError(f"metric {m.label!r}: tone {m.tone!r} not in {TONES}")
+            out.append({k: v for k, v in m.__dict__.items() if v is not None})
+        self._add("metrics", {"items": out}, key)
+
+    @staticmethod
+    def _table_props(caption: str, columns: list[str], rows: list[list[str]]) -> dict:
+        if not caption:
+            raise LabDefinitionError("a table needs a caption")
+        for i, row in enumerate(rows):
+            if len(row) != len(columns):
+                raise LabDefinitionError(f"table {caption!r} row {i} has {len(row)} cells, "
+                                         f"expected {len(columns)} ({columns})")
+            if not all(isinstance(c, str) for c in row):
+                raise LabDefinitionError(f"table {caption!r} row {i}: cells must be formatted "
+                                         f"strings, got {row!r}")
+        return {"caption": caption, "columns": list(columns), "rows": [list(r) for r in rows]}
+
+    def table(self, caption: str, columns: list[str], rows: list[list[str]],
+              key: str | None = None) -> None:
+        self._add("table", self._table_props(caption, columns, rows), key)
+
+    def figure(self, figure: dict, caption: str, key: str | None = None,
+               table: dict | None = None) -> None:
+        """A Plotly figure (plain dict). ``caption`` is required: it is the text alternative."""
+        if not isinstance(figure, dict) or not isinstance(figure.get("data"), list):
+            raise LabDefinitionError("figure must be a dict with a 'data' list (Plotly JSON)")
+        if not isinstance(caption, str) or not caption.strip():
+            raise LabDefinitionError(f"figure {key!r}: a caption (text alternative) is required")
+        props = {"figure": {"data": figure["data"], "layout": figure.get("layout", {})},
+                 "caption": caption,
+                 "table": self._table_props(**table) if table else None}
+        self._add("figure", props, key)
+
+    def banner(self, title: str, text: str, required: str, available: str,
+               key: str | None = None) -> None:
+        """The failure state: a physical constraint violated, required vs available."""
+        if not (isinstance(required, str) and isinstance(available, str)):
+            raise LabDefinitionError("banner required/available must be formatted strings")
+        self._add("banner", {"title": title, "text": text, "required": required,
+                             "available": available}, key)
+
+    def overlay(self, predicted: float, actual: float, predicted_text: str, actual_text: str,
+                text: str, close: float = 2.0, key: str | None = None) -> float:
+        """Prediction vs reality: states the gap as the ratio actual/predicted.
+
+        Returns the ratio. ``close``: factor within which the prediction counts as close.
+        """
+        ratio, ratio_text = fmt.gap_text(actual, predicted, close)
+        self._add("overlay", {"predicted": predicted_text, "actual": actual_text,
+                              "ratio": ratio, "ratio_text": ratio_text, "text": text,
+                              "tone": "success" if max(ratio, 1 / ratio) < close else "warn"},
+                  key)
+        return ratio
+
+    # ---- ledger and reset -----------------------------------------------------------
+    def ledger(self, entry: dict, summary: Iterable[tuple[str, str]], key: str = "ledger") -> None:
+        validate_entry(entry, getattr(self.lab, "ledger_key", None))
+        items = [{"label": str(label), "value": str(value)} for label, value in summary]
+        self._add("ledger", {"entry": entry, "summary": items}, key)
+
+    def reset(self, label: str = "Reset this lab", key: str = "reset") -> None:
+        self._add("reset", {"label": label}, key)

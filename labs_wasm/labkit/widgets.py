@@ -1,0 +1,252 @@
+"""Controls: one base class, one conversion hook (``convert``), one ``KIND`` per widget.
+
+A widget reads its value from the state the runtime sends (``answers`` for predictions,
+``values`` for everything else). A value the widget cannot accept (a stale option from an
+older version of the lab, a number out of range, a wrong type) falls back to the default.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any, Callable, ClassVar
+
+from .errors import LabDefinitionError
+from .serialize import check_markdown
+
+_MISSING = object()
+
+
+class Widget:
+    """Base of every control. Subclasses set ``KIND`` and override ``convert``/``props``."""
+
+    KIND: ClassVar[str] = ""
+    #: Predictions write into ``answers`` and lock; everything else writes into ``values``.
+    locks: ClassVar[bool] = False
+
+    def __init__(self, name: str, label: str, default: Any = None):
+        if not isinstance(name, str) or not name or any(c.isspace() for c in name):
+            raise LabDefinitionError(f"{self.KIND} name {name!r}: use a non-empty state key "
+                                     f"without spaces, e.g. 'act2.model'")
+        self.name = name
+        self.label = check_markdown(f"{self.KIND} {name!r} label", label)
+        self.default = default
+
+    def convert(self, raw: Any) -> Any:
+        """Return the widget value for a raw state value, or raise ValueError."""
+        return raw
+
+    def read(self, state_map: dict) -> tuple[Any, bool]:
+        """(value, from_state): the state's value if acceptable, else the default."""
+        raw = state_map.get(self.name, _MISSING)
+        if raw is _MISSING or raw is None:
+            return self.default, False
+        try:
+            return self.convert(raw), True
+        except (ValueError, TypeError):
+            return self.default, False
+
+    def props(self, value: Any) -> dict:
+        return {"label": self.label, "name": self.name, "value": value}
+
+
+def _check_options(kind: str, name: str, options: dict[str, str], count: int | None) -> dict:
+    if not isinstance(options, dict) or not options:
+        raise LabDefinitionError(f"{kind} {name!r}: options must be a non-empty dict "
+                                 f"{{value: label}}")
+    if count is not None and len(options) != count:
+        raise LabDefinitionError(f"{kind} {name!r}: expected exactly {count} options, got "
+                                 f"{len(options)} ({list(options)})")
+    for value, label in options.items():
+        if not isinstance(value, str) or not value:
+            raise LabDefinitionError(f"{kind} {name!r}: option values must be non-empty "
+                                     f"strings, got {value!r}")
+        check_markdown(f"{kind} {name!r} option {value!r}", label)
+    return dict(options)
+
+
+class _OptionWidget(Widget):
+    count: ClassVar[int | None] = None
+
+    def __init__(self, name, label, options: dict[str, str], default=None):
+        super().__init__(name, label, default)
+        self.options = _check_options(self.KIND, name, options, self.count)
+        if default is not None and default not in self.options:
+            raise LabDefinitionError(f"{self.KIND} {name!r}: default {default!r} is not one of "
+                                     f"{list(self.options)}")
+
+    def convert(self, raw):
+        if not isinstance(raw, str) or raw not in self.options:
+            raise ValueError(f"{raw!r} is not an option of {self.name!r}")
+        return raw
+
+    def option_list(self) -> list[dict]:
+        return [{"value": v, "label": lab} for v, lab in self.options.items()]
+
+    def props(self, value):
+        return {"label": self.label, "name": self.name, "options": self.option_list(),
+                "value": value}
+
+
+class Select(_OptionWidget):
+    KIND = "select"
+
+    def __init__(self, name, label, options, default=None):
+        super().__init__(name, label, options, default if default is not None else next(iter(options)))
+
+
+class Toggle(_OptionWidget):
+    """The deployment-context switch: exactly two options."""
+
+    KIND = "toggle"
+    count = 2
+
+    def __init__(self, name, label, options, default=None):
+        super().__init__(name, label, options, default if default is not None else next(iter(options)))
+
+
+class Choice(_OptionWidget):
+    """Radio group; value is None until answered. Used for reflections (not locking)."""
+
+    KIND = "choice"
+
+    def props(self, value):
+        return {**super().props(value), "locks": self.locks, "locked": False}
+
+
+@dataclass(frozen=True)
+class Option:
+    """A graded option: what the student reads, and the feedback it earns."""
+
+    label: str
+    feedback: str
+
+
+def graded_options(kind: str, name: str, options: dict[str, Any],
+                   correct: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Split ``{value: Option | (label, feedback)}`` into labels and feedback; check
+    exactly 4 options and exactly one correct value."""
+    if not isinstance(options, dict) or len(options) != 4:
+        n = len(options) if isinstance(options, dict) else type(options).__name__
+        raise LabDefinitionError(f"{kind} {name!r}: a graded choice needs exactly 4 options, got {n}")
+    correct_values = [correct] if isinstance(correct, str) else list(correct)
+    if len(correct_values) != 1:
+        raise LabDefinitionError(f"{kind} {name!r}: exactly one option must be correct, got "
+                                 f"{correct_values}")
+    if correct_values[0] not in options:
+        raise LabDefinitionError(f"{kind} {name!r}: correct={correct_values[0]!r} is not one of "
+                                 f"{list(options)}")
+    labels, feedback = {}, {}
+    for value, opt in options.items():
+        if isinstance(opt, tuple) and len(opt) == 2:
+            opt = Option(*opt)
+        if not isinstance(opt, Option):
+            raise LabDefinitionError(f"{kind} {name!r} option {value!r}: give (label, feedback)")
+        if not opt.feedback or not opt.feedback.strip():
+            raise LabDefinitionError(f"{kind} {name!r} option {value!r}: feedback is empty; "
+                                     f"every option needs its own feedback")
+        labels[value] = opt.label
+        feedback[value] = check_markdown(f"{kind} {name!r} feedback {value!r}", opt.feedback)
+    return labels, feedback
+
+
+class ChoicePrediction(Choice):
+    """A locking 4-option prediction with exactly one correct option."""
+
+    locks = True
+
+    def __init__(self, name, label, options: dict[str, Any], correct: str):
+        labels, self.feedback = graded_options("prediction", name, options, correct)
+        super().__init__(name, label, labels)
+        self.correct = correct
+
+    def props(self, value):
+        return {**super().props(value), "locked": value is not None}
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool) and x == x and abs(x) != float("inf")
+
+
+def _check_bounds(kind: str, name: str, lo, hi, step) -> None:
+    if not (_is_number(lo) and _is_number(hi) and _is_number(step)):
+        raise LabDefinitionError(f"{kind} {name!r}: min, max and step must be finite numbers")
+    if lo >= hi:
+        raise LabDefinitionError(f"Invalid bounds for {kind} {name!r}: min {lo} >= max {hi}")
+    if step <= 0 or step > hi - lo:
+        raise LabDefinitionError(f"Invalid step for {kind} {name!r}: {step} (must be > 0 and "
+                                 f"<= max - min = {hi - lo})")
+
+
+class Slider(Widget):
+    KIND = "slider"
+
+    def __init__(self, name, label, min, max, step, default, unit: str | None = None,
+                 fmt: Callable[[float], str] | None = None):
+        super().__init__(name, label, default)
+        _check_bounds(self.KIND, name, min, max, step)
+        if not _is_number(default) or not (min <= default <= max):
+            raise LabDefinitionError(f"slider {name!r}: default {default!r} is outside "
+                                     f"[{min}, {max}]")
+        self.min, self.max, self.step, self.unit = min, max, step, unit
+        self.integer = all(isinstance(v, int) for v in (min, max, step, default))
+        self.fmt = fmt or (lambda v: f"{v:,}" if self.integer else f"{v:g}")
+
+    def convert(self, raw):
+        if not _is_number(raw) or not (self.min <= raw <= self.max):
+            raise ValueError(f"{raw!r} is outside [{self.min}, {self.max}]")
+        if self.integer:
+            if float(raw) != int(raw):
+                raise ValueError(f"{raw!r} is not an integer")
+            return int(raw)
+        return float(raw)
+
+    def props(self, value):
+        props = {"label": self.label, "name": self.name, "min": self.min, "max": self.max,
+                 "step": self.step, "value": value, "display": self.fmt(value)}
+        if self.unit:
+            props["unit"] = self.unit
+        return props
+
+
+class NumberPrediction(Widget):
+    """A locking bounded number; a stored answer out of bounds is reported, not used."""
+
+    KIND = "number_input"
+    locks = True
+
+    def __init__(self, name, label, min, max, step, unit: str | None = None):
+        super().__init__(name, label, None)
+        _check_bounds(self.KIND, name, min, max, step)
+        self.min, self.max, self.step, self.unit = min, max, step, unit
+
+    def check(self, raw) -> str | None:
+        """None when ``raw`` is acceptable, else the reason (for the error node)."""
+        if not _is_number(raw):
+            return f"the saved answer {raw!r} is not a number"
+        if not (self.min <= raw <= self.max):
+            return (f"the saved answer {raw:g} is outside the allowed range "
+                    f"[{self.min:g}, {self.max:g}]")
+        return None
+
+    def convert(self, raw):
+        reason = self.check(raw)
+        if reason:
+            raise ValueError(reason)
+        return float(raw)
+
+    def props(self, value):
+        props = {"label": self.label, "name": self.name, "min": self.min, "max": self.max,
+                 "step": self.step, "value": value, "locks": True, "locked": value is not None}
+        if self.unit:
+            props["unit"] = self.unit
+        return props
+
+
+class Tabs(_OptionWidget):
+    KIND = "tabs"
+
+    def __init__(self, name, options, default=None):
+        super().__init__(name, "Tabs", options, default if default is not None else next(iter(options)))
+
+    def props(self, value):  # children are attached by the container in ui.py
+        return {"name": self.name, "value": value}
