@@ -46,9 +46,8 @@ def quantity_paths(obj, prefix: str = ""):
         if isinstance(value, Quantity):
             yield path, value
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            if getattr(value, "provenance", None) is not None and prefix == "" and \
-                    f.name in ("hardware", "node"):
-                continue  # a nested registry entry carries its own provenance
+            if hasattr(value, "provenance"):
+                continue  # a nested registry entry (a Node's hardware) has its own provenance
             yield from quantity_paths(value, path + ".")
         elif isinstance(value, Mapping):
             for k, v in value.items():
