@@ -7,10 +7,15 @@ from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, Cur
                               ParetoFrontier)
 from .memory import MemoryFootprintModel
 from .scaling import (ComputeOptimalSolver, TrainingComputeModel, TrainingTimeModel)
+from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeModel,
+                          TransformerCountsModel)
+from .communication import AllReduceModel, BisectionBandwidthModel, LinkTransferModel
 
 __all__ = [
     "IronLawModel", "RooflineModel",
     "MemoryFootprintModel",
     "CurriculumModel", "AnnotationBudgetModel", "AnnotationBudgetSolver", "ParetoFrontier",
     "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
+    "TransformerCountsModel", "KVCacheModel", "PrefillDecodeModel", "BatchingCapacityModel",
+    "AllReduceModel", "LinkTransferModel", "BisectionBandwidthModel",
 ]

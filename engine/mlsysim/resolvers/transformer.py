@@ -1,0 +1,193 @@
+"""Transformers: parameter and FLOP counts, KV cache, prefill vs decode, batching capacity.
+
+Counts follow Kaplan et al. 2020 (Table 1): per layer 4 d^2 attention weights (with grouped
+query attention the K and V projections shrink to d x d_kv each) and 2 d d_ff MLP weights
+(3 for gated MLPs such as SwiGLU); forward FLOP per token = 2 N + 2 L n_ctx d (the last term
+is attention over the context: the n^2 term summed over a sequence).
+"""
+from __future__ import annotations
+
+import math
+
+from ..core._base import BaseModel
+from ..core.errors import InvalidInputError
+from ..core.results import SolverResult
+from ..core.types import Quantity
+from . import _common as c
+
+
+def _shape(workload, layers, hidden_size, heads, kv_heads):
+    if workload is not None:
+        c.need_workload(workload)
+        layers = layers or workload.layers
+        hidden_size = hidden_size or workload.hidden_size
+        heads = heads or workload.heads
+        kv_heads = kv_heads or workload.kv_heads
+    L = c.positive_int("layers", layers)
+    d = c.positive_int("hidden_size", hidden_size)
+    h = c.positive_int("heads", heads)
+    kv = c.positive_int("kv_heads", kv_heads if kv_heads is not None else h)
+    if h % kv or d % h:
+        raise InvalidInputError("kv_heads", f"a divisor of heads={h} (and heads dividing "
+                                f"hidden_size={d})", kv_heads)
+    return L, d, h, kv
+
+
+class TransformerCountsResult(SolverResult):
+    parameters: float
+    non_embedding_parameters: float
+    attention_parameters: float
+    mlp_parameters: float
+    embedding_parameters: float
+    flops_per_token: Quantity
+    attention_flops_per_token: Quantity
+    attention_share: float
+    sequence_flops: Quantity
+
+
+class TransformerCountsModel(BaseModel):
+    """Parameters and forward FLOP/token of a decoder-only transformer at context ``seq_len``
+    (Kaplan et al. 2020). ``ffn_hidden`` defaults to 4 d; ``gated`` for SwiGLU-style MLPs."""
+
+    requires = ("seq_len",)
+    produces = TransformerCountsResult
+
+    def solve(self, seq_len, workload=None, *, layers=None, hidden_size=None, heads=None,
+              kv_heads=None, vocab_size=None, ffn_hidden=None, gated=False,
+              tied_embeddings=True) -> TransformerCountsResult:
+        L, d, h, kv = _shape(workload, layers, hidden_size, heads, kv_heads)
+        n_ctx = c.positive_int("seq_len", seq_len)
+        if vocab_size is None and workload is not None:
+            vocab_size = workload.vocab_size
+        V = c.positive_int("vocab_size", vocab_size) if vocab_size is not None else 0
+        ff = c.positive_int("ffn_hidden", ffn_hidden) if ffn_hidden is not None else 4 * d
+        d_kv = d // h * kv
+        attn = L * (2 * d * d + 2 * d * d_kv)
+        mlp = L * (3 if gated else 2) * d * ff
+        emb = V * d * (1 if tied_embeddings else 2)
+        non_emb = attn + mlp
+        att_flops = 2.0 * L * n_ctx * d
+        per_token = 2.0 * non_emb + att_flops
+        return TransformerCountsResult(
+            parameters=float(non_emb + emb), non_embedding_parameters=float(non_emb),
+            attention_parameters=float(attn), mlp_parameters=float(mlp),
+            embedding_parameters=float(emb), flops_per_token=c.q(per_token, c.FLOP),
+            attention_flops_per_token=c.q(att_flops, c.FLOP),
+            attention_share=att_flops / per_token,
+            sequence_flops=c.q(per_token * n_ctx, c.FLOP))
+
+
+class KVCacheResult(SolverResult):
+    bytes_per_token: Quantity
+    bytes_per_sequence: Quantity
+    total: Quantity
+    gqa_saving: float
+
+
+class KVCacheModel(BaseModel):
+    """KV cache = 2 (K and V) x layers x kv_heads x head_dim x tokens x batch x bytes/element.
+    ``gqa_saving`` = heads / kv_heads (the factor grouped-query attention saves vs MHA)."""
+
+    requires = ("seq_len",)
+    produces = KVCacheResult
+
+    def solve(self, seq_len, workload=None, *, batch_size=1, precision="fp16", layers=None,
+              hidden_size=None, heads=None, kv_heads=None) -> KVCacheResult:
+        L, d, h, kv = _shape(workload, layers, hidden_size, heads, kv_heads)
+        n = c.positive_int("seq_len", seq_len)
+        b = c.positive_int("batch_size", batch_size)
+        bpe = c.precision_bytes("precision", precision)
+        per_tok = 2.0 * L * kv * (d // h) * bpe
+        return KVCacheResult(bytes_per_token=c.q(per_tok, c.B),
+                             bytes_per_sequence=c.q(per_tok * n, c.B),
+                             total=c.q(per_tok * n * b, c.B), gqa_saving=h / kv)
+
+
+class PrefillDecodeResult(SolverResult):
+    prefill_time: Quantity
+    decode_time_per_token: Quantity
+    total_time: Quantity
+    prefill_binding: str
+    decode_binding: str
+    decode_tokens_per_second: Quantity
+    kv_cache_bytes: Quantity
+
+
+class PrefillDecodeModel(BaseModel):
+    """Time to first token (prefill) and per output token (decode), roofline-style with
+    overlap: each phase takes max(bytes / BW, FLOP / (peak x eta)).
+
+    Prefill reads the weights once and computes 2N FLOP per prompt token per sequence
+    (compute-bound); each decode step reads the weights plus the KV cache and computes 2N
+    FLOP per sequence (memory-bound at small batch). Decode KV is taken at the final length
+    (an upper bound). Attention FLOP over the context are neglected (small for n << 6d)."""
+
+    requires = ("workload", "hardware", "prompt_tokens", "output_tokens")
+    produces = PrefillDecodeResult
+
+    def solve(self, workload, hardware, prompt_tokens, output_tokens, *, batch_size=1,
+              precision=None, efficiency=1.0) -> PrefillDecodeResult:
+        c.need_workload(workload)
+        c.need_hardware(hardware)
+        prec = c.hw_precision(hardware, precision)
+        p = c.positive_int("prompt_tokens", prompt_tokens)
+        o = c.positive_int("output_tokens", output_tokens)
+        b = c.positive_int("batch_size", batch_size)
+        eta = c.fraction("efficiency", efficiency)
+        bw = hardware.memory.bandwidth.m_as(c.B_PER_S)
+        rate = c.peak_flops(hardware, precision) * eta
+        weights = c.bytes_of(workload, prec)
+        flops_tok = 2.0 * float(workload.parameters)
+        kv = KVCacheModel().solve(seq_len=p + o, workload=workload, batch_size=b,
+                                  precision=prec).total.m_as(c.B)
+        pm, pc = weights / bw, flops_tok * p * b / rate
+        dm, dc = (weights + kv) / bw, flops_tok * b / rate
+        prefill, decode = max(pm, pc), max(dm, dc)
+        return PrefillDecodeResult(
+            prefill_time=c.q(prefill, c.S), decode_time_per_token=c.q(decode, c.S),
+            total_time=c.q(prefill + o * decode, c.S),
+            prefill_binding="compute" if pc >= pm else "memory",
+            decode_binding="compute" if dc >= dm else "memory",
+            decode_tokens_per_second=c.q(b / decode, c.ureg.token / c.S),
+            kv_cache_bytes=c.q(kv, c.B))
+
+
+class BatchingCapacityResult(SolverResult):
+    kv_budget: Quantity
+    static_sequences: int
+    continuous_sequences: int
+    capacity_gain: float
+
+
+class BatchingCapacityModel(BaseModel):
+    """Concurrent sequences that fit in memory left after the weights.
+
+    Static batching reserves KV cache for ``max_seq_len`` tokens per sequence; continuous
+    batching with paged KV (Kwon et al. 2023, vLLM) holds each sequence's actual length,
+    ``mean_seq_len`` on average (``block_tokens`` rounding per sequence)."""
+
+    requires = ("workload", "hardware", "max_seq_len", "mean_seq_len")
+    produces = BatchingCapacityResult
+
+    def solve(self, workload, hardware, max_seq_len, mean_seq_len, *, precision=None,
+              block_tokens=16, memory_fraction=0.9) -> BatchingCapacityResult:
+        c.need_hardware(hardware)
+        c.need_workload(workload)
+        prec = precision or workload.default_precision
+        mx = c.positive_int("max_seq_len", max_seq_len)
+        mean = c.num("mean_seq_len", mean_seq_len, lo=0, lo_open=True)
+        if mean > mx:
+            raise InvalidInputError("mean_seq_len", f"at most max_seq_len={mx}", mean_seq_len)
+        blk = c.positive_int("block_tokens", block_tokens)
+        frac = c.fraction("memory_fraction", memory_fraction)
+        budget = hardware.memory.capacity.m_as(c.B) * frac - c.bytes_of(workload, prec)
+        if budget <= 0:
+            raise InvalidInputError("workload", "weights that fit in the device memory",
+                                    workload.name, "Use a lower precision or more devices.")
+        per_tok = KVCacheModel().solve(seq_len=1, workload=workload,
+                                       precision=prec).bytes_per_token.m_as(c.B)
+        static = int(budget // (per_tok * mx))
+        cont = int(budget // (per_tok * math.ceil(mean / blk) * blk))
+        return BatchingCapacityResult(kv_budget=c.q(budget, c.B), static_sequences=static,
+                                      continuous_sequences=cont,
+                                      capacity_gain=cont / static if static else math.inf)
