@@ -1,0 +1,190 @@
+--[[ lab.lua: embed a lab (and the ledger view) into a chapter page.
+
+Shared by Quarto (listed in _quarto.yml) and the plain-Pandoc renderer (sitebuild).
+Contract: labs_wasm/PROTOCOL.md section 4.
+
+  ::: {.lab lab="vol1/01"}     -> <section class="lab" data-lab="vol1/01" ...> with the
+  :::                             pre-rendered view tree and the lab's crossref map
+  ::: {.ledger-view}           -> <section class="ledger-view"> + the ledger script
+  :::
+
+Metadata (read once):
+  lab-prerender-dir  folder with <vol1-01>.json and <vol1-01>.xref.json
+                     (default _build/prerender, relative to the project root)
+  site-root          relative path from this page to the site root ("../" ...);
+                     under Quarto, quarto.project.offset() is used when site-root is unset.
+
+A missing or unreadable pre-render is reported on stderr with the file and lab id, and the
+page gets a readable notice instead of a crash. Non-HTML outputs get a plain paragraph.
+]]
+PANDOC_VERSION:must_be_at_least '3.1.1'   -- pandoc.json
+
+local json = pandoc.json
+local stringify = pandoc.utils.stringify
+
+local config = {
+  prerender_dir = "_build/prerender",
+  site_root = "",
+  source = "(unknown file)",
+}
+
+-- Relative site root, always ending in "/" unless empty.
+local function normalize_root(root)
+  if root == nil or root == "" or root == "." or root == "./" then return "" end
+  if root:sub(-1) ~= "/" then root = root .. "/" end
+  return root
+end
+
+local function read_config(meta)
+  if quarto and quarto.project and quarto.project.directory then
+    config.prerender_dir = quarto.project.directory .. "/_build/prerender"
+  end
+  if meta["lab-prerender-dir"] then
+    config.prerender_dir = stringify(meta["lab-prerender-dir"])
+  end
+  if meta["site-root"] then
+    config.site_root = normalize_root(stringify(meta["site-root"]))
+  elseif quarto and quarto.project and quarto.project.offset then
+    local ok, offset = pcall(quarto.project.offset)
+    if ok then config.site_root = normalize_root(offset) end
+  end
+  if PANDOC_STATE and PANDOC_STATE.input_files and PANDOC_STATE.input_files[1] then
+    config.source = PANDOC_STATE.input_files[1]
+  end
+end
+
+local function escape_attr(s)
+  return (s:gsub("&", "&amp;"):gsub('"', "&quot;"):gsub("<", "&lt;"):gsub(">", "&gt;"))
+end
+
+-- JSON inside <script type="application/json">: "</" and "<!--" must not appear raw.
+local function script_safe(text)
+  return (text:gsub("</", "<\\/"):gsub("<!%-%-", "<\\u0021--"))
+end
+
+local function read_file(path)
+  local fh = io.open(path, "r")
+  if not fh then return nil end
+  local text = fh:read("a")
+  fh:close()
+  return text
+end
+
+local function warn(lab_id, message)
+  io.stderr:write(string.format("%s: lab %s: %s\n", config.source, lab_id, message))
+end
+
+local function is_html()
+  return FORMAT:match("html") ~= nil
+end
+
+-- Rewrite xref hrefs (relative to the site root) to be relative to this page.
+local function xref_for_page(xref)
+  local out = {}
+  for id, entry in pairs(xref) do
+    local copy = {}
+    for k, v in pairs(entry) do copy[k] = v end
+    if type(copy.href) == "string" and not copy.href:match("^#") then
+      copy.href = config.site_root .. copy.href
+    end
+    out[id] = copy
+  end
+  return out
+end
+
+-- Deterministic JSON for the xref map (sorted keys, so pages are byte-stable).
+local function encode_sorted(value)
+  if type(value) ~= "table" then return json.encode(value) end
+  local keys = {}
+  for k in pairs(value) do table.insert(keys, k) end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    table.insert(parts, json.encode(tostring(k)) .. ": " .. encode_sorted(value[k]))
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+local function notice(lab_id, text)
+  local html = string.format(
+    '<section class="lab lab-unavailable" data-lab="%s" data-state="error" aria-label="Lab %s">\n'
+    .. '  <p class="lab-status" role="status">%s</p>\n</section>',
+    escape_attr(lab_id), escape_attr(lab_id), escape_attr(text))
+  return pandoc.RawBlock("html", html)
+end
+
+local boot_emitted = false
+
+local function lab_block(div)
+  local lab_id = div.attributes["lab"]
+  if not lab_id or lab_id == "" then
+    warn("?", 'a .lab block has no lab="volN/NN" attribute')
+    return notice("?", 'This lab block names no lab (expected lab="vol1/01").')
+  end
+  if not is_html() then
+    return pandoc.Para(pandoc.Inlines("Interactive lab " .. lab_id .. ": open the HTML edition to run it."))
+  end
+  local stem = config.prerender_dir .. "/" .. lab_id:gsub("/", "-")
+  local tree = read_file(stem .. ".json")
+  if not tree then
+    warn(lab_id, "missing pre-render " .. stem .. ".json (run python -m sitebuild.prerender)")
+    return notice(lab_id, "Lab " .. lab_id .. " could not be prepared when this page was built. "
+      .. "Rebuild the site to run it.")
+  end
+  local ok_tree = pcall(json.decode, tree)
+  if not ok_tree then
+    warn(lab_id, "pre-render " .. stem .. ".json is not valid JSON")
+    return notice(lab_id, "Lab " .. lab_id .. " has a damaged pre-render. Rebuild the site to run it.")
+  end
+  local xref = {}
+  local xref_text = read_file(stem .. ".xref.json")
+  if xref_text then
+    local ok, decoded = pcall(json.decode, xref_text, false)
+    if ok and type(decoded) == "table" then
+      xref = xref_for_page(decoded)
+    else
+      warn(lab_id, "crossref map " .. stem .. ".xref.json is not valid JSON; section links disabled")
+    end
+  end
+  local xref_json = encode_sorted(xref)
+  local root = config.site_root
+  local dom_id = "lab-" .. lab_id:gsub("[^%w]", "-")
+  local html = string.format(
+    '<section class="lab" id="%s" data-lab="%s" data-state="loading" data-site-root="%s" aria-label="Lab %s">\n'
+    .. '  <p class="lab-status" role="status" aria-live="polite">Loading Python…</p>\n'
+    .. '  <div class="lab-root"></div>\n'
+    .. '  <script type="application/json" class="lab-initial">%s</script>\n'
+    .. '  <script type="application/json" class="lab-xref">%s</script>\n'
+    .. '</section>',
+    escape_attr(dom_id), escape_attr(lab_id), escape_attr(root), escape_attr(lab_id),
+    script_safe(tree:gsub("%s+$", "")), script_safe(xref_json))
+  local blocks = {pandoc.RawBlock("html", html)}
+  if not boot_emitted then
+    boot_emitted = true
+    table.insert(blocks, pandoc.RawBlock("html",
+      string.format('<script type="module" src="%sassets/runtime/boot.js"></script>', escape_attr(root))))
+  end
+  return blocks
+end
+
+local function ledger_block()
+  if not is_html() then
+    return pandoc.Para(pandoc.Inlines("Your Design Ledger is shown in the HTML edition."))
+  end
+  local root = escape_attr(config.site_root)
+  return {
+    pandoc.RawBlock("html", string.format(
+      '<section class="ledger-view" data-site-root="%s">'
+      .. '<p class="ledger-status" role="status">Loading your ledger…</p></section>', root)),
+    pandoc.RawBlock("html", string.format(
+      '<script type="module" src="%sassets/runtime/ledger.js"></script>', root)),
+  }
+end
+
+local function Div(div)
+  if div.classes:includes("lab") then return lab_block(div) end
+  if div.classes:includes("ledger-view") then return ledger_block() end
+  return nil
+end
+
+return {{Meta = read_config}, {Div = Div}}

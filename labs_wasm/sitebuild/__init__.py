@@ -1,0 +1,11 @@
+"""Site build for the book: renders the Quarto project with Pandoc when Quarto is absent.
+
+Entry point: ``python -m sitebuild`` (see ``__main__``). The pieces, in build order:
+``project`` (read _quarto.yml), ``scan`` + ``crossref`` (the @sec index), ``prerender``
+(lab initial views), ``render`` (chapter pages), ``search`` (search.json), ``vendor``,
+``wheels`` and ``bundle`` (browser assets).
+"""
+
+__all__ = ["BuildError"]
+
+from .errors import BuildError

@@ -1,0 +1,86 @@
+"""Read Pandoc's --section-divs HTML back into (id, number, level, title, text) records.
+
+Pandoc writes ``<section id=".." class="levelN [unnumbered]" data-number="9.2">`` followed
+by the ``<hN>`` heading; the heading's number sits in ``<span class="header-section-number">``.
+Used for the crossref index (numbers exactly as Pandoc printed them) and for search.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_SKIP_TEXT = {"script", "style"}
+
+
+@dataclass
+class Section:
+    id: str
+    level: int
+    number: str | None
+    title: str = ""
+    text_parts: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.text_parts).split())
+
+
+class _Parser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[Section] = []
+        self.stack: list[Section | None] = []      # one entry per open <section>
+        self.in_heading: Section | None = None
+        self.in_number = 0
+        self.skip = 0
+        self.preamble: list[str] = []             # text before the first section
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            level_cls = [c for c in (a.get("class") or "").split() if c.startswith("level")]
+            if "id" in a and level_cls:
+                sec = Section(a["id"], int(level_cls[0][5:] or 0), a.get("data-number"))
+                self.sections.append(sec)
+                self.stack.append(sec)
+            else:
+                self.stack.append(None)
+        elif tag in _HEADINGS and self.stack and self.stack[-1] is not None and not self.stack[-1].title:
+            self.in_heading = self.stack[-1]
+        elif tag == "span" and self.in_heading is not None and "header-section-number" in (a.get("class") or ""):
+            self.in_number += 1
+        elif self.in_number and tag == "span":
+            self.in_number += 1
+        if tag in _SKIP_TEXT:
+            self.skip += 1
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.stack:
+            self.stack.pop()
+        elif tag in _HEADINGS and self.in_heading is not None:
+            self.in_heading.title = " ".join(self.in_heading.title.split())
+            self.in_heading = None
+        elif tag == "span" and self.in_number:
+            self.in_number -= 1
+        if tag in _SKIP_TEXT and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        if self.in_heading is not None:
+            if not self.in_number:
+                self.in_heading.title += data
+            return
+        current = next((s for s in reversed(self.stack) if s is not None), None)
+        (current.text_parts if current else self.preamble).append(data)
+
+
+def parse_sections(html: str) -> tuple[list[Section], str]:
+    """Return the sections in document order and the text before the first one."""
+    parser = _Parser()
+    parser.feed(html)
+    parser.close()
+    return parser.sections, " ".join(" ".join(parser.preamble).split())

@@ -1,0 +1,122 @@
+"""Pre-render every lab's initial view (the empty state) under CPython.
+
+Writes, for each id in labkit.catalog.all_ids():
+  <build>/prerender/vol1-01.json       the view tree for {"answers": {}, "values": {}}
+  <build>/prerender/vol1-01.xref.json  {sec-id: {label, short, number, title, href}} for every
+                                       @sec id the lab's source or tree mentions; href is
+                                       relative to the site root (the filter rebases it)
+
+Runnable alone (Quarto's pre-render hook names it):
+  python -m sitebuild.prerender [--root .] [--build-dir _build]
+It runs in its own process during `python -m sitebuild`, so the labkit it imports is the
+project's own (root/labs_wasm), never another checkout's.
+
+A project without labkit yet prerenders nothing; a labkit that fails to import, or a lab that
+fails to render, fails the build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from .crossref import SEC_REF, lab_source_refs
+from .errors import BuildError
+
+EMPTY_STATE = {"answers": {}, "values": {}}
+
+
+def file_stem(lab_id: str) -> str:
+    return lab_id.replace("/", "-")
+
+
+def load_catalog(root: Path):
+    """Return labkit.catalog, or None when the project has no labkit package yet."""
+    labs_wasm = root / "labs_wasm"
+    if not (labs_wasm / "labkit").is_dir():
+        return None
+    if str(labs_wasm) not in sys.path:
+        sys.path.insert(0, str(labs_wasm))
+    try:
+        return importlib.import_module("labkit.catalog")
+    except Exception as exc:
+        raise BuildError(f"{labs_wasm / 'labkit'}: cannot import labkit.catalog: "
+                         f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from None
+
+
+def lab_source_files(root: Path, lab_id: str) -> list[Path]:
+    """labs/vol1/lab_01_<slug>.py for id "vol1/01" (PROTOCOL.md section 1)."""
+    vol, _, num = lab_id.partition("/")
+    return sorted((root / "labs_wasm" / "labs" / vol).glob(f"lab_{num}_*.py"))
+
+
+def lab_xref(root: Path, lab_id: str, tree_json: str, sections: dict) -> dict:
+    refs: dict[str, str] = {}
+    for path in lab_source_files(root, lab_id):
+        for lineno, sec_id in lab_source_refs(path):
+            refs.setdefault(sec_id, f"{path.relative_to(root)}:{lineno}")
+    for m in SEC_REF.finditer(tree_json):
+        refs.setdefault(m.group(1), f"lab {lab_id} (rendered view)")
+    unknown = [f"{where}: unknown cross-reference @{sec_id}" for sec_id, where in refs.items()
+               if sec_id not in sections]
+    if unknown:
+        raise BuildError("\n".join(unknown))
+    keep = ("label", "short", "number", "title", "href")
+    return {sec_id: {k: sections[sec_id][k] for k in keep} for sec_id in sorted(refs)}
+
+
+def prerender(root: Path, build_dir: Path, sections: dict) -> list[str]:
+    """Write the pre-render files; return the lab ids rendered."""
+    out_dir = build_dir / "prerender"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    catalog = load_catalog(root)
+    if catalog is None:
+        print(f"prerender: no labkit under {root / 'labs_wasm'}; no labs to pre-render", file=sys.stderr)
+        return []
+    try:
+        ids = list(catalog.all_ids())
+    except Exception as exc:
+        raise BuildError(f"labkit.catalog.all_ids() failed: {type(exc).__name__}: {exc}") from None
+    for lab_id in ids:
+        try:
+            tree = catalog.load(lab_id).render(json.loads(json.dumps(EMPTY_STATE)))
+            tree_json = json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except Exception:
+            raise BuildError(f"lab {lab_id}: rendering the empty state failed:\n{traceback.format_exc()}") from None
+        xref = lab_xref(root, lab_id, tree_json, sections)
+        stem = out_dir / file_stem(lab_id)
+        for suffix, text in ((".json", tree_json), (".xref.json", json.dumps(xref, ensure_ascii=False, sort_keys=True))):
+            tmp = stem.with_name(stem.name + suffix + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(stem.with_name(stem.name + suffix))
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sitebuild.prerender", description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: cwd)")
+    parser.add_argument("--build-dir", type=Path, default=None, help="default: <root>/_build")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    build_dir = (args.build_dir or root / "_build").resolve()
+    try:
+        index_path = build_dir / "crossref.json"
+        if index_path.is_file():
+            sections = json.loads(index_path.read_text(encoding="utf-8"))["sections"]
+        else:   # standalone run (Quarto's pre-render hook): build the index first
+            from .build import crossref_index
+            sections = crossref_index(root, build_dir)["sections"]
+        ids = prerender(root, build_dir, sections)
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"prerender: {len(ids)} lab(s) -> {build_dir / 'prerender'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
