@@ -5,7 +5,10 @@
 from .iron_law import IronLawModel, RooflineModel
 from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
                               ParetoFrontier)
-from .memory import MemoryFootprintModel
+from .economics import CostPerInferenceModel, EconomicsModel
+from .memory import MemoryFootprintModel, TrainingMemoryModel
+from .parallelism import DistributedModel, ParallelismModel
+from .sustainability import (EmbodiedCarbonModel, EnergyCarbonModel, JevonsReboundModel)
 from .scaling import (ComputeOptimalSolver, TrainingComputeModel, TrainingTimeModel)
 from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeModel,
                           TransformerCountsModel)
@@ -13,7 +16,10 @@ from .communication import AllReduceModel, BisectionBandwidthModel, LinkTransfer
 
 __all__ = [
     "IronLawModel", "RooflineModel",
-    "MemoryFootprintModel",
+    "MemoryFootprintModel", "TrainingMemoryModel",
+    "ParallelismModel", "DistributedModel",
+    "EconomicsModel", "CostPerInferenceModel",
+    "EnergyCarbonModel", "EmbodiedCarbonModel", "JevonsReboundModel",
     "CurriculumModel", "AnnotationBudgetModel", "AnnotationBudgetSolver", "ParetoFrontier",
     "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
     "TransformerCountsModel", "KVCacheModel", "PrefillDecodeModel", "BatchingCapacityModel",

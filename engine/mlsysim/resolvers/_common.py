@@ -43,7 +43,7 @@ COMPUTE_RATE = "[compute]/[time]"
 POWER = "[mass]*[length]**2/[time]**3"
 ENERGY = "[mass]*[length]**2/[time]**2"
 CURRENCY = "[currency]"
-RATE = "1/[time]"
+RATE = "[time]**-1"
 
 
 def q(value: float, unit) -> Any:

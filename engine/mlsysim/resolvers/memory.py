@@ -80,3 +80,95 @@ class MemoryFootprintModel(BaseModel):
             binding_memory=binding,
             checks={k: {"required": c.q(n, c.B), "available": c.q(h, c.B), "fits": n <= h}
                     for k, (n, h) in checks.items()})
+
+
+#: Bytes per parameter in mixed-precision Adam training (Rajbhandari et al. 2020, Sec. 3.1):
+#: fp16 weights 2, fp16 gradients 2, fp32 master weights + momentum + variance 4 + 4 + 4.
+MIXED_ADAM_BYTES = {"weights": 2.0, "gradients": 2.0, "optimizer": 12.0}
+#: Plain fp32 SGD with momentum: weights 4, gradients 4, momentum 4.
+FP32_SGD_BYTES = {"weights": 4.0, "gradients": 4.0, "optimizer": 4.0}
+OPTIMIZERS = {"adam_mixed": MIXED_ADAM_BYTES, "sgd_fp32": FP32_SGD_BYTES}
+CHECKPOINTING = ("none", "selective", "full")
+
+
+def transformer_activation_bytes(seq_len, batch, hidden, heads, layers, tp=1,
+                                 checkpointing="none") -> float:
+    """Activation bytes stored for the backward pass (fp16), Korthikanti et al. 2022
+    ("Reducing Activation Recomputation in Large Transformer Models", Sec. 4):
+    per layer s b h (10 + 24/t + 5 a s / (h t)) with tensor parallel t (34 + 5as/h at t=1);
+    selective recomputation drops the 5as/h attention term; full checkpointing keeps only
+    each layer's input, 2 s b h."""
+    sbh = seq_len * batch * hidden
+    if checkpointing == "full":
+        per = 2.0 * sbh
+    elif checkpointing == "selective":
+        per = sbh * (10 + 24 / tp)
+    else:
+        per = sbh * (10 + 24 / tp + 5 * heads * seq_len / (hidden * tp))
+    return per * layers
+
+
+class TrainingMemoryResult(SolverResult):
+    weights: Quantity
+    gradients: Quantity
+    optimizer_state: Quantity
+    activations: Quantity
+    total: Quantity
+    bytes_per_parameter: float
+    zero_stage: int
+    fits: bool | None
+    activation_note: str
+
+
+class TrainingMemoryModel(BaseModel):
+    """Training memory per device = weights + gradients + optimizer state + activations.
+
+    Mixed-precision Adam costs 16 B per parameter (ZeRO, Rajbhandari et al. 2020). ZeRO stage
+    1 shards the optimizer state over ``dp`` data-parallel ranks, stage 2 also gradients,
+    stage 3 also weights. Tensor (``tp``) and pipeline (``pp``) parallelism split all model
+    states. Activations: transformer workloads with ``seq_len`` use Korthikanti et al. 2022
+    (``checkpointing`` none, selective or full; each pipeline stage holds layers/pp layers for
+    one micro-batch); otherwise ``activation_bytes`` per sample, else the workload's
+    ``peak_activation_bytes`` per sample (a lower bound: training keeps every layer's
+    activations, not only the peak). ``hardware`` (optional) checks the fit.
+    """
+
+    requires = ("workload",)
+    produces = TrainingMemoryResult
+
+    def solve(self, workload, *, batch_size=1, seq_len=None, optimizer="adam_mixed",
+              checkpointing="none", zero_stage=0, dp=1, tp=1, pp=1, activation_bytes=None,
+              hardware=None) -> TrainingMemoryResult:
+        c.need_workload(workload)
+        table = OPTIMIZERS[c.choice("optimizer", optimizer, tuple(OPTIMIZERS))]
+        ckpt = c.choice("checkpointing", checkpointing, CHECKPOINTING)
+        stage = c.choice("zero_stage", zero_stage, (0, 1, 2, 3))
+        b = c.positive_int("batch_size", batch_size)
+        dp, tp, pp = (c.positive_int(n, v) for n, v in (("dp", dp), ("tp", tp), ("pp", pp)))
+        n = float(workload.parameters) / (tp * pp)
+        w = n * table["weights"] / (dp if stage >= 3 else 1)
+        g = n * table["gradients"] / (dp if stage >= 2 else 1)
+        o = n * table["optimizer"] / (dp if stage >= 1 else 1)
+        if activation_bytes is not None:
+            a = c.qty("activation_bytes", activation_bytes, c.BYTES, c.B, allow_zero=True) * b
+            note = "activation_bytes x batch_size"
+        elif seq_len is not None and workload.layers and workload.hidden_size and workload.heads:
+            s = c.positive_int("seq_len", seq_len)
+            layers = math.ceil(workload.layers / pp)
+            a = transformer_activation_bytes(s, b, workload.hidden_size, workload.heads,
+                                             layers, tp, ckpt)
+            note = f"Korthikanti et al. 2022, checkpointing={ckpt}"
+        elif getattr(workload, "peak_activation_bytes", None) is not None:
+            a = workload.peak_activation_bytes.m_as(c.B) * b
+            note = "peak_activation_bytes x batch_size (lower bound)"
+        else:
+            a, note = 0.0, "no activation size known: activations omitted"
+        total = w + g + o + a
+        fits = None
+        if hardware is not None:
+            fits = total <= c.need_hardware(hardware).memory.capacity.m_as(c.B)
+        return TrainingMemoryResult(
+            weights=c.q(w, c.B), gradients=c.q(g, c.B), optimizer_state=c.q(o, c.B),
+            activations=c.q(a, c.B), total=c.q(total, c.B),
+            bytes_per_parameter=sum(table.values()), zero_stage=stage, fits=fits,
+            activation_note=note)
