@@ -19,9 +19,12 @@ def num(x: float, digits: int = 3) -> str:
         if abs(mantissa) >= 10:  # rounding carried over (9.99 -> 10.0)
             mantissa, mag = mantissa / 10, mag + 1
         return f"{mantissa:g} × 10{str(mag).translate(_SUPERSCRIPT)}"
-    decimals = max(0, digits - 1 - mag)
-    rounded = round(x, decimals)
-    return f"{rounded:,.{decimals}f}"
+    places = digits - 1 - mag  # negative: round to tens, hundreds... (1,030,208 -> 1,030,000)
+    decimals = max(0, places)
+    text = f"{round(x, places):,.{decimals}f}"
+    if "." in text:  # significant figures, not padding: "50.0" -> "50", "1.20" -> "1.2"
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def pow10(exponent: int) -> str:
@@ -55,3 +58,44 @@ def gap_text(actual: float, predicted: float, close: float = 2.0) -> tuple[float
         return r, f"within {ratio(factor)}"
     direction = "under-estimate" if r > 1 else "over-estimate"
     return r, f"off by {ratio(factor)} ({direction})"
+
+
+_SI = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, "")]
+_BIN = [(2 ** 40, "Ti"), (2 ** 30, "Gi"), (2 ** 20, "Mi"), (2 ** 10, "Ki"), (1, "")]
+
+
+def si(x: float, unit: str, digits: int = 3) -> str:
+    """Decimal SI prefix: si(989e12, "FLOP/s") -> "989 TFLOP/s", si(0.05e9, "B/s") -> "50 MB/s"."""
+    if x == 0:
+        return f"0 {unit}"
+    for scale, prefix in _SI:
+        if abs(x) >= scale:
+            return f"{num(x / scale, digits)} {prefix}{unit}"
+    return f"{num(x, digits)} {unit}"
+
+
+def binary(x: float, unit: str = "B", digits: int = 3) -> str:
+    """Binary prefix: binary(2 ** 20) -> "1 MiB"."""
+    for scale, prefix in _BIN:
+        if abs(x) >= scale:
+            return f"{num(x / scale, digits)} {prefix}{unit}"
+    return f"{num(x, digits)} {unit}"
+
+
+def duration(seconds: float, digits: int = 3) -> str:
+    """A time in the unit that reads best: 2.95e-5 -> "29.5 µs", 8.5 -> "8.5 s"."""
+    for scale, unit in ((3600.0, "h"), (1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
+        if abs(seconds) >= scale:
+            return f"{num(seconds / scale, digits)} {unit}"
+    return f"{num(seconds, digits)} s"
+
+
+def percent(fraction: float, decimals: int = 1) -> str:
+    return f"{fraction * 100:.{decimals}f}%"
+
+
+def usd(x: float) -> str:
+    """Dollars: 50000 -> "$50,000", 0.05 -> "$0.05", 12.5 -> "$12.50"."""
+    if abs(x) >= 100:
+        return f"${x:,.0f}"
+    return f"${x:,.2f}"
