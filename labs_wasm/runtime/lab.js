@@ -24,7 +24,7 @@ export class LabController {
     this.ledgerKey = this.initialTree?.ledger_key;
     this.state = store.labState(this.labId);
     this.client = null;
-    this.ready = false;
+    this.live = false;
     this.inflight = false;
     this.queued = false;
     this.ctx = {
@@ -49,6 +49,8 @@ export class LabController {
       return this.fail(err);
     }
     this.setState("loading");
+    performance.mark(`lab:first-view:${this.labId}`);
+    // After the first paint: the worker's start-up must not delay the first prediction.
     requestAnimationFrame(() => setTimeout(() => this.boot(), 0));
   }
 
@@ -69,10 +71,11 @@ export class LabController {
     try {
       const wheels = await fetchWheelList(this.urls);
       await this.client.boot({ pyodide: this.urls.pyodideDir, wheels, bundle: this.urls.bundle, bundleDir: CONFIG.bundleDir });
+      this.live = true; // from here on, changes go to Python (queued behind this first render)
       await this.refresh();
       if (this.section.dataset.state === "error") return;
-      this.ready = true;
       this.setState("ready");
+      performance.mark(`lab:ready:${this.labId}`);
       this.say("Python is ready: the instruments are live.");
     } catch (err) {
       this.fail(err);
@@ -88,15 +91,17 @@ export class LabController {
       this.store.setValue(this.labId, node.name, value);
       this.state.values[node.name] = value;
     }
-    if (this.ready) { this.refresh(); return; }
+    if (this.live) { this.refresh(); return; }
     // Python is still loading: show the saved answer now; Python applies it when it arrives.
     renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
     if (node.locks) this.say("Prediction locked in and saved. The instruments unlock as soon as Python is ready…");
   }
 
   async refresh() {
+    if (!this.live) return;
     if (this.inflight) { this.queued = true; return; }
     this.inflight = true;
+    this.section.dataset.busy = ""; // tests and the bench wait on this; no visual meaning
     try {
       do {
         this.queued = false;
@@ -107,6 +112,7 @@ export class LabController {
       this.fail(err);
     } finally {
       this.inflight = false;
+      delete this.section.dataset.busy;
     }
   }
 
@@ -125,13 +131,13 @@ export class LabController {
     this.store.resetLab(this.labId, this.ledgerKey);
     this.state = this.store.labState(this.labId);
     this.say("This lab was reset.");
-    if (this.ready) this.refresh();
+    if (this.live) this.refresh();
     else renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
   }
 
   fail(err) {
     console.warn(`lab ${this.labId}:`, err);
-    this.ready = false;
+    this.live = false;
     this.client?.terminate();
     this.setState("error");
     this.say(this.client ? "The lab stopped: see the message below." : "The lab could not start.");

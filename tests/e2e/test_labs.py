@@ -1,0 +1,166 @@
+"""Each lab page in a real browser: boots, gates, unlocks, persists, stays on its origin."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import LAB_PAGES
+from .labpage import LabPage
+
+pytestmark = pytest.mark.browser
+LABS = sorted(LAB_PAGES)
+
+
+def open_lab(page, base: str, lab_id: str) -> LabPage:
+    page.goto(base + LAB_PAGES[lab_id])
+    return LabPage(page, lab_id)
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_lab_reaches_ready_without_errors(page, recorder, site_url, lab_id):
+    lab = open_lab(page, site_url, lab_id)
+    assert lab.open_predictions().count() >= 1, "the pre-rendered first prediction is missing"
+    lab.wait_ready()
+    assert "ready" in lab.section.locator(".lab-status").inner_text().lower()
+    assert recorder.console_errors == []
+    assert recorder.page_errors == []
+    assert recorder.foreign_requests(site_url) == []
+    # The whole runtime ran from the site: pyodide, wheels and the labs bundle were fetched.
+    fetched = "\n".join(recorder.requests)
+    for asset in ("pyodide.asm.wasm", "wheels.json", ".whl", "labs_bundle.zip"):
+        assert asset in fetched, f"{asset} was never requested"
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_prediction_unlocks_instruments(page, recorder, site_url, lab_id):
+    lab = open_lab(page, site_url, lab_id)
+    lab.wait_ready()
+    gates_before = lab.section.locator(".lab-gate").count()
+    assert gates_before >= 1, "nothing is gated behind the first prediction"
+    assert lab.instruments().count() == 0, "instruments are live before the prediction is answered"
+    lab.lock_first_prediction()
+    lab.wait_settled()
+    lab.instruments().first.wait_for()
+    assert lab.instruments().count() >= 1
+    assert lab.section.locator(".lab-overlay").count() >= 1, "no prediction-vs-reality overlay after answering"
+    assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_answer_before_python_is_ready_is_kept(page, site_url, lab_id):
+    lab = open_lab(page, site_url, lab_id)
+    key = lab.lock_first_prediction(option_index=1)
+    assert lab.state() == "loading", "Python was already ready: this test needs an early answer"
+    assert lab.stored()["labs"][lab_id]["answers"][key] is not None
+    lab.wait_ready()
+    lab.wait_settled()
+    lab.instruments().first.wait_for()
+    assert lab.section.locator(f'[data-key="{key}"] .lab-locked-note').count() == 1
+
+
+def change_first_instrument(lab: LabPage) -> tuple[str, str]:
+    """Change the first instrument to a non-default value; returns (data-key, new value)."""
+    el = lab.instruments().first
+    key = el.evaluate("e => e.closest('[data-key]').dataset.key")
+    tag = el.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || e.getAttribute('role') || e.className)")
+    if tag.startswith("input:range"):
+        exact = lab.section.locator(f'[data-key="{key}"] input[type=number]')
+        lo, hi = float(exact.get_attribute("min")), float(exact.get_attribute("max"))
+        step = float(exact.get_attribute("step"))
+        value = lo + step * round((hi - lo) / step / 3)
+        text = str(int(value)) if value == int(value) else str(value)
+        exact.fill(text)
+        exact.press("Tab")
+        return key, text
+    if tag.startswith("select"):
+        options = el.locator("option")
+        text = options.nth(options.count() - 1).get_attribute("value")
+        el.select_option(text)
+        return key, text
+    radios = el.locator("input[type=radio]:not(:checked)")
+    text = radios.first.get_attribute("value")
+    radios.first.check()
+    return key, text
+
+
+def instrument_value(lab: LabPage, key: str) -> str:
+    return lab.page.evaluate(
+        """([id, key]) => {
+            const el = document.querySelector(`section.lab[data-lab="${id}"] [data-key="${key}"]`);
+            const c = el.querySelector('input[type=radio]:checked, select, input[type=range]');
+            return c ? c.value : null; }""", [lab.lab_id, key])
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_reload_keeps_locked_answer_and_control_values(page, site_url, lab_id):
+    lab = open_lab(page, site_url, lab_id)
+    lab.wait_ready()
+    answered = lab.lock_first_prediction(option_index=2)
+    lab.wait_settled()
+    lab.instruments().first.wait_for()
+    key, value = change_first_instrument(lab)
+    lab.wait_settled()
+    page.reload()
+    lab = LabPage(page, lab_id)
+    # Before Python is back, the saved answer already shows as locked.
+    lab.section.locator(f'[data-key="{answered}"] .lab-locked-note').wait_for()
+    lab.wait_ready()
+    lab.wait_settled()
+    assert lab.section.locator(f'[data-key="{answered}"] input[type=radio]').nth(2).is_checked()
+    assert lab.section.locator(f'[data-key="{answered}"] button.lab-commit').count() == 0
+    assert float(instrument_value(lab, key)) == float(value) if value.replace(".", "", 1).isdigit() else instrument_value(lab, key) == value
+
+
+def complete_predictions(lab: LabPage, limit: int = 6) -> None:
+    """Lock every prediction in order until none is left (or the limit)."""
+    for _ in range(limit):
+        lab.wait_settled()
+        if lab.open_predictions().count() == 0:
+            return
+        lab.lock_first_prediction()
+    lab.wait_settled()
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_ledger_entry_is_saved_in_localstorage(page, site_url, lab_id):
+    lab = open_lab(page, site_url, lab_id)
+    lab.wait_ready()
+    complete_predictions(lab)
+    lab.section.locator(".lab-ledger").wait_for()
+    doc = lab.stored()
+    assert doc["version"] == 1
+    ledger_key = "vol1.ch" + lab_id.split("/")[1]
+    entry = doc["ledger"][ledger_key]
+    assert entry["lab"] == ledger_key
+    assert entry["completed_at"].endswith("Z")
+    assert "Saved to your Design Ledger" in lab.section.locator(".lab-ledger").inner_text()
+
+
+def test_lab01_tinyml_shows_out_of_memory_banner_and_back(page, recorder, site_url):
+    lab = open_lab(page, site_url, "vol1/01")
+    lab.wait_ready()
+    complete_predictions(lab)
+    tiny = lab.section.locator("fieldset.lab-toggle label", has_text="TinyML").first
+    tiny.click()
+    lab.wait_settled()
+    banner = lab.section.locator(".lab-banner[role=alert]")
+    banner.wait_for()
+    assert "memory" in banner.inner_text().lower()
+    cloud = lab.section.locator("fieldset.lab-toggle label", has_text="Cloud").first
+    cloud.click()
+    lab.wait_settled()
+    assert banner.count() == 0
+    assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_site_works_under_a_sub_path(page, recorder, subpath_url, lab_id):
+    assert subpath_url.endswith("/book/")
+    lab = open_lab(page, subpath_url, lab_id)
+    lab.wait_ready()
+    lab.lock_first_prediction()
+    lab.wait_settled()
+    lab.instruments().first.wait_for()
+    assert recorder.foreign_requests(subpath_url) == []
+    outside = [u for u in recorder.requests if "/book/" not in u and not u.endswith("/favicon.ico")]
+    assert outside == [], f"requests escaped the /book/ mount: {outside}"
+    assert recorder.console_errors == [] and recorder.page_errors == []
