@@ -105,9 +105,10 @@ local function encode_sorted(value)
   return "{" .. table.concat(parts, ", ") .. "}"
 end
 
+-- Not class "lab" and no data-lab: the runtime must not try to boot a lab that is not there.
 local function notice(lab_id, text)
   local html = string.format(
-    '<section class="lab lab-unavailable" data-lab="%s" data-state="error" aria-label="Lab %s">\n'
+    '<section class="lab-unavailable" data-missing-lab="%s" aria-label="Lab %s unavailable">\n'
     .. '  <p class="lab-status" role="status">%s</p>\n</section>',
     escape_attr(lab_id), escape_attr(lab_id), escape_attr(text))
   return pandoc.RawBlock("html", html)
