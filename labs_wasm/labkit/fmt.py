@@ -44,10 +44,13 @@ def ratio(x: float) -> str:
     return f"{num(x, 3)}x"
 
 
-def gap_text(actual: float, predicted: float, close: float = 2.0) -> tuple[float, str]:
+def gap_text(actual: float, predicted: float, close: float = 2.0,
+             directions: tuple[str, str] = ("under-estimate", "over-estimate")
+             ) -> tuple[float, str]:
     """The prediction gap as the ratio actual/predicted, and the sentence stating it.
 
     ``close``: factor within which a prediction counts as right ("within 1.2x").
+    ``directions``: words for actual > predicted and actual < predicted.
     """
     if not (predicted > 0 and actual > 0):
         raise ValueError(f"gap needs positive values, got predicted={predicted!r}, "
@@ -56,7 +59,7 @@ def gap_text(actual: float, predicted: float, close: float = 2.0) -> tuple[float
     factor = max(r, 1 / r)
     if factor < close:
         return r, f"within {ratio(factor)}"
-    direction = "under-estimate" if r > 1 else "over-estimate"
+    direction = directions[0] if r > 1 else directions[1]
     return r, f"off by {ratio(factor)} ({direction})"
 
 

@@ -275,12 +275,13 @@ class Ui:
                              "available": available}, key)
 
     def overlay(self, predicted: float, actual: float, predicted_text: str, actual_text: str,
-                text: str, close: float = 2.0, key: str | None = None) -> float:
+                text: str, close: float = 2.0, key: str | None = None,
+                directions: tuple[str, str] = ("under-estimate", "over-estimate")) -> float:
         """Prediction vs reality: states the gap as the ratio actual/predicted.
 
         Returns the ratio. ``close``: factor within which the prediction counts as close.
         """
-        ratio, ratio_text = fmt.gap_text(actual, predicted, close)
+        ratio, ratio_text = fmt.gap_text(actual, predicted, close, directions)
         self._add("overlay", {"predicted": predicted_text, "actual": actual_text,
                               "ratio": ratio, "ratio_text": ratio_text, "text": text,
                               "tone": "success" if max(ratio, 1 / ratio) < close else "warn"},

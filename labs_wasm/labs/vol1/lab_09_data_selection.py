@@ -1,0 +1,508 @@
+"""Vol I · Lab 09 · The data selection trade-off (chapter: data_selection).
+
+Act I: does ordering the data easy-to-hard (a paced curriculum) shorten training, and what
+is that worth in wall-clock on the context's hardware? Act II: spend an annotation budget
+on the Pareto frontier of cost against accuracy, and meet the budget that is too small to
+reach a viable model.
+
+The learning curves are ILLUSTRATIVE (engine: ``mlsysim.resolvers.learning_curves``, shapes
+after Bengio et al. 2009, Hacohen & Weinshall 2019 and Settles 2009). Training time comes
+from the engine's TrainingTimeModel on the registry hardware.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from mlsysim import Hardware, Models, Q_
+from mlsysim.core.errors import InfeasibleError
+from mlsysim.core.solver import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
+                                 ParetoFrontier, TrainingTimeModel)
+from mlsysim.resolvers.learning_curves import (ACTIVE_SOURCE, CURRICULUM_SOURCE,
+                                               active_learning_accuracy, curriculum_accuracy)
+
+from labkit import Lab, Metric, fmt, plot
+
+LAB = Lab(
+    id="vol1/09", chapter="data_selection", title="The data selection trade-off",
+    hook="Which examples you train on, in what order, and which ones you pay to label, can "
+         "matter as much as the hardware. But every gain has a price, and a frontier.",
+    invariants=["curriculum learning", "active learning", "annotation budget Pareto frontier"],
+    minutes=40, contexts=("cloud", "edge"),
+    reading=[
+        ("@sec-data-selection-efficiency", "why data efficiency is a systems problem"),
+        ("@sec-data-selection-curriculum", "curriculum learning and pacing"),
+        ("@sec-data-selection-active-learning", "active learning and its costs"),
+        ("@sec-data-selection-annotation-budget", "the cost model of annotation"),
+        ("@sec-data-selection-pareto", "Pareto dominance and the frontier"),
+    ],
+)
+
+HARDWARE = {"cloud": Hardware.Cloud.H100, "edge": Hardware.Edge.JetsonOrinNX}
+CONTEXT_LABELS = {"cloud": "Cloud · NVIDIA H100 SXM", "edge": "Edge · Jetson Orin NX 16GB"}
+
+# ---- Act I constants --------------------------------------------------------------------
+TRAIN_MODEL = Models.Vision.ResNet50
+#: Images per training step. 256 is the reference batch of ResNet-50 ImageNet training
+#: (Goyal et al. 2017, "Accurate, Large Minibatch SGD", Sec. 5: base batch 256).
+BATCH = 256
+#: The target accuracy the Act I prediction is asked about (illustrative: on the engine's
+#: illustrative curve, whose plateau is ``max_accuracy`` = 0.9).
+ACT1_TARGET = 0.80
+STRATEGIES = {"random": "Random order (baseline)", "easy_first": "Easy first, no pacing",
+              "hard_first": "Hard first (anti-curriculum)", "curriculum": "Paced curriculum, easy to hard"}
+# Speed-up bands of the Act I prediction: (low, high, representative value for the overlay,
+# the geometric middle of the band).
+ACT1_BANDS = {"A": (0.0, 1.1, 1.0), "B": (1.1, 1.5, math.sqrt(1.1 * 1.5)),
+              "C": (1.5, 4.0, math.sqrt(1.5 * 4.0)), "D": (4.0, math.inf, 10.0)}
+
+# ---- Act II constants -------------------------------------------------------------------
+#: Price of one label: the chapter's illustrative crowd price, $0.05 per judgement x 3
+#: judgements for a majority vote (@sec-data-selection-efficiency).
+CROWD_PRICE = 0.05 * 3
+#: The budget the Act II prediction is asked about: 20,000 crowd labels, row A of the
+#: chapter's illustrative plan (@sec-data-selection-annotation-budget).
+ACT2_BUDGET = 20_000 * CROWD_PRICE
+AL_STRATEGIES = {"random": "Random sampling", "uncertainty": "Uncertainty sampling",
+                 "diversity": "Diversity sampling (core-set)"}
+#: Accuracy-vs-labels curve per model: (plateau max_accuracy, label_scale). ILLUSTRATIVE:
+#: the larger model plateaus higher but needs more labels to get there.
+MODEL_CURVES = {"resnet50": (0.92, 20_000.0), "mobilenetv2": (0.88, 14_000.0)}
+MODEL_KEYS = {"resnet50": Models.Vision.ResNet50, "mobilenetv2": Models.Vision.MobileNetV2}
+#: Minimum viable accuracy of the product in each context. ILLUSTRATIVE product
+#: requirements: the cloud service is held to a higher bar than the offline edge device.
+MIN_VIABLE = {"cloud": 0.85, "edge": 0.80}
+BASE_ACCURACY = 0.5  # the engine's default: accuracy with no labels (chance on 2 classes)
+
+CURRICULUM = CurriculumModel()
+TRAIN_TIME = TrainingTimeModel()
+BUDGET = AnnotationBudgetModel()
+BUDGET_SOLVER = AnnotationBudgetSolver()
+FRONTIER = ParetoFrontier()
+
+
+@lru_cache(maxsize=128)
+def curriculum(target: float):
+    return CURRICULUM.solve(target, "curriculum")
+
+
+@lru_cache(maxsize=512)
+def train_hours(context: str, steps: float) -> float:
+    if steps == math.inf:
+        return math.inf
+    return TRAIN_TIME.solve(TRAIN_MODEL, HARDWARE[context], steps=steps, batch_size=BATCH).hours
+
+
+def act1_truth():
+    r = curriculum(ACT1_TARGET)
+    speedup = r.speedup_by_strategy["curriculum"]
+    band = next(k for k, (lo, hi, _) in ACT1_BANDS.items() if lo <= speedup < hi)
+    return speedup, band
+
+
+def act1_options(speedup: float, steps: dict) -> dict:
+    fact = (f"On this lab's illustrative curves a paced curriculum reaches "
+            f"{fmt.percent(ACT1_TARGET, 0)} in {fmt.num(steps['curriculum'])} steps against "
+            f"{fmt.num(steps['random'])} in random order: **{fmt.ratio(speedup)}**.")
+    return {
+        "A": ("No real gain: about 1x, order does not matter",
+              f"{fact} On many standard benchmarks with a full training budget, measured gains "
+              "are indeed small (Wu et al. 2021), so your caution is fair; the model here "
+              "assumes a task where pacing helps."),
+        "B": ("A modest gain: 1.1x to 1.5x",
+              f"{fact} Unpaced easy-first ordering lands near your band; pacing, admitting "
+              "harder examples on a schedule, is what makes the difference here."),
+        "C": ("A large gain: 1.5x to 4x",
+              f"{fact} That sits in your band. Remember it is an illustrative curve: a "
+              "curriculum is a hypothesis to test against a random-order baseline."),
+        "D": ("An order of magnitude: 4x or more",
+              f"{fact} Reordering cannot remove most of the work: every example is still seen, "
+              "and the model still has to learn the hard ones."),
+    }
+
+
+# ---- Act II physics ---------------------------------------------------------------------
+def curve_kwargs(model: str) -> dict:
+    amax, scale = MODEL_CURVES[model]
+    return {"base_accuracy": BASE_ACCURACY, "max_accuracy": amax, "label_scale": scale}
+
+
+@lru_cache(maxsize=512)
+def budget_result(budget: float, cost: float, strategy: str, model: str):
+    return BUDGET.solve(Q_(budget, "USD"), Q_(cost, "USD"), strategy, **curve_kwargs(model))
+
+
+@lru_cache(maxsize=512)
+def required_budget(floor: float, cost: float, strategy: str, model: str) -> float:
+    """The smallest budget reaching ``floor`` (engine inverse solver); inf if unreachable."""
+    try:
+        r = BUDGET_SOLVER.solve(floor, Q_(cost, "USD"), strategy, **curve_kwargs(model))
+    except InfeasibleError:
+        return math.inf
+    return r.budget.m_as("USD")
+
+
+def act2_truth():
+    """Accuracy by strategy for the prediction's case (ResNet-50, crowd price)."""
+    r = budget_result(ACT2_BUDGET, CROWD_PRICE, "random", "resnet50")
+    acc = r.accuracy_by_strategy
+    ranked = sorted(acc, key=acc.get, reverse=True)
+    tie = acc[ranked[0]] - acc[ranked[-1]] < 0.01  # "doesn't matter": within 1 point
+    correct = "D" if tie else {"random": "A", "uncertainty": "B", "diversity": "C"}[ranked[0]]
+    return r, acc, correct
+
+
+ACT2_OPTION_STRATEGY = {"A": "random", "B": "uncertainty", "C": "diversity", "D": "random"}
+
+
+def act2_options(r, acc) -> dict:
+    table = ", ".join(f"{AL_STRATEGIES[s].lower()} {fmt.percent(a)}" for s, a in acc.items())
+    fact = (f"With {fmt.usd(ACT2_BUDGET)} at {fmt.usd(CROWD_PRICE)} a label "
+            f"({fmt.num(r.labels)} labels), the illustrative curves give {table}.")
+    return {
+        "A": ("Random sampling: spend it all on as many labels as possible",
+              f"{fact} Random sampling buys the same number of labels but spends many on "
+              "examples the model already gets right."),
+        "B": ("Uncertainty sampling: label what the model is least sure about",
+              f"{fact} Once the model is good enough to know what it does not know, each "
+              "uncertain example moves the decision boundary more than a random one."),
+        "C": ("Diversity sampling: label a batch that covers the pool",
+              f"{fact} Diversity wins at small budgets, before an uncertainty model can choose "
+              "well (cold start); at this budget uncertainty has caught up."),
+        "D": ("It does not matter: all within 1 percentage point",
+              f"{fact} The strategies differ by "
+              f"{fmt.num((max(acc.values()) - min(acc.values())) * 100, 2)} points here."),
+    }
+
+
+# ---- the page ---------------------------------------------------------------------------
+@LAB.page
+def page(ui):
+    context = ui.toggle("context", "Deployment context", CONTEXT_LABELS)
+    ui.reset()
+    pred1 = act_one(ui, context)
+    pred2, design = act_two(ui, context)
+    closing(ui)
+    ledger(ui, context, pred1, pred2, design)
+
+
+def act_one(ui, context):
+    hw = HARDWARE[context]
+    speedup, band = act1_truth()
+    base = curriculum(ACT1_TARGET)
+    with ui.section("Act I · Calibration", "Does the order of the data matter? (12-15 min)"):
+        ui.stakeholder(
+            "ML research lead, a vision start-up",
+            f"Training {TRAIN_MODEL.name} to {fmt.percent(ACT1_TARGET, 0)} on our "
+            f"{hw.name} takes {fmt.duration(train_hours(context, base.steps_by_strategy['random']) * 3600)} "
+            "per run, and we run it every time the data changes. A colleague says sorting the "
+            "data from easy to hard would cut that a lot. Is reordering really worth it?")
+        ui.markdown(
+            "A *curriculum* scores every example's difficulty and feeds the easy ones first, "
+            "admitting harder ones on a schedule (the pacing function). The total data is the "
+            "same; only the order changes. Commit to an estimate first.")
+        pred = ui.predict_choice(
+            "act1.prediction",
+            f"How much faster does a paced easy-to-hard curriculum reach "
+            f"{fmt.percent(ACT1_TARGET, 0)} accuracy than random order (steps to target)?",
+            act1_options(speedup, base.steps_by_strategy), correct=band)
+
+        ui.callout("info", f"The curves below are **illustrative** ({CURRICULUM_SOURCE}). "
+                   "Use them to reason about consequences, not as a promise for your task.",
+                   title="Illustrative model")
+        target = ui.slider("act1.target", "Target accuracy", 0.5, 0.89, 0.01, ACT1_TARGET,
+                           fmt=lambda v: fmt.percent(v, 0))
+        strategy = ui.select("act1.strategy", "Highlight ordering", STRATEGIES,
+                             default="curriculum")
+        r = curriculum(target)
+        curriculum_instruments(ui, context, target, strategy, r)
+
+        ui.overlay(ACT1_BANDS[pred.value][2], speedup,
+                   predicted_text=f"{pred.label}", actual_text=f"{fmt.ratio(speedup)} faster",
+                   text=pred.feedback, close=1.5, key="act1.overlay")
+        ui.reflection(
+            "act1.reflection",
+            "Why can a paced curriculum reach the target in fewer steps than random order?",
+            {
+                "A": ("It throws away the hard examples, so there is less to learn",
+                      "Nothing is thrown away: by the end of pacing every example is in play. "
+                      "Dropping data is filtering, a different technique."),
+                "B": ("Early updates from easy examples point consistently in useful directions",
+                      "Yes. Easy examples give low-noise gradients while the model is weak; "
+                      "harder ones arrive once it can learn from them. Hard-first order shows "
+                      "the opposite: noisy early updates, slower progress."),
+                "C": ("Easy examples are smaller files, so each step runs faster",
+                      "The time per step is the same (same model, same batch); the Iron Law "
+                      "of each step does not change. The saving is in the number of steps."),
+                "D": ("The model memorises the easy examples and skips the rest",
+                      "Memorising is what a model does when it overfits; it does not make "
+                      "learning the rest faster. The gain comes from better early updates."),
+            }, correct="B")
+        with ui.math_peek("steps to a target, and what they cost", key="act1.mathpeek"):
+            ui.markdown(mathpeek_curriculum(context, target, r))
+    return pred
+
+
+def curriculum_instruments(ui, context, target, highlight, r):
+    steps = r.steps_by_strategy
+    hours = {s: train_hours(context, v) for s, v in steps.items()}
+    names = list(STRATEGIES)
+    colors = [plot.COLORS["accent"] if s == highlight else plot.COLORS[context] for s in names]
+    shown = [None if steps[s] == math.inf else steps[s] for s in names]
+    text = [("never (plateaus below target)" if steps[s] == math.inf else
+             f"{fmt.num(steps[s])} steps · {fmt.ratio(r.speedup_by_strategy[s])}") for s in names]
+    ui.figure({"data": [plot.bar([STRATEGIES[s] for s in names], shown, colors, text=text)],
+               "layout": plot.layout(f"Steps to {fmt.percent(target, 0)} by ordering",
+                                     height=340, yaxis=plot.axis("training steps"))},
+              key="act1.steps", caption=(
+                  f"Training steps to reach {fmt.percent(target, 0)} accuracy on the illustrative "
+                  "curves: " + "; ".join(f"{STRATEGIES[s]}: {t}" for s, t in zip(names, text))
+                  + "."))
+    # Learning curves: accuracy against steps for each ordering, with the target line.
+    horizon = max(v for v in steps.values() if v != math.inf) * 1.3
+    xs = [horizon * i / 40 for i in range(41)]
+    dash = {"random": "dash", "easy_first": "dot", "hard_first": "dashdot", "curriculum": "solid"}
+    traces = [plot.line(xs, [curriculum_accuracy(s, x) * 100 for x in xs], STRATEGIES[s],
+                        plot.COLORS["accent"] if s == highlight else plot.COLORS["ink"],
+                        dash=dash[s], width=3 if s == highlight else 1.5) for s in names]
+    ui.figure({"data": traces, "layout": plot.layout(
+        "Accuracy during training (illustrative)", height=340, showlegend=True,
+        legend={"orientation": "h", "y": -0.25}, shapes=[plot.hline(target * 100, plot.COLORS["bad"])],
+        xaxis=plot.axis("training step"), yaxis=plot.axis("accuracy (%)", range=[0, 100]))},
+        key="act1.curves", caption=(
+            "Accuracy against training steps for the four orderings (illustrative curves), with "
+            f"the {fmt.percent(target, 0)} target as a red line. The paced curriculum crosses it "
+            f"at {fmt.num(steps['curriculum'])} steps, random order at "
+            f"{fmt.num(steps['random'])}."))
+    hw = HARDWARE[context]
+    ui.metrics([
+        Metric("Random order", fmt.duration(hours["random"] * 3600),
+               note=f"{fmt.num(steps['random'])} steps on {hw.name}"),
+        Metric(STRATEGIES[highlight], "never" if hours[highlight] == math.inf
+               else fmt.duration(hours[highlight] * 3600), tone="info",
+               note=("plateaus below the target" if hours[highlight] == math.inf else
+                     f"{fmt.ratio(r.speedup_by_strategy[highlight])} vs random")),
+        Metric("Time per step", fmt.duration(
+            TRAIN_TIME.solve(TRAIN_MODEL, hw, steps=1, batch_size=BATCH).time_per_step.m_as("s")),
+            note=f"batch {BATCH}, engine default MFU"),
+    ], key="act1.metrics")
+
+
+def mathpeek_curriculum(context, target, r) -> str:
+    hw = HARDWARE[context]
+    one = TRAIN_TIME.solve(TRAIN_MODEL, hw, steps=1, batch_size=BATCH)
+    return (
+        "Illustrative learning curve for an ordering with pace factor s and plateau c:\n\n"
+        "**acc(t) = c · a_max · (1 − e^(−t / (s·τ)))**, so the steps to a target are "
+        "**t* = −s·τ · ln(1 − target / (c · a_max))**.\n\n"
+        "| symbol | meaning | value |\n| --- | --- | --- |\n"
+        "| a_max | best accuracy of the task (illustrative) | 90% |\n"
+        "| τ | steps scale of random order (illustrative) | 10,000 |\n"
+        "| s, c | pace factor and plateau of each ordering | from the engine's table |\n"
+        f"| target | the accuracy to reach | {fmt.percent(target, 0)} |\n\n"
+        f"Speed-up = t*(random) / t*(curriculum) = {fmt.num(r.steps_by_strategy['random'])} / "
+        f"{fmt.num(r.steps_by_strategy['curriculum'])} = "
+        f"{fmt.ratio(r.speedup_by_strategy['curriculum'])}.\n\n"
+        "Wall-clock = steps × batch × 3 × forward FLOP / (R × MFU), with 3 × forward for "
+        f"forward + backward (Kaplan et al. 2020): {BATCH} × "
+        f"{fmt.si(one.flops_per_sample.m_as('FLOP'), 'FLOP')} / "
+        f"({fmt.si(hw.compute.peak_flops.m_as('FLOP/s'), 'FLOP/s')} × {one.mfu:g}) = "
+        f"{fmt.duration(one.time_per_step.m_as('s'))} per step on the {hw.name}.")
+
+
+def act_two(ui, context):
+    truth, acc, correct = act2_truth()
+    floor = MIN_VIABLE[context]
+    with ui.section("Act II · Design challenge", "Spending an annotation budget (20-25 min)"):
+        ui.stakeholder(
+            "CTO, the same start-up",
+            f"We have a pool of unlabelled images and {fmt.usd(ACT2_BUDGET)} for crowd "
+            f"labels at {fmt.usd(CROWD_PRICE)} each. The product needs at least "
+            f"{fmt.percent(floor, 0)} accuracy for the {context} deployment. "
+            "A competitor just hired a room of labellers to label everything they can. "
+            "How should we spend ours?")
+        ui.callout("info",
+                   "New instrument: the **Pareto curve**. Each design is a point (cost, "
+                   "accuracy). A design is *dominated* when another costs no more and is at "
+                   "least as accurate, and is strictly better on one of the two. The designs "
+                   "no one dominates form the **Pareto frontier**: the best accuracy each "
+                   "budget can buy.", title="The Pareto curve")
+        pred = ui.predict_choice(
+            "act2.prediction",
+            f"With {fmt.usd(ACT2_BUDGET)} at {fmt.usd(CROWD_PRICE)} per label, which strategy "
+            "gives ResNet-50 the highest accuracy?",
+            act2_options(truth, acc), correct=correct)
+
+        budget = ui.slider("act2.budget", "Annotation budget", 250, 10_000, 250, int(ACT2_BUDGET),
+                           unit="USD", fmt=fmt.usd)
+        cost = ui.slider("act2.cost", "Cost per label", 0.05, 1.0, 0.05, CROWD_PRICE,
+                         unit="USD", fmt=fmt.usd)
+        strategy = ui.select("act2.strategy", "Selection strategy", AL_STRATEGIES,
+                             default="random")
+        model = ui.select("act2.model", "Model", {
+            k: f"{m.name} ({fmt.num(m.parameters / 1e6)} M parameters)"
+            for k, m in MODEL_KEYS.items()}, default="resnet50")
+
+        design = budget_result(budget, cost, strategy, model)
+        need = required_budget(floor, cost, strategy, model)
+        pareto_instruments(ui, context, budget, cost, strategy, model, design, need, floor)
+
+        chosen = ACT2_OPTION_STRATEGY[pred.value]
+        best = max(acc, key=acc.get)
+        yours = required_budget(acc[best] - 1e-9, CROWD_PRICE, chosen, "resnet50")
+        ui.overlay(yours, ACT2_BUDGET,
+                   predicted_text=(f"{AL_STRATEGIES[chosen]}: {fmt.percent(acc[chosen])}, "
+                                   f"needs {fmt.usd(yours)} to match the best"),
+                   actual_text=f"{AL_STRATEGIES[best]}: {fmt.percent(acc[best])} for {fmt.usd(ACT2_BUDGET)}",
+                   text=pred.feedback, close=1.1, key="act2.overlay",
+                   directions=("your pick is cheaper", "your pick needs more budget for the same accuracy"))
+        ui.reflection(
+            "act2.reflection",
+            "At the smallest budgets diversity sampling beats uncertainty sampling on these "
+            "curves. Why?",
+            {
+                "A": ("Diversity sampling labels more examples for the same money",
+                      "Every strategy pays the same price per label, so the same budget buys "
+                      "the same number of labels. The difference is which ones."),
+                "B": ("An uncertainty score needs a decent model, which needs labels first",
+                      "Yes: the cold-start problem. With a few hundred labels the model's "
+                      "uncertainty is itself unreliable, so it picks poorly; covering the pool "
+                      "is the safer bet until the model improves."),
+                "C": ("Uncertainty sampling only works on the edge device",
+                      "The strategies are independent of where the model will be deployed; "
+                      "the context changes the accuracy you need, not the curves."),
+                "D": ("Diverse examples are easier to label, so labels are cheaper",
+                      "The price per label is fixed by the annotation contract here; the "
+                      "cold start of the uncertainty model is what costs accuracy."),
+            }, correct="B")
+        with ui.math_peek("labels, accuracy and the frontier", key="act2.mathpeek"):
+            ui.markdown(mathpeek_budget(budget, cost, strategy, model, design, need, floor))
+    return pred, {"budget": budget, "cost": cost, "strategy": strategy, "model": model,
+                  "accuracy": design.accuracy, "required": need}
+
+
+def pareto_instruments(ui, context, budget, cost, strategy, model, design, need, floor):
+    top = 10_000
+    budgets = [top * i / 40 for i in range(1, 41)]
+    kw = curve_kwargs(model)
+    curves, points = {}, []
+    for s in AL_STRATEGIES:
+        ys = [active_learning_accuracy(s, math.floor(b / cost + 1e-9), **kw) for b in budgets]
+        curves[s] = ys
+        points += [(b, y) for b, y in zip(budgets, ys)]
+    frontier = FRONTIER.solve(points).frontier
+    dash = {"random": "dash", "uncertainty": "solid", "diversity": "dot"}
+    traces = [plot.line(budgets, [y * 100 for y in ys], AL_STRATEGIES[s],
+                        plot.COLORS["accent"] if s == strategy else plot.COLORS["muted"],
+                        dash=dash[s], width=2) for s, ys in curves.items()]
+    traces.append(plot.line([p[0] for p in frontier], [p[1] * 100 for p in frontier],
+                            "Pareto frontier", plot.COLORS["ink"], width=3.5))
+    traces.append(plot.points([budget], [design.accuracy * 100], "Your design",
+                              plot.COLORS["bad"], symbol="star", size=16))
+    shapes = [plot.hline(floor * 100, plot.COLORS["bad"])]
+    if need != math.inf and need <= top:
+        shapes.append(plot.vline(need, plot.COLORS["bad"]))
+    ui.figure({"data": traces, "layout": plot.layout(
+        "Accuracy against annotation cost (illustrative curves)", height=420, showlegend=True,
+        legend={"orientation": "h", "y": -0.22}, shapes=shapes,
+        xaxis=plot.axis("annotation cost (USD)"), yaxis=plot.axis("accuracy (%)"))},
+        key="act2.pareto", caption=(
+            f"Accuracy against annotation cost at {fmt.usd(cost)} per label for "
+            f"{MODEL_KEYS[model].name}, one curve per strategy, with the Pareto frontier (the "
+            f"upper envelope). Your design: {AL_STRATEGIES[strategy].lower()} with "
+            f"{fmt.usd(budget)} buys {fmt.num(design.labels)} labels and reaches "
+            f"{fmt.percent(design.accuracy)}. The red line is the minimum viable accuracy "
+            f"({fmt.percent(floor, 0)})."))
+    best_here = max(design.accuracy_by_strategy.values())
+    on_frontier = design.accuracy >= best_here - 1e-12
+    ui.metrics([
+        Metric("Labels bought", fmt.num(design.labels), note=f"{fmt.usd(budget)} ÷ {fmt.usd(cost)}"),
+        Metric("Accuracy", fmt.percent(design.accuracy),
+               tone="success" if design.accuracy >= floor else "danger",
+               note=f"need {fmt.percent(floor, 0)}"),
+        Metric("Budget needed", "unreachable" if need == math.inf else fmt.usd(need),
+               note=f"{AL_STRATEGIES[strategy].lower()} to {fmt.percent(floor, 0)}"),
+        Metric("On the frontier?", "yes" if on_frontier else "no",
+               tone="success" if on_frontier else "warn",
+               note=f"best at this budget: {fmt.percent(best_here)}"),
+    ], key="act2.metrics")
+    if design.accuracy < floor:
+        ui.banner(
+            "Budget too small for a viable model", key="act2.budget_fail",
+            text=(f"{AL_STRATEGIES[strategy]} with {fmt.usd(budget)} reaches "
+                  f"{fmt.percent(design.accuracy)}, below the {fmt.percent(floor, 0)} the "
+                  f"{context} product needs. "
+                  + ("No budget reaches it with this model: its curve plateaus lower."
+                     if need == math.inf else
+                     f"The engine's inverse solver puts the minimum at {fmt.usd(need)}.")
+                  + " Raise the budget, lower the price per label, or change the strategy."),
+            required="unreachable" if need == math.inf else fmt.usd(need),
+            available=fmt.usd(budget))
+
+
+def mathpeek_budget(budget, cost, strategy, model, design, need, floor) -> str:
+    amax, scale = MODEL_CURVES[model]
+    return (
+        f"Labels bought: **n = ⌊budget / cost⌋** = ⌊{fmt.usd(budget)} / {fmt.usd(cost)}⌋ = "
+        f"{fmt.num(design.labels)}.\n\n"
+        "Illustrative accuracy after n labels: **acc(n) = a₀ + (a_max − a₀)(1 − e^(−n_eff / "
+        "n_s))**, where n_eff = n · (1 + (g − 1) · n / (n + n_cold)) is the number of random "
+        "labels worth as much as the n chosen ones.\n\n"
+        "| symbol | meaning | value |\n| --- | --- | --- |\n"
+        f"| a₀ | accuracy with no labels | {fmt.percent(BASE_ACCURACY, 0)} |\n"
+        f"| a_max | plateau of this model (illustrative) | {fmt.percent(amax, 0)} |\n"
+        f"| n_s | labels scale of this model (illustrative) | {fmt.num(scale)} |\n"
+        "| g, n_cold | label efficiency and cold start of the strategy | engine table |\n\n"
+        f"Here acc = {fmt.percent(design.accuracy)} for {AL_STRATEGIES[strategy].lower()}. "
+        f"The inverse solver bisects on n for acc(n) ≥ {fmt.percent(floor, 0)}: "
+        + ("unreachable (the plateau is below it)." if need == math.inf else
+           f"{fmt.usd(need)}.") +
+        "\n\nA design (cost c, accuracy q) is on the **Pareto frontier** when no other design "
+        "has c' ≤ c and q' ≥ q with one strictly better; the engine's ParetoFrontier sorts "
+        f"by cost and keeps each point that beats every cheaper one. Source: {ACTIVE_SOURCE}.")
+
+
+def closing(ui):
+    with ui.section("Connections"):
+        ui.markdown(
+            "- @sec-data-selection-curriculum and @sec-data-selection-active-learning give the "
+            "techniques and the evidence for and against them; @sec-data-selection-pareto "
+            "defines dominance and the frontier you used.\n"
+            "- Next, Lab 10 (@sec-model-compression) draws a second frontier: accuracy against "
+            "model size under quantization and pruning.\n"
+            "- TinyTorch, Module 08 (DataLoader): the sampler you write there is where a "
+            "curriculum's ordering, or an active-learning pool, plugs in.")
+    with ui.section("Key takeaways"):
+        ui.markdown(
+            "1. The order of the data changes the number of steps to a target, not the cost of "
+            "a step; on these illustrative curves a paced curriculum wins and hard-first loses. "
+            "Test it against a random baseline on your own task.\n"
+            "2. An annotation budget buys labels; a strategy decides how much accuracy each "
+            "label buys. The Pareto frontier shows the best any budget can do.\n"
+            "3. Below the budget that reaches the minimum viable accuracy, no strategy saves "
+            "the product: find that number with the inverse solver before you spend.")
+
+
+def ledger(ui, context, pred1, pred2, design):
+    """One entry per lab (LAB_PROTOCOL "Design Ledger"); the runtime adds completed_at."""
+    speedup, _ = act1_truth()
+    floor = MIN_VIABLE[context]
+    hit = design["accuracy"] < floor
+    entry = {
+        "lab": LAB.ledger_key, "context": context,
+        "act1": {"prediction": pred1.value, "correct": pred1.correct,
+                 "predicted_value": ACT1_BANDS[pred1.value][2], "actual_value": speedup},
+        "act2": {"prediction": pred2.value, "correct": pred2.correct,
+                 "decision": (f"{design['strategy']}, {fmt.usd(design['budget'])} at "
+                              f"{fmt.usd(design['cost'])}/label, {design['model']}"),
+                 "result": round(design["accuracy"] * 100, 2), "unit": "%"},
+        "constraint_hit": hit,
+    }
+    ui.ledger(entry, [
+        ("Context", CONTEXT_LABELS[context]),
+        ("Act I", f"{pred1.value} ({'correct' if pred1.correct else 'incorrect'})"),
+        ("Act II", f"{pred2.value} ({'correct' if pred2.correct else 'incorrect'})"),
+        ("Design", f"{AL_STRATEGIES[design['strategy']]}, {fmt.usd(design['budget'])}"),
+        ("Accuracy", f"{fmt.percent(design['accuracy'])} ({'below' if hit else 'meets'} "
+                     f"{fmt.percent(floor, 0)})"),
+    ])
