@@ -2,26 +2,59 @@
 
 ``mlsysim.core.solver`` re-exports all of them.
 """
+from .communication import AllReduceModel, BisectionBandwidthModel, LinkTransferModel
+from .compression import CompressionModel
+from .data import DataGravityModel, DataPipelineModel, StorageIOModel
+from .drift import PopulationStabilityModel, RetrainingCostModel
+from .economics import CostPerInferenceModel, EconomicsModel
+from .fairness import ChouldechovaModel, GroupFairnessModel
+from .federated import FederatedCommunicationModel
+from .frameworks import DispatchOverheadModel, FusionModel
 from .iron_law import IronLawModel, RooflineModel
 from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
                               ParetoFrontier)
-from .economics import CostPerInferenceModel, EconomicsModel
 from .memory import MemoryFootprintModel, TrainingMemoryModel
+from .optimizers import (BatchingOptimizer, DesignSweepOptimizer, HardwareSelectionOptimizer,
+                         ParallelismOptimizer)
 from .parallelism import DistributedModel, ParallelismModel
-from .sustainability import (EmbodiedCarbonModel, EnergyCarbonModel, JevonsReboundModel)
-from .scaling import (ComputeOptimalSolver, TrainingComputeModel, TrainingTimeModel)
+from .privacy import (CompositionModel, DPSGDUtilityModel, GaussianMechanismModel,
+                      PrivacyBudgetSolver)
+from .queueing import BatchingLatencyModel, LittlesLawModel, MMcQueueModel
+from .reliability import (AvailabilityModel, ErrorBudgetModel, FleetReliabilityModel,
+                          YoungDalyModel)
+from .scaling import ComputeOptimalSolver, TrainingComputeModel, TrainingTimeModel
+from .scaling_laws import AmdahlModel, GustafsonModel
+from .solvers import FewestGPUsSolver, LargestBatchSolver, RequiredBandwidthSolver
+from .sustainability import EmbodiedCarbonModel, EnergyCarbonModel, JevonsReboundModel
 from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeModel,
                           TransformerCountsModel)
-from .communication import AllReduceModel, BisectionBandwidthModel, LinkTransferModel
 
 __all__ = [
-    "IronLawModel", "RooflineModel",
+    # performance
+    "IronLawModel", "RooflineModel", "DispatchOverheadModel", "FusionModel",
+    "AmdahlModel", "GustafsonModel",
+    # memory and transformers
     "MemoryFootprintModel", "TrainingMemoryModel",
-    "ParallelismModel", "DistributedModel",
-    "EconomicsModel", "CostPerInferenceModel",
-    "EnergyCarbonModel", "EmbodiedCarbonModel", "JevonsReboundModel",
-    "CurriculumModel", "AnnotationBudgetModel", "AnnotationBudgetSolver", "ParetoFrontier",
-    "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
     "TransformerCountsModel", "KVCacheModel", "PrefillDecodeModel", "BatchingCapacityModel",
+    # training, scaling, distributed
+    "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
+    "ParallelismModel", "DistributedModel",
     "AllReduceModel", "LinkTransferModel", "BisectionBandwidthModel",
+    # serving
+    "LittlesLawModel", "MMcQueueModel", "BatchingLatencyModel",
+    # data, compression
+    "DataPipelineModel", "DataGravityModel", "StorageIOModel", "CompressionModel",
+    "CurriculumModel", "AnnotationBudgetModel", "AnnotationBudgetSolver", "ParetoFrontier",
+    # operations and responsibility
+    "FleetReliabilityModel", "YoungDalyModel", "AvailabilityModel", "ErrorBudgetModel",
+    "GaussianMechanismModel", "CompositionModel", "DPSGDUtilityModel", "PrivacyBudgetSolver",
+    "FederatedCommunicationModel",
+    "EnergyCarbonModel", "EmbodiedCarbonModel", "JevonsReboundModel",
+    "EconomicsModel", "CostPerInferenceModel",
+    "GroupFairnessModel", "ChouldechovaModel",
+    "PopulationStabilityModel", "RetrainingCostModel",
+    # solvers and optimizers
+    "RequiredBandwidthSolver", "LargestBatchSolver", "FewestGPUsSolver",
+    "ParallelismOptimizer", "BatchingOptimizer", "HardwareSelectionOptimizer",
+    "DesignSweepOptimizer",
 ]

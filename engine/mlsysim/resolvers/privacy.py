@@ -1,0 +1,133 @@
+"""Differential privacy: Gaussian mechanism, composition, and an illustrative DP-SGD curve.
+
+- Gaussian mechanism (Dwork & Roth 2014, "The Algorithmic Foundations of Differential
+  Privacy", Thm A.1): sigma = sqrt(2 ln(1.25 / delta)) x sensitivity / epsilon gives
+  (epsilon, delta)-DP for epsilon < 1.
+- Basic composition of k mechanisms: (k eps, k delta). Advanced composition (Dwork,
+  Rothblum & Vadhan 2010; Dwork & Roth Thm 3.20): for any delta' > 0,
+  eps' = sqrt(2 k ln(1/delta')) eps + k eps (e^eps - 1), delta_total = k delta + delta'.
+- DP-SGD utility (Abadi et al. 2016) depends on model, data and tuning; the curve here is
+  illustrative: accuracy rises from a floor towards the non-private accuracy as eps grows.
+"""
+from __future__ import annotations
+
+import math
+
+from ..core._base import BaseModel, BaseSolver
+from ..core.errors import InfeasibleError
+from ..core.results import SolverResult
+from . import _common as c
+
+DPSGD_SOURCE = ("illustrative; shape after Abadi et al. 2016 (DP-SGD): utility loss shrinks "
+                "as epsilon grows; real curves are task-dependent")
+
+
+class GaussianMechanismResult(SolverResult):
+    sigma: float
+    epsilon: float
+    delta: float
+    sensitivity: float
+    valid_regime: bool
+
+
+class GaussianMechanismModel(BaseModel):
+    """Noise scale sigma for (epsilon, delta)-DP; ``valid_regime`` is False for epsilon >= 1,
+    where the classic bound is not proven (use the analytic Gaussian mechanism instead)."""
+
+    requires = ("epsilon", "delta")
+    produces = GaussianMechanismResult
+
+    def solve(self, epsilon, delta, sensitivity=1.0) -> GaussianMechanismResult:
+        e = c.num("epsilon", epsilon, lo=0, lo_open=True)
+        d = c.fraction("delta", delta, allow_one=False)
+        s = c.num("sensitivity", sensitivity, lo=0, lo_open=True)
+        sigma = math.sqrt(2 * math.log(1.25 / d)) * s / e
+        return GaussianMechanismResult(sigma=sigma, epsilon=e, delta=d, sensitivity=s,
+                                       valid_regime=e < 1)
+
+
+class CompositionResult(SolverResult):
+    basic_epsilon: float
+    basic_delta: float
+    advanced_epsilon: float
+    advanced_delta: float
+    best_epsilon: float
+
+
+class CompositionModel(BaseModel):
+    """Total privacy loss of ``k`` (epsilon, delta) mechanisms: basic and advanced composition
+    (slack ``delta_prime``); ``best_epsilon`` is the smaller of the two."""
+
+    requires = ("epsilon", "k")
+    produces = CompositionResult
+
+    def solve(self, epsilon, k, delta=0.0, *, delta_prime=1e-5) -> CompositionResult:
+        e = c.num("epsilon", epsilon, lo=0, lo_open=True)
+        n = c.positive_int("k", k)
+        d = c.fraction("delta", delta, allow_zero=True, allow_one=False)
+        dp = c.fraction("delta_prime", delta_prime, allow_one=False)
+        adv = math.sqrt(2 * n * math.log(1 / dp)) * e + n * e * (math.exp(e) - 1)
+        return CompositionResult(basic_epsilon=n * e, basic_delta=n * d, advanced_epsilon=adv,
+                                 advanced_delta=n * d + dp, best_epsilon=min(n * e, adv))
+
+
+def dpsgd_accuracy(epsilon: float, *, non_private_accuracy: float = 0.95,
+                   floor_accuracy: float = 0.10, epsilon_scale: float = 2.0) -> float:
+    """Illustrative DP-SGD accuracy: floor + (non-private - floor) (1 - exp(-eps / scale))."""
+    return floor_accuracy + (non_private_accuracy - floor_accuracy) * (
+        1 - math.exp(-epsilon / epsilon_scale))
+
+
+class DPSGDUtilityResult(SolverResult):
+    accuracy: float
+    accuracy_gap: float
+    illustrative: bool = True
+    source: str = DPSGD_SOURCE
+
+
+class DPSGDUtilityModel(BaseModel):
+    """Illustrative accuracy of DP-SGD at privacy budget epsilon (``dpsgd_accuracy``)."""
+
+    requires = ("epsilon",)
+    produces = DPSGDUtilityResult
+
+    def solve(self, epsilon, *, non_private_accuracy=0.95, floor_accuracy=0.10,
+              epsilon_scale=2.0) -> DPSGDUtilityResult:
+        e = c.num("epsilon", epsilon, lo=0, lo_open=True)
+        top = c.fraction("non_private_accuracy", non_private_accuracy)
+        lo = c.fraction("floor_accuracy", floor_accuracy, allow_zero=True)
+        sc = c.num("epsilon_scale", epsilon_scale, lo=0, lo_open=True)
+        a = dpsgd_accuracy(e, non_private_accuracy=top, floor_accuracy=lo, epsilon_scale=sc)
+        return DPSGDUtilityResult(accuracy=a, accuracy_gap=top - a)
+
+
+class PrivacyBudgetResult(SolverResult):
+    epsilon: float
+    accuracy: float
+    illustrative: bool = True
+    source: str = DPSGD_SOURCE
+
+
+class PrivacyBudgetSolver(BaseSolver):
+    """The privacy budget epsilon at which the illustrative DP-SGD curve just meets
+    ``accuracy_floor``: the strongest privacy (smallest epsilon) that keeps accuracy at or
+    above the floor; any larger epsilon also meets it. Closed-form inverse of
+    ``dpsgd_accuracy``."""
+
+    requires = ("accuracy_floor",)
+    produces = PrivacyBudgetResult
+
+    def solve(self, accuracy_floor, *, non_private_accuracy=0.95, floor_accuracy=0.10,
+              epsilon_scale=2.0) -> PrivacyBudgetResult:
+        f = c.fraction("accuracy_floor", accuracy_floor, allow_one=False)
+        top = c.fraction("non_private_accuracy", non_private_accuracy)
+        lo = c.fraction("floor_accuracy", floor_accuracy, allow_zero=True)
+        sc = c.num("epsilon_scale", epsilon_scale, lo=0, lo_open=True)
+        if f >= top:
+            raise InfeasibleError(f"accuracy_floor {f} is at or above the non-private "
+                                  f"accuracy {top}: no epsilon reaches it")
+        if f <= lo:
+            eps = 0.0
+        else:
+            eps = -sc * math.log(1 - (f - lo) / (top - lo))
+        return PrivacyBudgetResult(epsilon=eps, accuracy=max(f, lo))
