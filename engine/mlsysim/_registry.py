@@ -15,7 +15,7 @@ its dotted path (``compute.precision_flops.fp8``, ``interconnects[0].bandwidth``
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .core.constants import Q_
@@ -27,7 +27,8 @@ _META_KEYS = {"source", "aliases"}
 
 
 def read_toml(package: str, filename: str) -> dict:
-    text = resources.files(package).joinpath("data", filename).read_text(encoding="utf-8")
+    folder = Path(__file__).parent.joinpath(*package.split(".")[1:], "data")
+    text = folder.joinpath(filename).read_text(encoding="utf-8")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
