@@ -59,7 +59,7 @@ def scan_chapter(project: Project, chapter: Chapter) -> ChapterInfo:
     if not src.is_file():
         raise BuildError(f"{project.root / '_quarto.yml'}: chapter {chapter.src} does not exist")
     out = run_pandoc([str(src), "--from", "markdown", "--to", "html5", "--section-divs",
-                      "--number-sections", f"--number-offset={SCAN_OFFSET}", "--template", str(PARTS_TEMPLATE), *base_filters()],
+                      "--number-sections", f"--number-offset={SCAN_OFFSET}", "--katex", "--template", str(PARTS_TEMPLATE), *base_filters()],
                      what=chapter.src)
     meta, _toc, body = split_parts(out, chapter.src)
     sections, _ = parse_sections(body)
