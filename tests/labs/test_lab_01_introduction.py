@@ -1,0 +1,142 @@
+"""Lab 01 under CPython: predictions graded from the engine, feedback per option, the OOM
+failure state reachable and reversible, the ledger entry, numbers, render time."""
+import math
+import statistics
+import time
+
+import pytest
+from mlsysim import Hardware, Models
+from mlsysim.core.solver import IronLawModel, MemoryFootprintModel
+
+from labkit import fmt, validate_entry
+from labs.vol1 import lab_01_introduction as lab01
+
+H100, MCU = Hardware.Cloud.H100, Hardware.Tiny.STM32H743
+BOTH = {"act1.prediction": "C", "act2.prediction": "B"}
+
+
+@pytest.fixture
+def d(driver):
+    return driver("vol1/01")
+
+
+def expected_act1():
+    ratio = H100.compute.peak_flops.m_as("FLOP/s") / MCU.compute.peak_flops.m_as("FLOP/s")
+    exps = {"A": 2, "B": 4, "C": 6, "D": 9}
+    return ratio, min(exps, key=lambda k: abs(exps[k] - math.log10(ratio)))
+
+
+def expected_act2():
+    r = IronLawModel().solve(H100, Models.Vision.ResNet50, precision="fp16", batch_size=1,
+                             kernel_launches=lab01.launches("resnet50", "eager"))
+    return r, {"compute": "A", "memory": "B", "overhead": "C"}[r.binding]
+
+
+def test_act1_correct_option_comes_from_the_engine(d):
+    ratio, correct = expected_act1()
+    assert correct == "C" and 9e5 < ratio < 1.1e6  # ~10^6 (989 TFLOP/s vs 0.96 GFLOP/s)
+    for option in "ABCD":
+        tree = d.render({**BOTH, "act1.prediction": option})
+        entry = d.node(tree, "ledger")["entry"]
+        assert entry["act1"]["correct"] is (option == correct)
+        assert entry["act1"]["actual_value"] == pytest.approx(ratio)
+        assert entry["act1"]["predicted_value"] == 10.0 ** {"A": 2, "B": 4, "C": 6, "D": 9}[option]
+
+
+def test_act2_correct_option_comes_from_iron_law(d):
+    r, correct = expected_act2()
+    # 50 eager launches x 5 us dispatch dwarf D/BW and O/R at batch 1 (chapter worked example).
+    assert r.binding == "overhead" and correct == "C"
+    for option in "ABCD":
+        entry = d.node(d.render({**BOTH, "act2.prediction": option}), "ledger")["entry"]
+        assert entry["act2"]["correct"] is (option == correct)
+
+
+@pytest.mark.parametrize("name", ["act1.prediction", "act2.prediction"])
+def test_every_prediction_option_has_its_own_feedback(d, name):
+    overlay_key = name.split(".")[0] + ".overlay"
+    texts = {d.node(d.render({**BOTH, name: o}), overlay_key)["text"] for o in "ABCD"}
+    assert len(texts) == 4
+
+
+@pytest.mark.parametrize("name, correct", [("act1.reflection", "B"), ("act2.reflection", "B")])
+def test_every_reflection_option_has_its_own_feedback(d, name, correct):
+    seen = set()
+    for option in "ABCD":
+        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
+        assert fb["tone"] == ("success" if option == correct else "warn")
+        seen.add(fb["text"])
+    assert len(seen) == 4
+
+
+def test_instruments_locked_until_act1_answered(d):
+    tree = d.render()
+    kinds = [n["kind"] for n in d.nodes(tree)]
+    assert kinds[-1] == "gate" and "figure" not in kinds and "overlay" not in kinds
+    tree = d.render({"act1.prediction": "A"})
+    assert d.node(tree, "act1.magnitude") and d.node(tree, "act2.prediction.gate")
+    assert d.node(tree, "act2.terms") is None
+
+
+def test_oom_banner_reachable_and_reversible_through_the_context_toggle(d):
+    assert d.node(d.render(BOTH, {"context": "cloud"}), "act2.oom") is None
+    tree = d.render(BOTH, {"context": "tiny"})
+    banner = d.node(tree, "act2.oom")
+    fit = MemoryFootprintModel().solve(Models.Vision.ResNet50, MCU, precision="int8")
+    assert not fit.fits
+    assert banner["required"] == fmt.si(fit.required.m_as("B"), "B")  # 25.6 MB of weights
+    assert banner["available"] == fmt.binary(fit.available.m_as("B"))  # 2 MiB of flash
+    assert d.node(tree, "act2.terms") is None  # no Iron Law for work that cannot load
+    entry = d.node(tree, "ledger")["entry"]
+    assert entry["constraint_hit"] is True and entry["act2"]["result"] is None
+    back = d.render(BOTH, {"context": "cloud"})
+    assert d.node(back, "act2.oom") is None and d.node(back, "act2.terms")
+    # A model built for the budget fits the microcontroller.
+    assert d.node(d.render(BOTH, {"context": "tiny", "act2.model": "dscnn"}), "act2.oom") is None
+
+
+def test_metrics_equal_engine_terms(d):
+    r, _ = expected_act2()
+    tree = d.render(BOTH, {"context": "cloud", "act2.model": "resnet50", "act2.batch": 1})
+    items = {i["label"]: i["value"] for i in d.node(tree, "act2.metrics")["items"]}
+    assert items["Data term D/BW"] == fmt.duration(r.t_memory.m_as("s"))
+    assert items["Compute term O/(R·η)"] == fmt.duration(r.t_compute.m_as("s"))
+    assert items["Overhead L"] == fmt.duration(r.t_overhead.m_as("s"))
+    entry = d.node(tree, "ledger")["entry"]
+    assert entry["act2"]["result"] == pytest.approx(r.total.m_as("us"))
+    graph = d.render(BOTH, {"act2.execution": "graph"})
+    items = {i["label"]: i["value"] for i in d.node(graph, "act2.metrics")["items"]}
+    assert items["Binding term"] == "D/BW"  # one launch: the memory wall shows
+
+
+def test_gap_table_numbers_equal_engine(d):
+    ratio, _ = expected_act1()
+    rows = d.node(d.render(BOTH), "act1.gaps")["rows"]
+    assert rows[0][3] == f"{fmt.num(ratio)}x"
+    bw = H100.memory.bandwidth.m_as("B/s") / MCU.memory.bandwidth.m_as("B/s")
+    assert rows[1][3] == f"{fmt.num(bw)}x" == "67,000x"
+
+
+def test_ledger_entry_matches_schema(d):
+    for ctx in ("cloud", "tiny"):
+        entry = d.node(d.render(BOTH, {"context": ctx}), "ledger")["entry"]
+        assert validate_entry(entry, "vol1.ch01")["context"] == ctx
+
+
+def test_stale_values_fall_back(d):
+    tree = d.render(BOTH, {"context": "mobile", "act2.model": "vgg16", "act2.batch": 999})
+    assert d.node(tree, "context")["value"] == "cloud"
+    assert d.node(tree, "act2.model")["value"] == "resnet50"
+    assert d.node(tree, "act2.batch")["value"] == 1
+
+
+def test_render_time_under_20_ms(d):
+    states = [(BOTH, {"context": c, "act2.batch": b}) for c in ("cloud", "tiny") for b in (1, 8)]
+    for s in states:
+        d.render(*s)  # warm caches as a session would
+    times = []
+    for i in range(40):
+        t0 = time.perf_counter()
+        d.render(*states[i % len(states)])
+        times.append(time.perf_counter() - t0)
+    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"

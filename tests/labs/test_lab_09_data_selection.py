@@ -1,0 +1,111 @@
+"""Lab 09 under CPython: predictions graded from the engine's illustrative curves, feedback per
+option, the budget failure state reachable and reversible, the ledger entry, render time."""
+import statistics
+import time
+
+import pytest
+from mlsysim import Hardware, Models, Q_
+from mlsysim.core.solver import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
+                                 TrainingTimeModel)
+
+from labkit import fmt, validate_entry
+from labs.vol1 import lab_09_data_selection as lab09
+
+BOTH = {"act1.prediction": "C", "act2.prediction": "B"}
+CURVE = {"base_accuracy": 0.5, "max_accuracy": 0.92, "label_scale": 20_000}  # ResNet-50 row
+
+
+@pytest.fixture
+def d(driver):
+    return driver("vol1/09")
+
+
+def test_act1_band_matches_engine_curriculum_model(d):
+    speedup = CurriculumModel().solve(0.80, "curriculum").speedup_vs_random
+    assert speedup == pytest.approx(2.5)  # tau_scale 0.4 on the engine's illustrative table
+    for option in "ABCD":
+        entry = d.node(d.render({**BOTH, "act1.prediction": option}), "ledger")["entry"]
+        assert entry["act1"]["correct"] is (option == "C")  # band 1.5x-4x
+        assert entry["act1"]["actual_value"] == pytest.approx(speedup)
+
+
+def test_act2_correct_strategy_matches_engine():
+    acc = AnnotationBudgetModel().solve(Q_(3000, "USD"), Q_(0.15, "USD"), **CURVE).accuracy_by_strategy
+    assert max(acc, key=acc.get) == "uncertainty"
+    assert lab09.act2_truth()[2] == "B"
+    assert lab09.ACT2_BUDGET == pytest.approx(3000) and lab09.CROWD_PRICE == pytest.approx(0.15)
+
+
+@pytest.mark.parametrize("name", ["act1.prediction", "act2.prediction"])
+def test_every_prediction_option_has_its_own_feedback(d, name):
+    key = name.split(".")[0] + ".overlay"
+    texts = {d.node(d.render({**BOTH, name: o}), key)["text"] for o in "ABCD"}
+    assert len(texts) == 4
+
+
+@pytest.mark.parametrize("name", ["act1.reflection", "act2.reflection"])
+def test_every_reflection_option_has_its_own_feedback(d, name):
+    seen = set()
+    for option in "ABCD":
+        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
+        assert fb["tone"] == ("success" if option == "B" else "warn")
+        seen.add(fb["text"])
+    assert len(seen) == 4
+
+
+def test_budget_failure_reachable_and_reversible(d):
+    # The default plan (random sampling, $3,000) misses the cloud product's 85%.
+    tree = d.render(BOTH, {"context": "cloud"})
+    banner = d.node(tree, "act2.budget_fail")
+    need = AnnotationBudgetSolver().solve(0.85, Q_(0.15, "USD"), "random", **CURVE).budget
+    assert banner["required"] == fmt.usd(need.m_as("USD")) and banner["available"] == "$3,000"
+    assert d.node(tree, "ledger")["entry"]["constraint_hit"] is True
+    # Reversible by the strategy, by the budget, and back again.
+    assert d.node(d.render(BOTH, {"act2.strategy": "uncertainty"}), "act2.budget_fail") is None
+    assert d.node(d.render(BOTH, {"act2.budget": 10_000}), "act2.budget_fail") is None
+    assert d.node(d.render(BOTH, {"act2.budget": 1_000, "act2.strategy": "uncertainty"}),
+                  "act2.budget_fail") is not None
+
+
+def test_edge_context_has_its_own_floor(d):
+    tree = d.render(BOTH, {"context": "edge", "act2.budget": 5_000})
+    need = AnnotationBudgetSolver().solve(0.80, Q_(0.15, "USD"), "random", **CURVE).budget
+    assert need.m_as("USD") < 5_000 and d.node(tree, "act2.budget_fail") is None
+    assert d.node(d.render(BOTH, {"context": "cloud", "act2.budget": 5_000}), "act2.budget_fail")
+
+
+def test_training_time_from_engine(d):
+    steps = CurriculumModel().solve(0.80).steps_by_strategy["random"]
+    for ctx, hw in (("cloud", Hardware.Cloud.H100), ("edge", Hardware.Edge.JetsonOrinNX)):
+        hours = TrainingTimeModel().solve(Models.Vision.ResNet50, hw, steps=steps,
+                                          batch_size=256).hours
+        items = {i["label"]: i["value"] for i in
+                 d.node(d.render(BOTH, {"context": ctx}), "act1.metrics")["items"]}
+        assert items["Random order"] == fmt.duration(hours * 3600)
+
+
+def test_pareto_figure_has_frontier_and_student_point(d):
+    fig = d.node(d.render(BOTH, {"act2.budget": 2_000}), "act2.pareto")
+    names = [t["name"] for t in fig["figure"]["data"]]
+    assert "Pareto frontier" in names and "Your design" in names
+    star = fig["figure"]["data"][names.index("Your design")]
+    acc = AnnotationBudgetModel().solve(Q_(2000, "USD"), Q_(0.15, "USD"), "random", **CURVE).accuracy
+    assert star["x"] == [2000] and star["y"][0] == pytest.approx(acc * 100)
+
+
+def test_ledger_entry_matches_schema(d):
+    for ctx in ("cloud", "edge"):
+        entry = d.node(d.render(BOTH, {"context": ctx}), "ledger")["entry"]
+        assert validate_entry(entry, "vol1.ch09")["context"] == ctx
+
+
+def test_render_time_under_20_ms(d):
+    states = [(BOTH, {"context": c, "act2.budget": b}) for c in ("cloud", "edge") for b in (1000, 3000)]
+    for s in states:
+        d.render(*s)
+    times = []
+    for i in range(40):
+        t0 = time.perf_counter()
+        d.render(*states[i % len(states)])
+        times.append(time.perf_counter() - t0)
+    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"
