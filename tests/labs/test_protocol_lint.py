@@ -142,3 +142,54 @@ def test_no_raw_html_in_text(lab):
                 assert not RAW_HTML.search(n[prop]), f"{n['key']}.{prop}: raw HTML"
         for o in n.get("options", []):
             assert not RAW_HTML.search(o["label"])
+
+
+# PROTOCOL.md section 3, prop by prop ("?" = optional). The JS renderer checks the same table.
+PROPS = {
+    "header": {"volume": "text", "number": "text", "chapter": "str", "title": "str",
+               "hook": "str?", "badges": "arr?", "minutes": "text?"},
+    "section": {"title": "str", "subtitle": "str?", "children": "arr"},
+    "markdown": {"text": "str"}, "callout": {"tone": "str", "title": "str?", "text": "str"},
+    "stakeholder": {"persona": "str", "text": "str"},
+    "choice": {"label": "str", "options": "arr", "value": "scalar", "locks": "bool",
+               "locked": "bool", "name": "str"},
+    "number_input": {"label": "str", "min": "num", "max": "num", "step": "num", "unit": "str?",
+                     "value": "scalar", "locks": "bool", "locked": "bool", "name": "str"},
+    "slider": {"label": "str", "min": "num", "max": "num", "step": "num", "value": "num",
+               "unit": "str?", "display": "text", "name": "str"},
+    "select": {"label": "str", "options": "arr", "value": "scalar", "name": "str"},
+    "toggle": {"label": "str", "options": "arr", "value": "scalar", "name": "str"},
+    "tabs": {"name": "str", "value": "scalar", "tabs": "arr"},
+    "accordion": {"title": "str", "children": "arr"}, "metrics": {"items": "arr"},
+    "table": {"caption": "str", "columns": "arr", "rows": "arr"},
+    "figure": {"figure": "obj", "caption": "str", "table": "obj?"},
+    "banner": {"title": "str", "text": "str", "required": "text", "available": "text"},
+    "overlay": {"predicted": "text", "actual": "text", "ratio": "num", "ratio_text": "str",
+                "text": "str", "tone": "str"},
+    "gate": {"text": "str"}, "ledger": {"entry": "obj", "summary": "arr"},
+    "reset": {"label": "str"},
+}
+TYPES = {
+    "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
+    "num": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "text": lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool),
+    "arr": lambda v: isinstance(v, list), "obj": lambda v: isinstance(v, dict),
+    "scalar": lambda v: v is None or isinstance(v, (str, int, float, bool)),
+}
+
+
+@pytest.mark.parametrize("which", ["empty", "answered"])
+def test_every_node_matches_the_protocol_props(lab, which):
+    d, answers, tree = lab
+    if which == "empty":
+        tree = d.render()
+    keys = [n["key"] for n in d.nodes(tree)]
+    assert len(keys) == len(set(keys)), "keys must be unique"
+    for n in d.nodes(tree):
+        spec = PROPS[n["kind"]]
+        for prop, kind in spec.items():
+            optional = kind.endswith("?")
+            if prop not in n:
+                assert optional, f"{n['key']} ({n['kind']}) lacks {prop}"
+                continue
+            assert TYPES[kind.rstrip("?")](n[prop]), f"{n['key']}.{prop} = {n[prop]!r} is not {kind}"
