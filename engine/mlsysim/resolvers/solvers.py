@@ -44,8 +44,8 @@ class RequiredBandwidthSolver(BaseSolver):
                                   f"({rest:g} s): no bandwidth is enough")
         bw = r.data_bytes.m_as(c.B) / (t - rest)
         have = hardware.memory.bandwidth.m_as(c.B_PER_S)
-        return RequiredBandwidthResult(required_bandwidth=c.q(bw, c.GB_PER_S),
-                                       available_bandwidth=c.q(have, c.GB_PER_S),
+        return RequiredBandwidthResult(required_bandwidth=c.q(bw / 1e9, c.GB_PER_S),
+                                       available_bandwidth=c.q(have / 1e9, c.GB_PER_S),
                                        meets_target=have >= bw, t_compute=r.t_compute,
                                        t_overhead=r.t_overhead)
 
@@ -141,5 +141,5 @@ class FewestGPUsSolver(BaseSolver):
         else:
             states = c.bytes_of(workload, precision or workload.default_precision)
         return FewestGPUsResult(gpus=max(1, math.ceil(states / (cap - act) - 1e-12)),
-                                target="memory", per_gpu=c.q(cap, c.GB),
-                                required=c.q(states + act, c.GB))
+                                target="memory", per_gpu=c.q(cap, c.B),
+                                required=c.q(states + act, c.B))
