@@ -108,7 +108,8 @@ def test_cost_per_token():
 
 def test_energy_and_carbon(h100):
     # Patterson et al. 2021 method: 1 MW for 24 h at PUE 1.1 and 400 gCO2e/kWh = 10.56 t.
-    r = EnergyCarbonModel().solve(duration=Q_(24, "hour"), power=Q_(1e6, "W"), pue=1.1, carbon_intensity=Q_(400, "gCO2e/kWh"))
+    r = EnergyCarbonModel().solve(duration=Q_(24, "hour"), power=Q_(1e6, "W"), pue=1.1,
+                                  carbon_intensity=Q_(400, "gCO2e/kWh"))
     assert r.facility_energy.m_as("kWh") == pytest.approx(26_400)
     assert r.carbon.m_as("kgCO2e") == pytest.approx(10_560)
     r2 = EnergyCarbonModel().solve(duration=Q_(1, "hour"), hardware=h100, devices=8)
