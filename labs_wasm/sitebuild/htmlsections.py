@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIP_TEXT = {"script", "style"}
+# Status lines of embedded labs ("Loading Python…") are UI, not book text: keep them out of search.
+_SKIP_CLASSES = {"lab-status", "ledger-status"}
 
 
 @dataclass
@@ -35,6 +37,7 @@ class _Parser(HTMLParser):
         self.in_heading: Section | None = None
         self.in_number = 0
         self.skip = 0
+        self.skip_tags: list[str] = []            # open elements whose text is skipped
         self.preamble: list[str] = []             # text before the first section
 
     def handle_starttag(self, tag, attrs):
@@ -53,8 +56,9 @@ class _Parser(HTMLParser):
             self.in_number += 1
         elif self.in_number and tag == "span":
             self.in_number += 1
-        if tag in _SKIP_TEXT:
+        if tag in _SKIP_TEXT or _SKIP_CLASSES & set((a.get("class") or "").split()):
             self.skip += 1
+            self.skip_tags.append(tag)
 
     def handle_endtag(self, tag):
         if tag == "section" and self.stack:
@@ -64,7 +68,8 @@ class _Parser(HTMLParser):
             self.in_heading = None
         elif tag == "span" and self.in_number:
             self.in_number -= 1
-        if tag in _SKIP_TEXT and self.skip:
+        if self.skip_tags and self.skip_tags[-1] == tag:
+            self.skip_tags.pop()
             self.skip -= 1
 
     def handle_data(self, data):
