@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,20 @@ def test_prerender_unknown_reference_in_rendered_tree_fails(tiny_project, tmp_pa
     root = tiny_project(fake_labkit(FAKE_CATALOG.replace("@sec-alpha-one-a", "@sec-made-up")))
     with pytest.raises(BuildError, match=r"lab vol1/02 \(rendered view\): unknown cross-reference @sec-made-up"):
         build(root, tmp_path / "out", tmp_path / "bld", assets=False, log=lambda m: None)
+
+
+def test_prerender_standalone_hook_builds_its_own_index(tiny_project, tmp_path):
+    """`python -m sitebuild.prerender` (Quarto's pre-render hook) works without a prior build."""
+    import os
+    import subprocess
+    import sys
+    root = tiny_project(fake_labkit())
+    real_labs_wasm = Path(__file__).resolve().parents[2] / "labs_wasm"    # where sitebuild lives
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root / "labs_wasm"), str(real_labs_wasm)]))
+    proc = subprocess.run([sys.executable, "-m", "sitebuild.prerender", "--root", str(root)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "prerender: 1 lab(s)" in proc.stderr
+    assert json.loads((root / "_build/crossref.json").read_text())["sections"]["sec-beta-one"]["label"] == "Section 2.1"
+    xref = json.loads((root / "_build/prerender/vol1-02.xref.json").read_text())
+    assert xref["sec-beta-one"]["href"] == "vol1/beta.html#sec-beta-one"
