@@ -6,7 +6,7 @@
 import { CONFIG } from "./config.js";
 import { documentProblems, emptyDocument, emptyLabState, ledgerEntryProblems } from "./schema.js";
 
-const NOT_SAVING = "Your browser is not letting this page save (storage is disabled or full): your answers work for this visit only and will be lost on reload.";
+const NOT_SAVING = "Not saving: this browser is blocking storage (disabled or full), so your answers last for this visit only and are lost on reload.";
 
 function openStorage(win) {
   try {

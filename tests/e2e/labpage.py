@@ -6,7 +6,8 @@ import json
 from .conftest import READY_TIMEOUT_MS
 
 STORE_KEY = "mlsysbook:v1"
-INSTRUMENTS = "input[type=range], select, fieldset.lab-toggle, [role=tablist]"
+# Value controls (not predictions): sliders, selects, toggles, tabs, non-locking choices.
+INSTRUMENTS = ":is(input[type=range], select, fieldset.lab-toggle, [role=tablist], fieldset.lab-choice:not(:has(.lab-commit, .lab-locked-note)))"
 
 
 class LabPage:
@@ -43,6 +44,15 @@ class LabPage:
         self.page.locator(f'section.lab[data-lab="{self.lab_id}"] [data-key="{key}"] .lab-locked-note, '
                           f'section.lab[data-lab="{self.lab_id}"] [data-key="{key}"] input[type=number][disabled]').first.wait_for()
         return key
+
+    def after(self, key: str):
+        """Kinds of the nodes that follow node `key` in its container, in order."""
+        return self.page.evaluate(
+            """([id, key]) => {
+                let el = document.querySelector(`section.lab[data-lab="${id}"] [data-key="${key}"]`);
+                const kinds = [];
+                while ((el = el.nextElementSibling)) kinds.push(el.dataset.kind);
+                return kinds; }""", [self.lab_id, key])
 
     def instruments(self):
         return self.section.locator(INSTRUMENTS)
