@@ -68,7 +68,9 @@ def build_engine_wheel(root: Path, cache: Path) -> Path:
             raise BuildError(f"engine wheel build produced {len(built)} wheels in {staging}, expected 1")
         out.mkdir(parents=True, exist_ok=True)
         final = out / built[0].name
-        shutil.copy2(built[0], final)
+        partial = out / (built[0].name + ".partial")     # a concurrent build never sees half a wheel
+        shutil.copy2(built[0], partial)
+        partial.replace(final)
     _require_pure(final)
     return final
 
