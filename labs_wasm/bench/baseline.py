@@ -1,0 +1,113 @@
+"""The naive page the runtime is compared with, generated fresh for each bench run: Pyodide
+on the main thread, micropip installing every wheel (plus the Python `plotly` package and
+its deps, from local files fetched from PyPI with pip), the lab rendered by Python and its
+figure rebuilt with plotly.graph_objects before Plotly.js draws it."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+BASELINE_PACKAGES = ["micropip", "packaging", "plotly", "narwhals"]
+
+
+def fetch_wheels(cache: Path) -> dict[str, str]:
+    """pip-download the baseline's extra wheels once into `cache`; returns {project: file name}."""
+    cache.mkdir(parents=True, exist_ok=True)
+    found = {p: next(iter(sorted(cache.glob(f"{p}-*.whl"))), None) for p in BASELINE_PACKAGES}
+    missing = [p for p, f in found.items() if f is None]
+    if missing:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--no-deps",
+                        "-d", str(cache), *missing], check=True)
+        found = {p: next(iter(sorted(cache.glob(f"{p}-*.whl")))) for p in BASELINE_PACKAGES}
+    return {p: f.name for p, f in found.items()}
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Naive baseline</title>
+<script src="{root}assets/vendor/pyodide/pyodide.js"></script>
+<script src="{root}assets/vendor/plotly.min.js"></script>
+</head><body>
+<section class="lab" data-lab="{lab}" data-state="loading"><p class="lab-status">Loading…</p><div class="lab-root"></div></section>
+<script type="application/json" id="cfg">{cfg}</script>
+<script type="module">
+const cfg = JSON.parse(document.getElementById("cfg").textContent);
+const abs = (p) => new URL(p, document.baseURI).href;
+const section = document.querySelector("section.lab"), root = section.querySelector(".lab-root");
+const py = await loadPyodide({{ indexURL: abs("{root}assets/vendor/pyodide/") }});
+await py.loadPackage([abs("wheels/" + cfg.extra.packaging), abs("wheels/" + cfg.extra.micropip)]);
+const micropip = py.pyimport("micropip");
+const wheels = [...cfg.book_wheels.map((n) => abs("{root}assets/wheels/" + n)),
+                abs("wheels/" + cfg.extra.narwhals), abs("wheels/" + cfg.extra.plotly)];
+await micropip.install.callKwargs(wheels, {{ deps: false }});
+const zip = await (await fetch(abs("{root}assets/labs_bundle.zip"))).arrayBuffer();
+py.unpackArchive(zip, "zip", {{ extractDir: "/lab_bundle" }});
+py.runPython(`
+import sys, json
+sys.path.insert(0, "/lab_bundle")
+import plotly.graph_objects as go
+from labkit.runtime import render
+
+def walk(nodes):
+    for n in nodes:
+        yield n
+        yield from walk(n.get("children", []))
+
+def page(lab, state_json, figure_key):
+    tree = render(lab, json.loads(state_json))
+    nodes = list(walk(tree["nodes"]))
+    first = next(n for n in nodes if n["kind"] == "choice")
+    fig = next(n for n in nodes if n["key"] == figure_key)["figure"]
+    return json.dumps({{"choice": first, "figure": go.Figure(fig).to_json()}})
+`);
+const page = py.globals.get("page");
+const state = cfg.state;
+const draw = async (out) => {{
+  await Plotly.react(plot, JSON.parse(out.figure).data, JSON.parse(out.figure).layout);
+  section.dispatchEvent(new CustomEvent("lab:plotted"));
+}};
+const first = JSON.parse(page(cfg.lab, JSON.stringify(state), cfg.figure_key));
+const fs = document.createElement("fieldset");
+fs.className = "lab-choice";
+fs.innerHTML = "<legend></legend>";
+fs.querySelector("legend").textContent = first.choice.label;
+for (const o of first.choice.options) {{
+  const l = document.createElement("label");
+  l.innerHTML = '<input type="radio" name="p">';
+  l.append(o.label);
+  fs.append(l);
+}}
+const control = document.createElement("div");
+control.dataset.key = cfg.control_key;
+control.innerHTML = '<input type="range">';
+const range = control.querySelector("input");
+Object.assign(range, {{ min: cfg.slider.min, max: cfg.slider.max, step: cfg.slider.step }});
+const plot = document.createElement("div");
+root.append(fs, control, plot);
+range.addEventListener("input", () => {{
+  state.values[cfg.control_name] = range.valueAsNumber;
+  draw(JSON.parse(page(cfg.lab, JSON.stringify(state), cfg.figure_key)));
+}});
+await draw(first);
+section.dataset.state = "ready";
+performance.mark("lab:ready:" + cfg.lab);
+</script></body></html>
+"""
+
+
+def write_baseline(out: Path, book: Path, scenario, slider: dict, cache: Path) -> str:
+    """Write the page and its wheels into `out` (served at /baseline/); returns the page name."""
+    if scenario.control_kind != "slider":
+        raise ValueError(f"the baseline drives a slider; the scenario picked a {scenario.control_kind}")
+    extra = fetch_wheels(cache)
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "wheels").mkdir(parents=True)
+    for name in extra.values():
+        shutil.copy2(cache / name, out / "wheels" / name)
+    cfg = {"lab": scenario.lab, "state": scenario.state, "control_key": scenario.control_key,
+           "control_name": scenario.control_name, "figure_key": scenario.figure_key, "slider": slider,
+           "extra": extra, "book_wheels": json.loads((book / "assets" / "wheels.json").read_text())}
+    (out / "index.html").write_text(PAGE.format(root="../", lab=scenario.lab, cfg=json.dumps(cfg).replace("</", "<\\/")))
+    return "index.html"
