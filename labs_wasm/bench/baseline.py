@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 BASELINE_PACKAGES = ["micropip", "packaging", "plotly", "narwhals"]
+PINS = {"micropip": "micropip==0.11.1"}  # the version pyodide-lock.json of Pyodide 314.0.7 names
 
 
 def fetch_wheels(cache: Path) -> dict[str, str]:
@@ -19,20 +20,23 @@ def fetch_wheels(cache: Path) -> dict[str, str]:
     found = {p: next(iter(sorted(cache.glob(f"{p}-*.whl"))), None) for p in BASELINE_PACKAGES}
     missing = [p for p, f in found.items() if f is None]
     if missing:
+        # Pyodide 314 runs Python 3.14 and needs micropip >= 0.11, which declares Python >= 3.12:
+        # ask pip for wheels for that interpreter, not for the CPython running the bench.
+        pins = [PINS.get(p, p) for p in missing]
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--no-deps",
-                        "-d", str(cache), *missing], check=True)
+                        "--python-version", "3.13", "-d", str(cache), *pins], check=True)
         found = {p: next(iter(sorted(cache.glob(f"{p}-*.whl")))) for p in BASELINE_PACKAGES}
     return {p: f.name for p, f in found.items()}
 
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Naive baseline</title>
-<script src="{root}assets/vendor/pyodide/pyodide.js"></script>
 <script src="{root}assets/vendor/plotly.min.js"></script>
 </head><body>
 <section class="lab" data-lab="{lab}" data-state="loading"><p class="lab-status">Loading…</p><div class="lab-root"></div></section>
 <script type="application/json" id="cfg">{cfg}</script>
 <script type="module">
+import {{ loadPyodide }} from "{root}assets/vendor/pyodide/pyodide.mjs";
 const cfg = JSON.parse(document.getElementById("cfg").textContent);
 const abs = (p) => new URL(p, document.baseURI).href;
 const section = document.querySelector("section.lab"), root = section.querySelector(".lab-root");
