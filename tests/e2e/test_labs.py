@@ -18,7 +18,7 @@ def open_lab(page, base: str, lab_id: str) -> LabPage:
 @pytest.mark.parametrize("lab_id", LABS)
 def test_lab_reaches_ready_without_errors(page, recorder, site_url, lab_id):
     lab = open_lab(page, site_url, lab_id)
-    assert lab.open_predictions().count() >= 1, "the pre-rendered first prediction is missing"
+    lab.open_predictions().first.wait_for(timeout=5000)  # the pre-rendered prediction, before Python
     lab.wait_ready()
     assert "ready" in lab.section.locator(".lab-status").inner_text().lower()
     assert recorder.console_errors == []

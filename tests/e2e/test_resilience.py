@@ -72,7 +72,7 @@ def test_failed_pyodide_download_shows_error_and_retry_recovers(page, site_url):
     page.goto(site_url + LAB_PAGES[LAB])
     lab = LabPage(page, LAB)
     # The pre-rendered prediction stays usable while Python is down.
-    assert lab.open_predictions().count() >= 1
+    lab.open_predictions().first.wait_for(timeout=5000)  # the pre-rendered prediction, before Python
     page.wait_for_function(f"document.querySelector('section.lab[data-lab=\"{LAB}\"]').dataset.state === 'error'", timeout=60_000)
     error = lab.section.locator(".lab-error[role=alert]")
     assert error.is_visible()
