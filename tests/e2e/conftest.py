@@ -17,9 +17,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "_book"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 # Cold Pyodide boot is 3-4 s here; leave room for a loaded 2-core CI machine.
 READY_TIMEOUT_MS = 60_000
 LAB_PAGES = {"vol1/01": "vol1/introduction.html", "vol1/09": "vol1/data_selection.html"}
@@ -73,15 +70,6 @@ def subpath_url(book_dir):
     server, url = _serve(book_dir, prefix="/book")
     yield url
     server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @dataclass
