@@ -4,6 +4,7 @@ failed build never leaves a half-written site that looks finished."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bundle, crossref, search, vendor, wheels
+from . import bundle, crossref, mathrender, search, vendor, wheels
 from .errors import BuildError
 from .pandoc import pandoc_path
 from .project import Project, load_project
@@ -106,11 +107,15 @@ def build(root: Path, out_dir: Path | None = None, build_dir: Path | None = None
             _warn_unknown_labs(infos, labs, log)
             lap("prerender")
             extra_head = _runtime_css(root)
+            lab_head = _runtime_preloads(root)
             rendered = list(pool.map(
-                lambda i: render_chapter(project, infos, i, build_dir, staging, pandoc_version, extra_head),
+                lambda i: render_chapter(project, infos, i, build_dir, staging, pandoc_version,
+                                         extra_head + (lab_head if infos[i].labs else "")),
                 range(len(infos))))
             search.write_search_index(staging, [(infos[i], body) for i, (_, body) in enumerate(rendered)])
             lap("render")
+            mathrender.typeset_pages([staging / page for page, _ in rendered], root)
+            lap("math")
             assets_dir = staging / "assets"
             vendor.copy_book_assets(assets_dir)
             vendor.write_highlight_css(assets_dir, highlight_style(project.highlight_style))
@@ -136,6 +141,22 @@ def _runtime_css(root: Path) -> str:
     runtime = root / "labs_wasm" / "runtime"
     css = sorted(p.name for p in runtime.glob("*.css")) if runtime.is_dir() else []
     return "".join(f'<link rel="stylesheet" href="{{{{root}}}}assets/runtime/{name}">\n' for name in css)
+
+
+_MODULES = re.compile(r"export const MODULES = \[(.*?)\];", re.S)
+
+
+def _runtime_preloads(root: Path) -> str:
+    """<link rel=modulepreload> for every module a lab page needs, taken from the one list in
+    runtime/boot.js, so the browser fetches the runtime while it parses the chapter."""
+    boot = root / "labs_wasm" / "runtime" / "boot.js"
+    if not boot.is_file():
+        return ""
+    m = _MODULES.search(boot.read_text(encoding="utf-8"))
+    if not m:
+        raise BuildError(f"{boot}: no `export const MODULES = [...]` list to preload")
+    names = re.findall(r'"([^"]+)"', m.group(1))
+    return "".join(f'<link rel="modulepreload" href="{{{{root}}}}assets/runtime/{n}">\n' for n in names)
 
 
 def _warn_unknown_labs(infos: list[ChapterInfo], labs: list[str], log) -> None:

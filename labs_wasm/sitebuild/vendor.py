@@ -27,7 +27,7 @@ VENDOR_FILES: list[tuple[tuple[str, ...], str]] = [
     (("dompurify/dist/purify.min.js",), "purify.min.js"),
     (("marked/lib/marked.esm.js",), "marked.esm.js"),
 ]
-KATEX_FILES = ["katex.min.css", "katex.min.js", "katex.mjs"]
+KATEX_FILES = ["katex.min.css"]  # math is typeset at build time (mathrender.py): CSS + fonts only
 RUNTIME_SKIP_DIRS = {"test", "tests", "__tests__", "node_modules"}
 
 

@@ -1,0 +1,44 @@
+"""boot.js's MODULES list is the one source for what a lab page preloads (boot.js itself and
+the build's <link rel=modulepreload>): it must name every module start.js reaches, or the
+browser discovers the missing ones one round trip at a time."""
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+
+RUNTIME = Path(__file__).resolve().parents[2] / "labs_wasm" / "runtime"
+# import x from "m"; export {y} from "m"; import "m" (side effect); import("m")
+IMPORT = re.compile(r'''(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']'''
+                    r'''|(?:^|\n)\s*import\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)''')
+
+
+def static_graph(entry: str) -> set[str]:
+    seen, todo = set(), [entry]
+    while todo:
+        name = todo.pop()
+        if name in seen or name.startswith("../vendor/"):
+            seen.add(name)
+            continue
+        seen.add(name)
+        text = (RUNTIME / name).read_text(encoding="utf-8")
+        for m in IMPORT.finditer(text):
+            spec = m.group(1) or m.group(2) or m.group(3)
+            if spec.startswith("."):
+                todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), spec)))
+    return seen
+
+
+def test_runtime_modules_list_covers_the_import_graph():
+    boot = (RUNTIME / "boot.js").read_text(encoding="utf-8")
+    listed = set(re.findall(r'"([^"]+)"', re.search(r"export const MODULES = \[(.*?)\];", boot, re.S).group(1)))
+    reached = static_graph("start.js")
+    assert reached - listed == set(), "modules start.js reaches but boot.js does not preload"
+    assert listed - reached == set(), "modules boot.js preloads that no page uses"
+
+
+def test_runtime_lab_pages_preload_the_modules(built_site):
+    intro = (built_site.out_dir / "vol1" / "introduction.html").read_text()
+    assert '<link rel="modulepreload" href="../assets/runtime/start.js">' in intro
+    assert '<link rel="modulepreload" href="../assets/runtime/../vendor/marked.esm.js">' in intro
+    assert "modulepreload" not in (built_site.out_dir / "vol1" / "ml_systems.html").read_text()
