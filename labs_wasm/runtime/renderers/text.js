@@ -60,10 +60,10 @@ const stakeholder = {
     h("blockquote", {}, md(node.text, ctx))),
 };
 
+// No icon glyph: an emoji padlock renders as a missing-glyph box where no emoji font is
+// installed (common on Linux); the dashed frame and the text say "locked" on their own.
 const gate = {
-  create: (node, ctx) => h("div", { class: "lab-gate" },
-    h("span", { class: "lab-gate-icon", "aria-hidden": "true" }, "🔒"),
-    md(node.text, ctx)),
+  create: (node, ctx) => h("div", { class: "lab-gate" }, md(node.text, ctx)),
 };
 
 const accordion = {
