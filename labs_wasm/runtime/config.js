@@ -12,6 +12,8 @@ export const CONFIG = Object.freeze({
     wheelsList: "assets/wheels.json",
     wheelsDir: "assets/wheels/",
     bundle: "assets/labs_bundle.zip",
+    // Optional: a Pyodide memory snapshot's manifest (sitebuild/snapshot.py); absent = standard boot.
+    snapshot: "assets/pyodide-snapshot.json",
     plotly: "assets/vendor/plotly.min.js",
   }),
   // Where the labs bundle is unpacked inside Pyodide's file system (put on sys.path).

@@ -70,7 +70,9 @@ export class LabController {
     this.client = new WorkerClient((text) => this.say(text));
     try {
       const wheels = await fetchWheelList(this.urls);
-      await this.client.boot({ pyodide: this.urls.pyodideDir, wheels, bundle: this.urls.bundle, bundleDir: CONFIG.bundleDir });
+      const mode = await this.client.boot({ pyodide: this.urls.pyodideDir, pyodideVersion: CONFIG.pyodideVersion,
+        wheels, bundle: this.urls.bundle, bundleDir: CONFIG.bundleDir, snapshot: this.urls.snapshot });
+      this.section.dataset.boot = mode; // "snapshot" or "standard": for tests, the bench and bug reports
       this.live = true; // from here on, changes go to Python (queued behind this first render)
       await this.refresh();
       if (this.section.dataset.state === "error") return;

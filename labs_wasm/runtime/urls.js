@@ -18,6 +18,7 @@ export function assetUrls(root) {
     wheelsList: at(CONFIG.paths.wheelsList),
     wheelsDir: at(CONFIG.paths.wheelsDir),
     bundle: at(CONFIG.paths.bundle),
+    snapshot: at(CONFIG.paths.snapshot),
     plotly: at(CONFIG.paths.plotly),
   });
 }

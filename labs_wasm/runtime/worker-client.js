@@ -10,7 +10,8 @@ export class WorkerClient {
     this.worker = null;
   }
 
-  /** Resolve when Python is up; reject with a readable message on failure or timeout. */
+  /** Resolve with the boot mode ("snapshot" | "standard") when Python is up; reject with a
+   *  readable message on failure or timeout. */
   boot(urls) {
     return new Promise((resolve, reject) => {
       const seconds = Math.round(CONFIG.bootTimeoutMs / 1000);
@@ -21,7 +22,7 @@ export class WorkerClient {
       this.worker.onerror = (e) => fail(new Error(`The Python worker could not start: ${e.message || "its script failed to load"}`));
       this.worker.onmessage = ({ data }) => {
         if (data.type === "progress") this.onProgress(data.text);
-        else if (data.type === "ready") { clearTimeout(timer); this.bootFail = null; resolve(); }
+        else if (data.type === "ready") { clearTimeout(timer); this.bootFail = null; resolve(data.boot); }
         else if (data.type === "render") this.#settle(data.id, (p) => p.resolve(data.tree));
         else if (data.type === "error") {
           if (data.id !== undefined && this.pending.has(data.id)) this.#settle(data.id, (p) => p.reject(new Error(data.message)));

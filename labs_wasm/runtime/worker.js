@@ -13,22 +13,60 @@ async function fetchBytes(url, what) {
   return response.arrayBuffer();
 }
 
-async function startPython({ pyodide: pyodideDir, wheels, bundle, bundleDir }) {
+// The snapshot manifest (built by sitebuild/snapshot.py), or null when there is none or it
+// does not match this Pyodide: then we boot the standard way.
+async function snapshotManifest(url, pyodideVersion) {
+  if (!url) return null;
+  try {
+    const response = await fetch(url, { cache: "no-cache" }); // revalidate: it names the hashed file
+    if (!response.ok) return null;
+    const manifest = await response.json();
+    return manifest?.pyodide === pyodideVersion && typeof manifest.file === "string" ? manifest : null;
+  } catch {
+    return null;
+  }
+}
+
+// A memory snapshot restores an interpreter that has already imported the engine and the
+// labs (~1 s instead of 4-5 s). It is a private Pyodide API, so any failure falls back.
+async function restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest) {
+  const snapshot = await fetchBytes(new URL(manifest.file, snapshotUrl).href, "the Python snapshot");
+  if (snapshot.byteLength !== manifest.bytes) throw new Error(`snapshot is ${snapshot.byteLength} bytes, expected ${manifest.bytes}`);
+  return loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET });
+}
+
+const QUIET = { stdout: () => {}, stderr: (line) => console.warn(line) };
+
+async function startPython({ pyodide: pyodideDir, pyodideVersion, wheels, bundle, bundleDir, snapshot: snapshotUrl }) {
   progress("Downloading Python (Pyodide)…");
   const { loadPyodide } = await import(`${pyodideDir}pyodide.mjs`);
-  const bundleBytes = fetchBytes(bundle, "the labs bundle"); // in parallel with the boot
-  const pyodide = await loadPyodide({ indexURL: pyodideDir, stdout: () => {}, stderr: (line) => console.warn(line) });
+  // Files are placed the same way on both paths; downloads run while Python starts.
+  const files = Promise.all([...wheels.map((url) => fetchBytes(url, "an engine package")),
+                             fetchBytes(bundle, "the labs bundle")]);
+  const manifest = await snapshotManifest(snapshotUrl, pyodideVersion);
+  let pyodide = null;
+  let mode = "standard";
+  if (manifest) {
+    try {
+      pyodide = await restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest);
+      mode = "snapshot";
+      bundleDir = manifest.bundleDir ?? bundleDir;
+    } catch (err) {
+      console.warn(`lab worker: fast start from the snapshot failed (${describe(err)}); starting Python normally`);
+      progress("Starting Python normally…");
+    }
+  }
+  pyodide ??= await loadPyodide({ indexURL: pyodideDir, ...QUIET });
   progress(`Loading the engine (${wheels.length} packages)…`);
-  const loadErrors = [];
-  await pyodide.loadPackage(wheels, { messageCallback: () => {}, errorCallback: (m) => loadErrors.push(m) });
-  if (loadErrors.length) throw new Error(`Could not load the engine packages: ${loadErrors.join("; ")}`);
-  progress("Unpacking the labs…");
-  pyodide.unpackArchive(await bundleBytes, "zip", { extractDir: bundleDir });
+  const buffers = await files;
+  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+  wheels.forEach((_, i) => pyodide.unpackArchive(buffers[i], "wheel", { extractDir: sitePackages }));
+  pyodide.unpackArchive(buffers.at(-1), "zip", { extractDir: bundleDir });
   const sys = pyodide.pyimport("sys");
-  sys.path.insert(0, bundleDir);
+  if (!sys.path.has(bundleDir)) sys.path.insert(0, bundleDir); // has(): the list's __contains__
   progress("Starting the lab…");
   const runtime = pyodide.pyimport("labkit.runtime");
-  return { pyodide, renderJson: runtime.render_json };
+  return { pyodide, mode, renderJson: runtime.render_json };
 }
 
 function describe(err) {
@@ -41,8 +79,8 @@ function describe(err) {
 const handlers = {
   async boot({ urls }) {
     python = startPython(urls);
-    await python;
-    post({ type: "ready" });
+    const { mode } = await python;
+    post({ type: "ready", boot: mode });
   },
   async render({ id, lab, state }) {
     if (!python) throw new Error("render before boot: the page must send {type: 'boot'} first");

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bundle, crossref, mathrender, search, vendor, wheels
+from . import bundle, crossref, mathrender, search, snapshot, vendor, wheels
 from .errors import BuildError
 from .pandoc import pandoc_path
 from .project import Project, load_project
@@ -125,6 +125,9 @@ def build(root: Path, out_dir: Path | None = None, build_dir: Path | None = None
                 bundle.write_bundle(root, assets_dir / "labs_bundle.zip")
             wheel_names = wheel_job.result() if wheel_job else []
             lap("assets")
+            if assets:
+                snapshot.write_snapshot(root, assets_dir, log)
+                lap("snapshot")
         _swap_in(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -3,6 +3,7 @@ self-hosted assets, wheels, search index, build time."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zipfile
@@ -231,3 +232,15 @@ def test_site_pages_load_katex_and_search_relatively(site):
         assert ref in html, ref
     assert 'class="math display"' in html
     assert '<input id="search-input" type="search"' in html
+
+
+def test_site_snapshot_manifest_matches_its_file_and_the_runtime(site):
+    manifest = json.loads((site / "assets" / "pyodide-snapshot.json").read_text())
+    snap = (site / "assets" / manifest["file"]).read_bytes()
+    assert len(snap) == manifest["bytes"] > 10_000_000
+    assert hashlib.sha256(snap).hexdigest() == manifest["sha256"]
+    assert manifest["file"] == f"pyodide-snapshot-{manifest['sha256'][:16]}.bin"
+    config = (REPO / "labs_wasm" / "runtime" / "config.js").read_text()
+    assert re.search(r'pyodideVersion: "([^"]+)"', config).group(1) == manifest["pyodide"]
+    assert re.search(r'bundleDir: "([^"]+)"', config).group(1) == manifest["bundleDir"]
+    assert json.loads((REPO / "node_modules" / "pyodide" / "package.json").read_text())["version"] == manifest["pyodide"]
