@@ -86,6 +86,18 @@ def resolve_entry(key: str, table: dict, sources: dict, where: str) -> tuple[dic
     return convert(table, ""), provenance
 
 
+def entries(package: str, filename: str):
+    """Yield (key, table, data, provenance, where) for each entry of one data file, with
+    every number resolved against the file's [sources]; ``where`` names the file in errors."""
+    where = f"{package.split('.')[-1]}/data/{filename}"
+    doc = read_toml(package, filename)
+    sources = _sources(doc, where)
+    for key, table in doc.items():
+        if key != "sources":
+            data, prov = resolve_entry(key, table, sources, where)
+            yield key, table, data, prov, where
+
+
 class Namespace:
     """A group of entries (``Hardware.Cloud``): attribute access, ``list()``, ``get()``."""
 

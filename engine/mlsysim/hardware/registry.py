@@ -4,7 +4,7 @@ Numbers live in ``hardware/data/*.toml`` (one file per namespace), each beside i
 """
 from __future__ import annotations
 
-from .._registry import Registry, collect_aliases, read_toml, resolve_entry, _sources
+from .._registry import Registry, collect_aliases, entries
 from ..core.errors import ProvenanceError
 from .types import ComputeCore, HardwareNode, Interconnect, MemoryHierarchy
 
@@ -37,17 +37,10 @@ def build_node(key: str, category: str, data: dict, provenance: dict) -> Hardwar
 def _load():
     by_ns, aliases = {}, {}
     for ns, filename in NAMESPACES.items():
-        where = f"hardware/data/{filename}"
-        doc = read_toml(__package__, filename)
-        sources = _sources(doc, where)
-        entries = {}
-        for key, table in doc.items():
-            if key == "sources":
-                continue
-            data, prov = resolve_entry(key, table, sources, where)
-            entries[key] = build_node(key, ns, data, prov)
+        by_ns[ns] = found = {}
+        for key, table, data, prov, where in entries(__package__, filename):
+            found[key] = build_node(key, ns, data, prov)
             collect_aliases(key, table, aliases, where)
-        by_ns[ns] = entries
     return by_ns, aliases
 
 

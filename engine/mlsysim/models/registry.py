@@ -2,7 +2,7 @@
 ``Models.Llama3_8B``. Numbers live in ``models/data/*.toml`` beside their sources."""
 from __future__ import annotations
 
-from .._registry import Registry, collect_aliases, read_toml, resolve_entry, _sources
+from .._registry import Registry, collect_aliases, entries
 from .types import Workload
 
 NAMESPACES = {"Vision": "vision.toml", "Language": "language.toml"}
@@ -14,21 +14,14 @@ _FIELDS = ("name", "family", "parameters", "flops_per_inference", "layers", "hid
 def _load():
     by_ns, aliases = {}, {}
     for ns, filename in NAMESPACES.items():
-        where = f"models/data/{filename}"
-        doc = read_toml(__package__, filename)
-        sources = _sources(doc, where)
-        entries = {}
-        for key, table in doc.items():
-            if key == "sources":
-                continue
-            data, prov = resolve_entry(key, table, sources, where)
+        by_ns[ns] = found = {}
+        for key, table, data, prov, where in entries(__package__, filename):
             # input_shape is a shape, not a measured number: its dims need no provenance.
             for path in [p for p in prov if p.startswith("input_shape")]:
                 del prov[path]
             kwargs = {f: data[f] for f in _FIELDS if f in data}
-            entries[key] = Workload(key=key, provenance=prov, **kwargs)
+            found[key] = Workload(key=key, provenance=prov, **kwargs)
             collect_aliases(key, table, aliases, where)
-        by_ns[ns] = entries
     return by_ns, aliases
 
 

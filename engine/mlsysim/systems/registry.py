@@ -3,23 +3,13 @@
 their node."""
 from __future__ import annotations
 
-from .._registry import Registry, collect_aliases, read_toml, resolve_entry, _sources
+from .._registry import Registry, collect_aliases, entries
 from ..core.errors import ProvenanceError, UnknownEntryError
 from ..hardware.registry import Hardware
 from ..hardware.types import Interconnect
 from .types import Cluster, Fabric, GridRegion, Node
 
 NAMESPACES = {"Nodes": "nodes.toml", "Clusters": "clusters.toml", "Grids": "grids.toml"}
-
-
-def _entries(filename: str):
-    where = f"systems/data/{filename}"
-    doc = read_toml(__package__, filename)
-    sources = _sources(doc, where)
-    for key, table in doc.items():
-        if key != "sources":
-            data, prov = resolve_entry(key, table, sources, where)
-            yield key, table, data, prov, where
 
 
 def _lookup(kind: str, key: str, table: dict, where: str):
@@ -33,7 +23,7 @@ def _lookup(kind: str, key: str, table: dict, where: str):
 def _load():
     aliases: dict[str, str] = {}
     nodes, clusters, grids = {}, {}, {}
-    for key, table, data, prov, where in _entries("nodes.toml"):
+    for key, table, data, prov, where in entries(__package__, "nodes.toml"):
         try:
             hardware = Hardware.get(data["hardware"])
         except UnknownEntryError as exc:
@@ -43,12 +33,12 @@ def _load():
                           intra_node=Interconnect(**data["intra_node"]), key=key,
                           provenance=prov)
         collect_aliases(key, table, aliases, where)
-    for key, table, data, prov, where in _entries("clusters.toml"):
+    for key, table, data, prov, where in entries(__package__, "clusters.toml"):
         clusters[key] = Cluster(name=data["name"], node=_lookup("node", data["node"], nodes, where),
                                 nodes=data["nodes"], fabric=Fabric(**data["fabric"]), key=key,
                                 provenance=prov)
         collect_aliases(key, table, aliases, where)
-    for key, table, data, prov, where in _entries("grids.toml"):
+    for key, table, data, prov, where in entries(__package__, "grids.toml"):
         grids[key] = GridRegion(name=data["name"], key=key,
                                 carbon_intensity=data["carbon_intensity"], provenance=prov)
         collect_aliases(key, table, aliases, where)
