@@ -76,13 +76,15 @@ export class Store {
   // Apply `mutate` to the freshest copy (another tab may have written) and persist it.
   #update(mutate) {
     if (this.saving) {
-      let fresh = null;
-      try {
-        const raw = this.ls.getItem(this.key);
-        const doc = raw === null ? emptyDocument() : JSON.parse(raw);
-        if (documentProblems(doc).length === 0) fresh = doc;
-      } catch { /* keep the in-memory copy */ }
-      if (fresh) this.memory = fresh;
+      let raw = null;
+      try { raw = this.ls.getItem(this.key); } catch { this.#stopSaving(); }
+      if (raw !== null) {
+        let problems;
+        try { const doc = JSON.parse(raw); problems = documentProblems(doc); if (!problems.length) this.memory = doc; }
+        catch (err) { problems = [`not valid JSON (${err.message})`]; }
+        // Something else (another tab, a tool) left it unreadable: keep a copy before we write.
+        if (problems.length) this.#setAside(raw, problems);
+      }
     }
     mutate(this.memory);
     if (!this.saving) return;

@@ -56,6 +56,23 @@ def test_corrupt_saved_json_is_set_aside_and_the_student_told(page, site_url):
     assert page.evaluate("k => localStorage.getItem(k)", aside[0]) == '{"version": 1, "labs": '
 
 
+def test_store_corrupted_after_load_is_set_aside_before_the_next_write(page, site_url):
+    # Another tab (or a tool) leaves unreadable JSON under our key while this page is open:
+    # the next save must keep a copy of it, not silently overwrite it.
+    page.goto(site_url + LAB_PAGES[LAB])
+    lab = LabPage(page, LAB)
+    lab.wait_ready()
+    page.evaluate("([k]) => localStorage.setItem(k, 'garbage{')", [STORE_KEY])
+    lab.lock_first_prediction()
+    lab.wait_settled()
+    keys = page.evaluate("() => Object.keys(localStorage)")
+    aside = [k for k in keys if k.startswith(STORE_KEY + ":corrupt:")]
+    assert len(aside) == 1, keys
+    assert page.evaluate("k => localStorage.getItem(k)", aside[0]) == "garbage{"
+    assert "could not be read" in lab.section.locator(".lab-notice").inner_text()
+    assert lab.stored()["labs"][LAB]["answers"], "the new answer is saved in a fresh document"
+
+
 def test_other_keys_on_the_origin_survive(page, site_url):
     page.goto(site_url + "index.html")
     page.evaluate("() => localStorage.setItem('someone-else', 'keep me')")
