@@ -35,6 +35,27 @@ def test_lab_works_and_says_so_when_storage_throws(page, recorder, site_url):
     assert recorder.page_errors == []
 
 
+FULL_QUOTA = """
+// Reads work; once the page has loaded, every write fails as a full quota does.
+const realSetItem = Storage.prototype.setItem;
+window.addEventListener('load', () => {
+  Storage.prototype.setItem = function () { throw new DOMException('quota exceeded', 'QuotaExceededError'); };
+});
+"""
+
+
+def test_lab_keeps_working_and_says_not_saving_when_the_quota_is_full(page, recorder, site_url):
+    page.add_init_script(FULL_QUOTA)
+    page.goto(site_url + LAB_PAGES[LAB])
+    lab = LabPage(page, LAB)
+    lab.wait_ready()
+    lab.lock_first_prediction()  # the first write after load hits the full quota
+    lab.wait_settled()
+    lab.section.locator(".lab-overlay").first.wait_for()  # still unlocked, in memory
+    assert lab.section.locator(".lab-notice").inner_text().startswith("Not saving:")
+    assert recorder.page_errors == [] and recorder.console_errors == []
+
+
 def test_corrupt_saved_json_is_set_aside_and_the_student_told(page, site_url):
     page.goto(site_url + "index.html")
     page.evaluate("([k]) => localStorage.setItem(k, '{\"version\": 1, \"labs\": ')", [STORE_KEY])
