@@ -54,6 +54,8 @@ class CurriculumResult(SolverResult):
     steps_by_strategy: dict
     speedup_by_strategy: dict
     accuracy_at_steps: float | None
+    max_accuracy: float     # the curve parameters used, so a caller can show them
+    tau_steps: float
     illustrative: bool = True
     source: str = CURRICULUM_SOURCE
 
@@ -99,7 +101,8 @@ class CurriculumModel(BaseModel):
         return CurriculumResult(
             strategy=strategy, steps_to_target=by[strategy],
             speedup_vs_random=speed[strategy], reachable=by[strategy] != math.inf,
-            steps_by_strategy=by, speedup_by_strategy=speed, accuracy_at_steps=acc)
+            steps_by_strategy=by, speedup_by_strategy=speed, accuracy_at_steps=acc,
+            max_accuracy=amax, tau_steps=tau)
 
 
 def active_learning_accuracy(strategy: str, labels: float, *, base_accuracy: float = 0.5,

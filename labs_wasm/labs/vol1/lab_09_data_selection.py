@@ -104,18 +104,22 @@ def act1_options(speedup: float, steps: dict) -> dict:
     fact = (f"On this lab's illustrative curves a paced curriculum reaches "
             f"{fmt.percent(ACT1_TARGET, 0)} in {fmt.num(steps['curriculum'])} steps against "
             f"{fmt.num(steps['random'])} in random order: **{fmt.ratio(speedup)}**.")
+    def band(k):  # the option's range, from ACT1_BANDS (the one place the bounds live)
+        lo, hi, _ = ACT1_BANDS[k]
+        return f"{lo:g}x to {hi:g}x" if hi != math.inf else f"{lo:g}x or more"
+
     return {
-        "A": ("No real gain: about 1x, order does not matter",
+        "A": (f"No real gain: under {ACT1_BANDS['A'][1]:g}x, order does not matter",
               f"{fact} On many standard benchmarks with a full training budget, measured gains "
               "are indeed small (Wu et al. 2021), so your caution is fair; the model here "
               "assumes a task where pacing helps."),
-        "B": ("A modest gain: 1.1x to 1.5x",
+        "B": (f"A modest gain: {band('B')}",
               f"{fact} Unpaced easy-first ordering lands near your band; pacing, admitting "
               "harder examples on a schedule, is what makes the difference here."),
-        "C": ("A large gain: 1.5x to 4x",
+        "C": (f"A large gain: {band('C')}",
               f"{fact} That sits in your band. Remember it is an illustrative curve: a "
               "curriculum is a hypothesis to test against a random-order baseline."),
-        "D": ("An order of magnitude: 4x or more",
+        "D": (f"An order of magnitude: {band('D')}",
               f"{fact} Reordering cannot remove most of the work: every example is still seen, "
               "and the model still has to learn the hard ones."),
     }
@@ -296,8 +300,8 @@ def mathpeek_curriculum(context, target, r) -> str:
         "**acc(t) = c · a_max · (1 − e^(−t / (s·τ)))**, so the steps to a target are "
         "**t* = −s·τ · ln(1 − target / (c · a_max))**.\n\n"
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
-        "| a_max | best accuracy of the task (illustrative) | 90% |\n"
-        "| τ | steps scale of random order (illustrative) | 10,000 |\n"
+        f"| a_max | best accuracy of the task (illustrative) | {fmt.percent(r.max_accuracy, 0)} |\n"
+        f"| τ | steps scale of random order (illustrative) | {fmt.num(r.tau_steps)} |\n"
         "| s, c | pace factor and plateau of each ordering | from the engine's table |\n"
         f"| target | the accuracy to reach | {fmt.percent(target, 0)} |\n\n"
         f"Speed-up = t*(random) / t*(curriculum) = {fmt.num(r.steps_by_strategy['random'])} / "
