@@ -2,7 +2,7 @@
 // (schema.js). Every access is in try/catch: when storage is disabled or full the labs keep
 // working in memory and `notice` says so; corrupt JSON is copied aside under
 // `mlsysbook:v1:corrupt:<timestamp>` (never overwritten) and the student is told.
-// Never localStorage.clear(): other sites' and other tools' keys on this origin are not ours.
+// Never wipe the whole Storage object: other sites' and other tools' keys on this origin are not ours.
 import { CONFIG } from "./config.js";
 import { documentProblems, emptyDocument, emptyLabState, ledgerEntryProblems } from "./schema.js";
 
