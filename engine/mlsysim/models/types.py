@@ -6,7 +6,7 @@ from typing import Mapping
 
 from .._fields import check_quantity, freeze_provenance, set_frozen
 from ..core import validate
-from ..core.constants import BYTES_PER_ELEMENT, bytes_per_element
+from ..core.constants import bytes_per_element, precision_bytes
 from ..core.errors import InvalidInputError
 from ..core.provenance import Provenance
 from ..core.types import Quantity
@@ -50,10 +50,7 @@ class Workload:
         if self.heads and self.kv_heads and self.heads % self.kv_heads:
             raise InvalidInputError(f"{owner}.kv_heads", f"a divisor of heads={self.heads}",
                                     self.kv_heads)
-        if self.default_precision not in BYTES_PER_ELEMENT:
-            raise InvalidInputError(f"{owner}.default_precision",
-                                    f"one of {', '.join(BYTES_PER_ELEMENT)}",
-                                    self.default_precision)
+        precision_bytes(self.default_precision, f"{owner}.default_precision")  # raises if unknown
         if self.input_shape is not None:
             set_frozen(self, "input_shape", tuple(self.input_shape))
         set_frozen(self, "provenance", freeze_provenance(owner, self.provenance))

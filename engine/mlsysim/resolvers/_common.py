@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..core import validate
-from ..core._units import BYTES_PER_ELEMENT, Q_, ureg
+from ..core._units import Q_, ureg
+from ..core.constants import precision_bytes  # noqa: F401  (re-exported for resolvers)
 from ..core.errors import InvalidInputError
 
 # Unit handles, built once.
@@ -29,7 +30,7 @@ GB_PER_S = ureg.gigabyte / ureg.second
 FLOP_PER_B = ureg.FLOP / ureg.byte
 W = ureg.watt
 J = ureg.joule
-KWH = ureg.kilowatt_hour if hasattr(ureg, "kilowatt_hour") else ureg.kilo * ureg.watt_hour
+KWH = ureg.kilowatt_hour
 USD = ureg.dollar
 G_CO2 = ureg.gram_CO2e
 DIMLESS = ureg.dimensionless
@@ -89,15 +90,6 @@ def choice(name: str, value, options) -> str:
     return value
 
 
-def precision_bytes(name: str, precision: str) -> float:
-    """Bytes per element of a precision name, as a float."""
-    try:
-        return BYTES_PER_ELEMENT[precision.lower()]
-    except (KeyError, AttributeError):
-        raise InvalidInputError(name, f"one of {', '.join(BYTES_PER_ELEMENT)}",
-                                precision) from None
-
-
 def need_hardware(hardware, name: str = "hardware"):
     """Check duck-typed HardwareNode input (compute + memory)."""
     if not (hasattr(hardware, "compute") and hasattr(hardware, "memory")):
@@ -136,7 +128,7 @@ def forward_flops(workload, name: str = "workload") -> float:
 
 def bytes_of(workload, precision: str) -> float:
     """Weight bytes of ``workload`` at ``precision`` (parameters x bytes/element)."""
-    return float(workload.parameters) * precision_bytes("precision", precision)
+    return float(workload.parameters) * precision_bytes(precision)
 
 
 def fleet_parts(fleet, name: str = "fleet"):

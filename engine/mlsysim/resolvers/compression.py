@@ -48,8 +48,8 @@ class CompressionModel(BaseModel):
               baseline_precision=None) -> CompressionResult:
         c.need_workload(workload)
         base_p = baseline_precision or workload.default_precision
-        b0 = c.precision_bytes("baseline_precision", base_p)
-        b1 = c.precision_bytes("precision", precision)
+        b0 = c.precision_bytes(base_p, "baseline_precision")
+        b1 = c.precision_bytes(precision)
         kind = c.choice("pruning", pruning, PRUNING)
         s = 0.5 if kind == "2:4" else c.fraction("sparsity", sparsity, allow_zero=True,
                                                   allow_one=False)

@@ -59,12 +59,12 @@ def _data_and_ops(workload, precision, batch, data_bytes, ops):
         o = c.qty("ops", ops, c.COMPUTE, c.FLOP)
         return d, 0.0, o, "explicit data_bytes and ops (batch_size not applied)"
     c.need_workload(workload)
-    bpe = c.precision_bytes("precision", precision)
+    bpe = c.precision_bytes(precision)
     weights = float(workload.parameters) * bpe
     act = getattr(workload, "peak_activation_bytes", None)
     if act is not None:
         # Registry activation sizes are stored at the workload's default precision.
-        base = c.precision_bytes("workload.default_precision", workload.default_precision)
+        base = c.precision_bytes(workload.default_precision, "workload.default_precision")
         per_sample = act.m_as(c.B) * bpe / base
         note = "peak_activation_bytes per sample, scaled to the precision"
     else:

@@ -51,13 +51,13 @@ class MemoryFootprintModel(BaseModel):
         c.need_workload(workload)
         c.need_hardware(hardware)
         prec = precision or workload.default_precision
-        bpe = c.precision_bytes("precision", prec)
+        bpe = c.precision_bytes(prec)
         batch = c.positive_int("batch_size", batch_size)
         weights = float(workload.parameters) * bpe
         if activation_bytes is not None:
             per = c.qty("activation_bytes", activation_bytes, c.BYTES, c.B, allow_zero=True)
         elif getattr(workload, "peak_activation_bytes", None) is not None:
-            base = c.precision_bytes("workload.default_precision", workload.default_precision)
+            base = c.precision_bytes(workload.default_precision, "workload.default_precision")
             per = workload.peak_activation_bytes.m_as(c.B) * bpe / base
         else:
             per = 0.0

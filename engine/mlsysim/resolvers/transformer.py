@@ -96,7 +96,7 @@ class KVCacheModel(BaseModel):
         L, d, h, kv = _shape(workload, layers, hidden_size, heads, kv_heads)
         n = c.positive_int("seq_len", seq_len)
         b = c.positive_int("batch_size", batch_size)
-        bpe = c.precision_bytes("precision", precision)
+        bpe = c.precision_bytes(precision)
         per_tok = 2.0 * L * kv * (d // h) * bpe
         return KVCacheResult(bytes_per_token=c.q(per_tok, c.B),
                              bytes_per_sequence=c.q(per_tok * n, c.B),
