@@ -75,3 +75,24 @@ def validate_entry(entry: Any, ledger_key: str | None = None) -> dict:
     if problems:
         raise LedgerSchemaError(problems)
     return entry
+
+
+def make_entry(lab_key: str, context: str, act1, act1_values: tuple, act2, decision: str,
+               result, unit: str, constraint_hit: bool) -> dict:
+    """A ledger entry in the schema's shape. ``act1``/``act2`` are the answered Predictions
+    (``.value``, ``.correct``); ``act1_values`` is (predicted value, actual value)."""
+    predicted, actual = act1_values
+    return {
+        "lab": lab_key, "context": context,
+        "act1": {"prediction": act1.value, "correct": act1.correct,
+                 "predicted_value": predicted, "actual_value": actual},
+        "act2": {"prediction": act2.value, "correct": act2.correct, "decision": decision,
+                 "result": result, "unit": unit},
+        "constraint_hit": constraint_hit,
+    }
+
+
+def summary(context_label: str, act1, act2, *rows: tuple[str, str]) -> list[tuple[str, str]]:
+    """The HUD rows every lab shows (context, both predictions), then the lab's own ``rows``."""
+    verdict = lambda p: f"{p.value} ({'correct' if p.correct else 'incorrect'})"  # noqa: E731
+    return [("Context", context_label), ("Act I", verdict(act1)), ("Act II", verdict(act2)), *rows]

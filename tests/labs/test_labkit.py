@@ -287,3 +287,18 @@ def test_render_is_pure():
                                      (3350, "3,350"), (2.5e10, "2.5 × 10¹⁰"), (7.36, "7.36")])
 def test_fmt_num(x, text):
     assert fmt.num(x) == text
+
+
+def test_ledger_make_entry_and_summary_build_the_schema_shape():
+    from types import SimpleNamespace
+    from labkit import ledger
+
+    p1, p2 = SimpleNamespace(value="C", correct=True), SimpleNamespace(value="A", correct=False)
+    entry = ledger.make_entry("vol1.ch99", "cloud", p1, (1e6, 9.89e5), p2, decision="resnet50",
+                              result=29.9, unit="us", constraint_hit=True)
+    assert validate_entry(entry, "vol1.ch99") is entry
+    assert entry["act1"] == {"prediction": "C", "correct": True, "predicted_value": 1e6,
+                             "actual_value": 9.89e5}
+    assert entry["act2"]["correct"] is False and entry["constraint_hit"] is True
+    assert ledger.summary("Cloud", p1, p2, ("Design", "x")) == [
+        ("Context", "Cloud"), ("Act I", "C (correct)"), ("Act II", "A (incorrect)"), ("Design", "x")]

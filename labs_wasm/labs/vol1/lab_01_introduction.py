@@ -14,7 +14,7 @@ from functools import lru_cache
 from mlsysim import Hardware, Models
 from mlsysim.core.solver import IronLawModel, MemoryFootprintModel
 
-from labkit import Lab, Metric, fmt, plot
+from labkit import Lab, Metric, fmt, ledger, plot
 
 LAB = Lab(
     id="vol1/01", chapter="introduction", title="The magnitude gap",
@@ -193,7 +193,7 @@ def page(ui):
     pred1 = act_one(ui, context)
     pred2, design = act_two(ui, context)
     closing(ui)
-    ledger(ui, context, pred1, pred2, design)
+    save_to_ledger(ui, context, pred1, pred2, design)
 
 
 def act_one(ui, context):
@@ -464,24 +464,15 @@ def closing(ui):
             f"{TERMS[truth.binding]}: find the binding term before optimising anything.")
 
 
-def ledger(ui, context, pred1, pred2, design):
+def save_to_ledger(ui, context, pred1, pred2, design):
     """One entry per lab (LAB_PROTOCOL "Design Ledger"); the runtime adds completed_at."""
     ratio, _ = act1_truth()
     latency = design["latency_us"]
-    entry = {
-        "lab": LAB.ledger_key, "context": context,
-        "act1": {"prediction": pred1.value, "correct": pred1.correct,
-                 "predicted_value": 10.0 ** ACT1_EXPONENTS[pred1.value], "actual_value": ratio},
-        "act2": {"prediction": pred2.value, "correct": pred2.correct,
-                 "decision": (f"{design['model']}, batch {design['batch']}, "
-                              f"{design['execution']}, on {context}"),
-                 "result": latency, "unit": "us"},
-        "constraint_hit": not design["fits"],
-    }
-    ui.ledger(entry, [
-        ("Context", CONTEXT_LABELS[context]),
-        ("Act I", f"{pred1.value} ({'correct' if pred1.correct else 'incorrect'})"),
-        ("Act II", f"{pred2.value} ({'correct' if pred2.correct else 'incorrect'})"),
+    entry = ledger.make_entry(
+        LAB.ledger_key, context, pred1, (10.0 ** ACT1_EXPONENTS[pred1.value], ratio), pred2,
+        decision=f"{design['model']}, batch {design['batch']}, {design['execution']}, on {context}",
+        result=latency, unit="us", constraint_hit=not design["fits"])
+    ui.ledger(entry, ledger.summary(
+        CONTEXT_LABELS[context], pred1, pred2,
         ("Design", f"{MODEL_LABELS[design['model']]}, batch {design['batch']}"),
-        ("Latency", fmt.duration(latency * 1e-6) if latency is not None else "out of memory"),
-    ])
+        ("Latency", fmt.duration(latency * 1e-6) if latency is not None else "out of memory")))

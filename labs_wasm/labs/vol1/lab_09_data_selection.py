@@ -21,7 +21,7 @@ from mlsysim.core.solver import (AnnotationBudgetModel, AnnotationBudgetSolver, 
 from mlsysim.resolvers.learning_curves import (ACTIVE_SOURCE, CURRICULUM_SOURCE,
                                                active_learning_accuracy, curriculum_accuracy)
 
-from labkit import Lab, Metric, fmt, plot
+from labkit import Lab, Metric, fmt, ledger, plot
 
 LAB = Lab(
     id="vol1/09", chapter="data_selection", title="The data selection trade-off",
@@ -187,7 +187,7 @@ def page(ui):
     pred1 = act_one(ui, context)
     pred2, design = act_two(ui, context)
     closing(ui)
-    ledger(ui, context, pred1, pred2, design)
+    save_to_ledger(ui, context, pred1, pred2, design)
 
 
 def act_one(ui, context):
@@ -487,26 +487,18 @@ def closing(ui):
             "the product: find that number with the inverse solver before you spend.")
 
 
-def ledger(ui, context, pred1, pred2, design):
+def save_to_ledger(ui, context, pred1, pred2, design):
     """One entry per lab (LAB_PROTOCOL "Design Ledger"); the runtime adds completed_at."""
     speedup, _ = act1_truth()
     floor = MIN_VIABLE[context]
     hit = design["accuracy"] < floor
-    entry = {
-        "lab": LAB.ledger_key, "context": context,
-        "act1": {"prediction": pred1.value, "correct": pred1.correct,
-                 "predicted_value": ACT1_BANDS[pred1.value][2], "actual_value": speedup},
-        "act2": {"prediction": pred2.value, "correct": pred2.correct,
-                 "decision": (f"{design['strategy']}, {fmt.usd(design['budget'])} at "
-                              f"{fmt.usd(design['cost'])}/label, {design['model']}"),
-                 "result": round(design["accuracy"] * 100, 2), "unit": "%"},
-        "constraint_hit": hit,
-    }
-    ui.ledger(entry, [
-        ("Context", CONTEXT_LABELS[context]),
-        ("Act I", f"{pred1.value} ({'correct' if pred1.correct else 'incorrect'})"),
-        ("Act II", f"{pred2.value} ({'correct' if pred2.correct else 'incorrect'})"),
+    entry = ledger.make_entry(
+        LAB.ledger_key, context, pred1, (ACT1_BANDS[pred1.value][2], speedup), pred2,
+        decision=(f"{design['strategy']}, {fmt.usd(design['budget'])} at "
+                  f"{fmt.usd(design['cost'])}/label, {design['model']}"),
+        result=round(design["accuracy"] * 100, 2), unit="%", constraint_hit=hit)
+    ui.ledger(entry, ledger.summary(
+        CONTEXT_LABELS[context], pred1, pred2,
         ("Design", f"{AL_STRATEGIES[design['strategy']]}, {fmt.usd(design['budget'])}"),
         ("Accuracy", f"{fmt.percent(design['accuracy'])} ({'below' if hit else 'meets'} "
-                     f"{fmt.percent(floor, 0)})"),
-    ])
+                     f"{fmt.percent(floor, 0)})")))
