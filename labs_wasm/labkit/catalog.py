@@ -44,3 +44,11 @@ def load(lab_id: str):
     if lab is None or getattr(lab, "id", None) != lab_id:
         raise LabDefinitionError(f"{module.__name__} must define LAB = labkit.Lab(id={lab_id!r}, ...)")
     return lab
+
+
+def manifest() -> dict:
+    """The labs catalog the build writes for the Ledger page (sitebuild/prerender.py): every
+    lab's number, title and contexts, and every context's name (labkit.contexts)."""
+    from . import contexts   # local: keeps `import labkit.catalog` light
+    return {"version": 1, "contexts": contexts.names(),
+            "labs": {lab.ledger_key: lab.describe() for lab in map(load, all_ids())}}

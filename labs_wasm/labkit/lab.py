@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Sequence
 
+from . import contexts as _contexts
 from .errors import LabDefinitionError
 from .serialize import check_markdown, make_node, make_tree
 from .ui import GateClosed, Ui
@@ -25,6 +26,8 @@ class Lab:
         if len(contexts) not in (0, 2):
             raise LabDefinitionError(f"lab {id}: a lab has exactly 2 deployment contexts (0 for "
                                      f"the orientation tour), got {list(contexts)}")
+        for key in contexts:
+            _contexts.check(key, f"lab {id} contexts")
         for ref, why in reading:
             if not _SEC_REF.match(ref):
                 raise LabDefinitionError(f"lab {id}: reading {ref!r} must be '@sec-<id>'")
@@ -72,6 +75,12 @@ class Lab:
         except GateClosed:
             pass
         return make_tree(self.id, self.ledger_key, self.title, preamble + ui.nodes)
+
+    def describe(self) -> dict:
+        """What the labs catalog (Ledger page) needs to name this lab; JSON-safe."""
+        return {"id": self.id, "ledger_key": self.ledger_key, "volume": self.volume,
+                "number": self.number, "chapter": self.chapter, "title": self.title,
+                "contexts": list(self.contexts)}
 
     def sec_refs(self) -> list[str]:
         return [ref[1:] for ref, _ in self.reading]

@@ -10,12 +10,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
+from . import contexts as _contexts
 from . import fmt
 from .errors import LabDefinitionError
-from .ledger import validate_entry
+from .ledger import HOME_KEY, LedgerEntry, parse_ledger, validate_entry
 from .serialize import make_node
 from .widgets import (Choice, ChoicePrediction, NumberPrediction, Select, Slider, Tabs,
                       Toggle, Widget, graded_options)
+from .words import verdict
 
 TONES = ("info", "success", "warn", "danger")
 # Props that are optional in PROTOCOL.md: omitted from the node when None.
@@ -52,19 +54,21 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def _state_maps(state: Any) -> tuple[dict, dict]:
-    """``answers`` and ``values`` from a state; malformed parts count as empty."""
+def _state_maps(state: Any) -> tuple[dict, dict, dict]:
+    """``answers``, ``values`` and ``ledger`` from a state; malformed parts count as empty."""
     state = state if isinstance(state, dict) else {}
-    answers = state.get("answers")
-    values = state.get("values")
-    return (answers if isinstance(answers, dict) else {},
-            values if isinstance(values, dict) else {})
+    maps = [state.get(name) for name in ("answers", "values", "ledger")]
+    return tuple(m if isinstance(m, dict) else {} for m in maps)  # type: ignore[return-value]
 
 
 class Ui:
     def __init__(self, lab, state: Any = None):
         self.lab = lab
-        self.answers, self.values = _state_maps(state)
+        self.answers, self.values, raw_ledger = _state_maps(state)
+        # Other labs' entries only: a lab writes its own entry, it does not read it back (a
+        # render that read its own output could change on every save).
+        own = getattr(lab, "ledger_key", None)
+        self._ledger = {k: e for k, e in parse_ledger(raw_ledger).items() if k != own}
         self.nodes: list[dict] = []
         self._stack: list[tuple[str, list]] = [("lab", self.nodes)]
         self._keys: set[str] = set()
@@ -108,6 +112,32 @@ class Ui:
     def _gate(self, name: str, text: str) -> None:
         self._add("gate", {"text": text}, f"{name}.gate")
         raise GateClosed(name)
+
+    # ---- the Design Ledger, read side -------------------------------------------------
+    def ledger_entry(self, key: str) -> LedgerEntry | None:
+        """Another lab's saved entry (``"vol1.ch01"``), validated; None when absent or invalid."""
+        return self._ledger.get(key)
+
+    def ledger_entries(self) -> tuple[LedgerEntry, ...]:
+        """Every other lab's valid saved entry, in book order (Vol I 00..16, Vol II 01..17)."""
+        return tuple(self._ledger.values())
+
+    @property
+    def home_context(self) -> str | None:
+        """The student's home deployment context, recorded by Lab 00 (ledger key vol1.ch00,
+        field ``context``); None when there is no valid entry or it names no known context."""
+        entry = self._ledger.get(HOME_KEY)
+        if entry is None or entry.context not in _contexts.CONTEXTS:
+            return None
+        return entry.context
+
+    def _context_default(self, default: str | None) -> str | None:
+        """The home context when it is one of this lab's contexts, else ``default`` (else the
+        toggle's first option). The student's own choice in ``values`` still wins."""
+        home = self.home_context
+        if home is not None and home in getattr(self.lab, "contexts", ()):
+            return home
+        return default
 
     # ---- containers -----------------------------------------------------------------
     @contextmanager
@@ -158,19 +188,42 @@ class Ui:
     # ---- controls -------------------------------------------------------------------
     def toggle(self, name: str, label: str, options: dict[str, str],
                default: str | None = None) -> str:
+        """A two-way switch. The one named ``"context"`` is the deployment-context toggle:
+        its options are the lab's contexts, each label starts with the context's name
+        (labkit.contexts), and it starts on the student's home context when it can."""
         contexts = getattr(self.lab, "contexts", ())
-        if name == "context" and contexts and tuple(options) != tuple(contexts):
-            raise LabDefinitionError(f"context toggle options {list(options)} must be the lab's "
-                                     f"contexts {list(contexts)}, in that order")
+        if name == "context" and contexts:
+            if tuple(options) != tuple(contexts):
+                raise LabDefinitionError(f"context toggle options {list(options)} must be the "
+                                         f"lab's contexts {list(contexts)}, in that order")
+            for key, text in options.items():
+                if not (isinstance(text, str) and text.startswith(_contexts.name(key))):
+                    raise LabDefinitionError(
+                        f"context toggle option {key!r}: its label {text!r} must start with "
+                        f"the context's name {_contexts.name(key)!r} (use "
+                        f"labkit.contexts.label({key!r}, detail))")
+            default = self._context_default(default)
         return self._widget(Toggle(name, label, options, default), self.values)[0]
+
+    def context_toggle(self, details: dict[str, str] | None = None,
+                       label: str = "Deployment context") -> str:
+        """The deployment-context toggle over the lab's contexts, labelled from
+        labkit.contexts (``details``: optional machine per context, "Cloud · NVIDIA H100")."""
+        details = details or {}
+        options = {key: _contexts.label(key, details.get(key)) for key in self.lab.contexts}
+        return self.toggle("context", label, options)
 
     def select(self, name: str, label: str, options: dict[str, str],
                default: str | None = None) -> str:
         return self._widget(Select(name, label, options, default), self.values)[0]
 
     def slider(self, name: str, label: str, min: float, max: float, step: float,
-               default: float, unit: str | None = None, fmt=None) -> float:
-        return self._widget(Slider(name, label, min, max, step, default, unit, fmt),
+               default: float, unit: str | None = None, fmt=None, scale: float = 1) -> float:
+        """A range with a linked number box. ``min``/``max``/``step``/``default`` and the
+        returned value are in stored units; ``scale`` converts them for the box (a percent
+        slider: stored 0.8, ``scale=100, unit="%"``, the box shows and accepts 80). Values
+        are rounded to the step's precision, so no float noise reaches the screen."""
+        return self._widget(Slider(name, label, min, max, step, default, unit, fmt, scale),
                             self.values)[0]
 
     def choice(self, name: str, label: str, options: dict[str, str]) -> str | None:
@@ -221,7 +274,7 @@ class Ui:
         if value is not None:
             right = value == correct
             self.callout("success" if right else "warn", feedback[value],
-                         title="Correct" if right else "Not quite", key=f"{name}.feedback")
+                         title=verdict(right).capitalize(), key=f"{name}.feedback")
         return value
 
     # ---- instruments ----------------------------------------------------------------

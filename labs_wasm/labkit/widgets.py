@@ -6,6 +6,7 @@ older version of the lab, a number out of range, a wrong type) falls back to the
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Callable, ClassVar
@@ -177,34 +178,77 @@ def _check_bounds(kind: str, name: str, lo, hi, step) -> None:
                                  f"<= max - min = {hi - lo})")
 
 
+def decimals(x: float) -> int:
+    """Decimal places of ``x`` as written shortest (0.05 -> 2, 250 -> 0, 1e-05 -> 5). The same
+    rule as runtime/numbers.js (repr and JS String both give the shortest round trip)."""
+    text = repr(float(x)).lower()
+    mantissa, _, exponent = text.partition("e")
+    places = len(mantissa.partition(".")[2].rstrip("0"))
+    return max(0, places - int(exponent or 0))
+
+
+def clean(x: float) -> float:
+    """``x`` to 12 significant digits: drops the float noise of a product (0.01 * 100)."""
+    return float(f"{x:.12g}")
+
+
+def grid_places(lo: float, step: float, scale: float = 1) -> int:
+    """Decimal places of the grid ``lo + k * step`` shown at ``scale``."""
+    return max(decimals(clean(step * scale)), decimals(clean(lo * scale)))
+
+
 class Slider(Widget):
+    """A range in stored units with a linked number box in display units (``scale``).
+
+    Every value is snapped to the grid ``min + k * step`` and rounded to the grid's decimal
+    places, here and in runtime/numbers.js, so 0.05 + 2 * 0.05 is 0.15, never
+    0.15000000000000002.
+    """
+
     KIND = "slider"
 
     def __init__(self, name, label, min, max, step, default, unit: str | None = None,
-                 fmt: Callable[[float], str] | None = None):
+                 fmt: Callable[[float], str] | None = None, scale: float = 1):
         super().__init__(name, label, default)
         _check_bounds(self.KIND, name, min, max, step)
         if not _is_number(default) or not (min <= default <= max):
             raise LabDefinitionError(f"slider {name!r}: default {default!r} is outside "
                                      f"[{min}, {max}]")
-        self.min, self.max, self.step, self.unit = min, max, step, unit
-        self.integer = all(isinstance(v, int) for v in (min, max, step, default))
-        self.fmt = fmt or (lambda v: f"{v:,}" if self.integer else f"{v:g}")
+        if not _is_number(scale) or scale <= 0:
+            raise LabDefinitionError(f"slider {name!r}: scale {scale!r} must be a positive "
+                                     f"number (100 shows a stored 0.8 as 80)")
+        self.min, self.max, self.step, self.unit, self.scale = min, max, step, unit, scale
+        self.integer = all(isinstance(v, int) for v in (min, max, step, default)) and scale == 1
+        self.places = 0 if self.integer else grid_places(min, step)
+        self.display_places = grid_places(min, step, scale)
+        self.default = self.snap(default)
+        self.fmt = fmt or self._default_fmt
+
+    def snap(self, raw: float):
+        """The nearest grid value within [min, max], rounded to the grid's places."""
+        k = math.floor((raw - self.min) / self.step + 0.5)
+        value = min(self.max, max(self.min, self.min + k * self.step))
+        return int(round(value)) if self.integer else round(value, self.places)
+
+    def to_display(self, value: float) -> float:
+        return round(value * self.scale, self.display_places)
+
+    def _default_fmt(self, value) -> str:
+        shown = self.to_display(value)
+        return f"{shown:,.{self.display_places}f}" if self.display_places else f"{round(shown):,}"
 
     def convert(self, raw):
         if not _is_number(raw) or not (self.min <= raw <= self.max):
             raise ValueError(f"{raw!r} is outside [{self.min}, {self.max}]")
-        if self.integer:
-            if float(raw) != int(raw):
-                raise ValueError(f"{raw!r} is not an integer")
-            return int(raw)
-        return float(raw)
+        return self.snap(raw)
 
     def props(self, value):
         props = {"label": self.label, "name": self.name, "min": self.min, "max": self.max,
                  "step": self.step, "value": value, "display": self.fmt(value)}
         if self.unit:
             props["unit"] = self.unit
+        if self.scale != 1:
+            props["scale"] = self.scale
         return props
 
 
