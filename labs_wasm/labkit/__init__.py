@@ -2,13 +2,13 @@
 
 Pure Python (stdlib only) so it runs unchanged under CPython and Pyodide.
 """
-from . import catalog, fmt, plot, runtime
+from . import catalog, contexts, fmt, ledger, plot, runtime
 from .errors import LabDefinitionError, LedgerSchemaError, UnknownLabError
 from .lab import Lab
-from .ledger import validate_entry
+from .ledger import LedgerEntry, validate_entry
 from .ui import Metric, Prediction, Ui
 from .widgets import Option
 
-__all__ = ["Lab", "Ui", "Metric", "Option", "Prediction", "LabDefinitionError",
-           "LedgerSchemaError", "UnknownLabError", "validate_entry", "catalog", "fmt",
-           "plot", "runtime"]
+__all__ = ["Lab", "Ui", "Metric", "Option", "Prediction", "LedgerEntry", "LabDefinitionError",
+           "LedgerSchemaError", "UnknownLabError", "validate_entry", "catalog", "contexts",
+           "fmt", "ledger", "plot", "runtime"]
