@@ -56,7 +56,7 @@ def test_eval_toml_pipeline(tmp_path):
     scenario = tmp_path / "train.toml"
     scenario.write_text('pipeline = ["DistributedModel", "EconomicsModel"]\n'
                         '[inputs]\nmodel = "Llama3_8B"\nfleet = "Frontier_8K"\n'
-                        'duration_days = 30\n')
+                        'duration = "30 day"\n')
     out = run("eval", str(scenario), module=True)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)

@@ -27,8 +27,8 @@ def expected_act1():
 
 
 def expected_act2():
-    r = IronLawModel().solve(H100, Models.Vision.ResNet50, precision="fp16", batch_size=1,
-                             kernel_launches=lab01.launches("resnet50", "eager"))
+    r = IronLawModel().solve(hardware=H100, model=Models.Vision.ResNet50, precision="fp16", batch_size=1,
+                             kernels=lab01.launches("resnet50", "eager"))
     return r, {"compute": "A", "memory": "B", "overhead": "C"}[r.binding]
 
 
@@ -82,8 +82,8 @@ def test_oom_banner_reachable_and_reversible_through_the_context_toggle(d):
     assert d.node(d.render(BOTH, {"context": "cloud"}), "act2.oom") is None
     tree = d.render(BOTH, {"context": "tiny"})
     banner = d.node(tree, "act2.oom")
-    fit = MemoryFootprintModel().solve(Models.Vision.ResNet50, MCU, precision="int8")
-    assert not fit.fits
+    fit = MemoryFootprintModel().solve(model=Models.Vision.ResNet50, hardware=MCU, precision="int8")
+    assert not fit.feasible
     assert banner["required"] == fmt.si(fit.required.m_as("B"), "B")  # 25.6 MB of weights
     assert banner["available"] == fmt.binary(fit.available.m_as("B"))  # 2 MiB of flash
     assert d.node(tree, "act2.terms") is None  # no Iron Law for work that cannot load

@@ -21,7 +21,7 @@ def d(driver):
 
 
 def test_act1_band_matches_engine_curriculum_model(d):
-    speedup = CurriculumModel().solve(0.80, "curriculum").speedup_vs_random
+    speedup = CurriculumModel().solve(target_accuracy=0.80, strategy="curriculum").speedup_vs_random
     assert speedup == pytest.approx(2.5)  # tau_scale 0.4 on the engine's illustrative table
     for option in "ABCD":
         entry = d.node(d.render({**BOTH, "act1.prediction": option}), "ledger")["entry"]
@@ -30,7 +30,7 @@ def test_act1_band_matches_engine_curriculum_model(d):
 
 
 def test_act2_correct_strategy_matches_engine():
-    acc = AnnotationBudgetModel().solve(Q_(3000, "USD"), Q_(0.15, "USD"), **CURVE).accuracy_by_strategy
+    acc = AnnotationBudgetModel().solve(budget=Q_(3000, "USD"), cost_per_label=Q_(0.15, "USD"), **CURVE).accuracy_by_strategy
     assert max(acc, key=acc.get) == "uncertainty"
     assert lab09.act2_truth()[2] == "B"
     assert lab09.ACT2_BUDGET == pytest.approx(3000) and lab09.CROWD_PRICE == pytest.approx(0.15)
@@ -57,7 +57,7 @@ def test_budget_failure_reachable_and_reversible(d):
     # The default plan (random sampling, $3,000) misses the cloud product's 85%.
     tree = d.render(BOTH, {"context": "cloud"})
     banner = d.node(tree, "act2.budget_fail")
-    need = AnnotationBudgetSolver().solve(0.85, Q_(0.15, "USD"), "random", **CURVE).budget
+    need = AnnotationBudgetSolver().solve(target_accuracy=0.85, cost_per_label=Q_(0.15, "USD"), strategy="random", **CURVE).budget
     assert banner["required"] == fmt.usd(need.m_as("USD")) and banner["available"] == "$3,000"
     assert d.node(tree, "ledger")["entry"]["constraint_hit"] is True
     # Reversible by the strategy, by the budget, and back again.
@@ -69,15 +69,15 @@ def test_budget_failure_reachable_and_reversible(d):
 
 def test_edge_context_has_its_own_floor(d):
     tree = d.render(BOTH, {"context": "edge", "act2.budget": 5_000})
-    need = AnnotationBudgetSolver().solve(0.80, Q_(0.15, "USD"), "random", **CURVE).budget
+    need = AnnotationBudgetSolver().solve(target_accuracy=0.80, cost_per_label=Q_(0.15, "USD"), strategy="random", **CURVE).budget
     assert need.m_as("USD") < 5_000 and d.node(tree, "act2.budget_fail") is None
     assert d.node(d.render(BOTH, {"context": "cloud", "act2.budget": 5_000}), "act2.budget_fail")
 
 
 def test_training_time_from_engine(d):
-    steps = CurriculumModel().solve(0.80).steps_by_strategy["random"]
+    steps = CurriculumModel().solve(target_accuracy=0.80).steps_by_strategy["random"]
     for ctx, hw in (("cloud", Hardware.Cloud.H100), ("edge", Hardware.Edge.JetsonOrinNX)):
-        hours = TrainingTimeModel().solve(Models.Vision.ResNet50, hw, steps=steps,
+        hours = TrainingTimeModel().solve(model=Models.Vision.ResNet50, hardware=hw, steps=steps,
                                           batch_size=256).hours
         items = {i["label"]: i["value"] for i in
                  d.node(d.render(BOTH, {"context": ctx}), "act1.metrics")["items"]}
@@ -89,7 +89,7 @@ def test_pareto_figure_has_frontier_and_student_point(d):
     names = [t["name"] for t in fig["figure"]["data"]]
     assert "Pareto frontier" in names and "Your design" in names
     star = fig["figure"]["data"][names.index("Your design")]
-    acc = AnnotationBudgetModel().solve(Q_(2000, "USD"), Q_(0.15, "USD"), "random", **CURVE).accuracy
+    acc = AnnotationBudgetModel().solve(budget=Q_(2000, "USD"), cost_per_label=Q_(0.15, "USD"), strategy="random", **CURVE).accuracy
     assert star["x"] == [2000] and star["y"][0] == pytest.approx(acc * 100)
 
 

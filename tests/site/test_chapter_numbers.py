@@ -55,8 +55,8 @@ def test_chapter1_gap_ratios_match_the_registry():
 
 
 def test_chapter1_mcu_cannot_hold_resnet50():
-    fit = MemoryFootprintModel().solve(workload=RESNET, hardware=MCU, precision="int8")
-    assert not fit.fits
+    fit = MemoryFootprintModel().solve(model=RESNET, hardware=MCU, precision="int8")
+    assert not fit.feasible
     text = chapter()
     assert f"weights occupy {RESNET.size_in_bytes('int8').m_as('MB'):.1f} MB" in text
     assert f"has {MCU.memory.flash.m_as('MiB'):.0f} MB of flash" in text
@@ -67,7 +67,7 @@ def test_chapter9_training_time_matches_the_engine():
 
     # 100,000 images x 90 epochs of ResNet-50 on one H100 at 40% MFU (the chapter's example).
     images, epochs, batch = 100_000, 90, 256
-    r = TrainingTimeModel().solve(RESNET, H100, steps=images * epochs / batch, batch_size=batch, mfu=0.4)
+    r = TrainingTimeModel().solve(model=RESNET, hardware=H100, steps=images * epochs / batch, batch_size=batch, mfu=0.4)
     text = (INTRO.parent / "data_selection.qmd").read_text(encoding="utf-8")
     assert f"\\approx {round(r.total_time.m_as('s'), -1):.0f}$ s" in text
     assert f"\\approx {r.total_flops.m_as('FLOP') / 1e17:.1f} \\times 10^{{17}}" in text

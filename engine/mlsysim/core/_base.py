@@ -1,9 +1,31 @@
 """The 3-tier resolver contract: Models (forward), Solvers (inverse), Optimizers (search)."""
 from __future__ import annotations
 
+import functools
 import inspect
 
+from . import names
 from .results import OptimizerResult, SolverResult
+
+
+def _checked_solve(cls, solve):
+    """Wrap ``solve`` so an input it does not take is an InvalidInputError naming the input
+    (and the seed-002 spellings are translated), never a silent drop or a bare TypeError."""
+    params = inspect.signature(solve).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return solve  # takes anything: nothing to check
+    accepted = frozenset(p.name for p in params if p.name != "self" and p.kind in (
+        p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    where = cls.__name__
+
+    @functools.wraps(solve)
+    def solve_checked(self, *args, **inputs):
+        if not inputs.keys() <= accepted:
+            inputs = names.translate(inputs, accepted, where)
+        return solve(self, *args, **inputs)
+
+    solve_checked.__mlsysim_checked__ = True
+    return solve_checked
 
 
 class BaseResolver:
@@ -21,6 +43,9 @@ class BaseResolver:
         cls.requires = tuple(cls.requires)
         if not (isinstance(cls.produces, type) and issubclass(cls.produces, SolverResult)):
             raise TypeError(f"{cls.__name__}.produces must be a SolverResult subclass")
+        solve = cls.__dict__.get("solve")
+        if solve is not None and not getattr(solve, "__mlsysim_checked__", False):
+            cls.solve = _checked_solve(cls, solve)
 
     @property
     def name(self) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Iterable
 
+from . import names
 from .errors import InvalidInputError
 
 
@@ -86,7 +87,12 @@ class Pipeline:
         return plan
 
     def run(self, **inputs) -> dict[str, Any]:
-        """Run every stage; return {stage name: result} in stage order."""
+        """Run every stage; return {stage name: result} in stage order. An input no stage
+        takes is an error (a misspelt name would otherwise be silently ignored)."""
+        takes = {param for stage in self.stages for param, _ in _parameters(stage)}
+        open_ended = any(p.kind is p.VAR_KEYWORD for stage in self.stages
+                         for p in inspect.signature(stage.solve).parameters.values())
+        inputs = names.translate(inputs, takes, "Pipeline.run", strict=not open_ended)
         pool: dict[str, Any] = {}
         results: dict[str, Any] = {}
         for name, stage in zip(self.names, self.stages):

@@ -14,8 +14,7 @@ from .iron_law import IronLawModel, RooflineModel
 from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
                               ParetoFrontier)
 from .memory import MemoryFootprintModel, TrainingMemoryModel
-from .optimizers import (BatchingOptimizer, DesignSweepOptimizer, HardwareSelectionOptimizer,
-                         ParallelismOptimizer)
+from .optimizers import DesignSweepOptimizer, ParallelismOptimizer
 from .parallelism import DistributedModel, ParallelismModel
 from .privacy import (CompositionModel, DPSGDUtilityModel, GaussianMechanismModel,
                       PrivacyBudgetSolver)
@@ -23,7 +22,7 @@ from .queueing import BatchingLatencyModel, LittlesLawModel, MMcQueueModel
 from .reliability import (AvailabilityModel, ErrorBudgetModel, FleetReliabilityModel,
                           YoungDalyModel)
 from .scaling import ComputeOptimalSolver, TrainingComputeModel, TrainingTimeModel
-from .scaling_laws import AmdahlModel, GustafsonModel
+from .scaling_laws import AmdahlModel
 from .solvers import FewestGPUsSolver, LargestBatchSolver, RequiredBandwidthSolver
 from .sustainability import EmbodiedCarbonModel, EnergyCarbonModel, JevonsReboundModel
 from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeModel,
@@ -32,7 +31,7 @@ from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeMode
 __all__ = [
     # performance
     "IronLawModel", "RooflineModel", "DispatchOverheadModel", "FusionModel",
-    "AmdahlModel", "GustafsonModel",
+    "AmdahlModel",
     # memory and transformers
     "MemoryFootprintModel", "TrainingMemoryModel",
     "TransformerCountsModel", "KVCacheModel", "PrefillDecodeModel", "BatchingCapacityModel",
@@ -55,6 +54,5 @@ __all__ = [
     "PopulationStabilityModel", "RetrainingCostModel",
     # solvers and optimizers
     "RequiredBandwidthSolver", "LargestBatchSolver", "FewestGPUsSolver",
-    "ParallelismOptimizer", "BatchingOptimizer", "HardwareSelectionOptimizer",
-    "DesignSweepOptimizer",
+    "ParallelismOptimizer", "DesignSweepOptimizer",
 ]

@@ -13,6 +13,7 @@ from ..core import validate
 from ..core._units import Q_, ureg
 from ..core.constants import precision_bytes  # noqa: F401  (re-exported for resolvers)
 from ..core.errors import InvalidInputError
+from ..core.results import Constraint
 
 # Unit handles, built once.
 S = ureg.second
@@ -90,53 +91,91 @@ def choice(name: str, value, options) -> str:
     return value
 
 
+def by_name(registry: str, value, name: str):
+    """A registry entry given by name ("H100") -> the entry; anything else unchanged. An
+    unknown name is an invalid input (naming the input and what exists)."""
+    if isinstance(value, str):
+        import mlsysim
+
+        from ..core.errors import UnknownEntryError
+        try:
+            return getattr(mlsysim, registry).get(value)
+        except UnknownEntryError as exc:
+            raise InvalidInputError(name, f"an entry of mlsysim.{registry}", value,
+                                    str(exc)) from None
+    return value
+
+
 def need_hardware(hardware, name: str = "hardware"):
-    """Check duck-typed HardwareNode input (compute + memory)."""
+    """A HardwareNode (or its registry name)."""
+    hardware = by_name("Hardware", hardware, name)
     if not (hasattr(hardware, "compute") and hasattr(hardware, "memory")):
         raise InvalidInputError(name, "a HardwareNode (e.g. mlsysim.Hardware.Cloud.H100)",
                                 hardware)
     return hardware
 
 
-def need_workload(workload, name: str = "workload"):
-    if not (hasattr(workload, "parameters") and hasattr(workload, "size_in_bytes")):
+def need_model(model, name: str = "model"):
+    """A Workload (or its registry name)."""
+    model = by_name("Models", model, name)
+    if not (hasattr(model, "parameters") and hasattr(model, "size_in_bytes")):
         raise InvalidInputError(name, "a Workload (e.g. mlsysim.Models.Language.Llama3_8B)",
-                                workload)
-    return workload
+                                model)
+    return model
 
 
-def peak_flops(hardware, precision: str | None) -> float:
-    """Dense peak FLOP/s of ``hardware`` at ``precision`` (its default when None)."""
-    compute = hardware.compute
-    if precision is None:
-        return compute.peak_flops.m_as(FLOPS)
-    return compute.peak(precision).m_as(FLOPS)
+def precision_for(precision: str | None, hardware=None, model=None) -> str:
+    """THE precision rule, used by every resolver. One precision describes a run: the bytes
+    of its weights and activations and the arithmetic rate it gets. It is ``precision`` when
+    given; otherwise the hardware's default (the format its datasheet peak is quoted in) when
+    a device is an input; otherwise the model's default."""
+    if precision is not None:
+        precision_bytes(precision)  # raises InvalidInputError for an unknown name
+        return precision.lower()
+    if hardware is not None:
+        return hardware.compute.default_precision
+    if model is not None:
+        return model.default_precision
+    return "fp16"
 
 
-def hw_precision(hardware, precision: str | None) -> str:
-    return precision or getattr(hardware.compute, "default_precision", "fp16")
+def violation(name: str, required: float, available: float, unit) -> list:
+    """[Constraint] when ``required`` exceeds ``available`` (floats in ``unit``), else []."""
+    if required <= available:
+        return []
+    return [Constraint(name, q(required, unit), q(available, unit))]
 
 
-def forward_flops(workload, name: str = "workload") -> float:
-    f = getattr(workload, "flops_per_inference", None)
+def peak_flops(hardware, precision: str) -> float:
+    """Dense peak FLOP/s of ``hardware`` at ``precision`` (raises naming the precisions the
+    device lists when it has no peak at that one)."""
+    return hardware.compute.peak(precision).m_as(FLOPS)
+
+
+def forward_flops(model, name: str = "model") -> float:
+    f = getattr(model, "flops_per_inference", None)
     if f is None:
-        raise InvalidInputError(name, "a workload with flops_per_inference",
-                                getattr(workload, "name", workload),
+        raise InvalidInputError(name, "a model with flops_per_inference",
+                                getattr(model, "name", model),
                                 "Pass ops= explicitly, or pick a registry model that has it.")
     return f.m_as(FLOP)
 
 
-def bytes_of(workload, precision: str) -> float:
-    """Weight bytes of ``workload`` at ``precision`` (parameters x bytes/element)."""
-    return float(workload.parameters) * precision_bytes(precision)
+def bytes_of(model, precision: str) -> float:
+    """Weight bytes of ``model`` at ``precision`` (parameters x bytes/element)."""
+    return float(model.parameters) * precision_bytes(precision)
 
 
 def fleet_parts(fleet, name: str = "fleet"):
     """(accelerator HardwareNode, number of accelerators, cluster-or-None) of a fleet input.
 
     Accepts a Cluster (node.hardware, total_accelerators), a Node (hardware, accelerators) or
-    a bare HardwareNode (one device).
+    a bare HardwareNode (one device), or the registry name of any of them.
     """
+    if isinstance(fleet, str):
+        import mlsysim
+
+        fleet = by_name("Systems" if fleet in mlsysim.Systems else "Hardware", fleet, name)
     if hasattr(fleet, "total_accelerators") and hasattr(fleet, "node"):
         return fleet.node.hardware, int(fleet.total_accelerators), fleet
     if hasattr(fleet, "accelerators") and hasattr(fleet, "hardware"):

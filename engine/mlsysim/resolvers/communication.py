@@ -52,7 +52,7 @@ class AllReduceModel(BaseModel):
     requires = ("message_bytes", "devices", "bandwidth")
     produces = AllReduceResult
 
-    def solve(self, message_bytes, devices, bandwidth, latency=None, *, algorithm="ring",
+    def solve(self, *, message_bytes, devices, bandwidth, latency=None, algorithm="ring",
               devices_per_node=None, intra_bandwidth=None, intra_latency=None
               ) -> AllReduceResult:
         n = c.qty("message_bytes", message_bytes, c.BYTES, c.B)
@@ -102,7 +102,7 @@ class LinkTransferModel(BaseModel):
     requires = ("message_bytes",)
     produces = LinkTransferResult
 
-    def solve(self, message_bytes, link=None, *, bandwidth=None, latency=None
+    def solve(self, *, message_bytes, link=None, bandwidth=None, latency=None
               ) -> LinkTransferResult:
         n = c.qty("message_bytes", message_bytes, c.BYTES, c.B)
         name = "link"
@@ -128,16 +128,17 @@ class BisectionResult(SolverResult):
 
 
 class BisectionBandwidthModel(BaseModel):
-    """Bisection bandwidth of a fat tree: full = endpoints x link BW / 2, divided by the
-    oversubscription ratio of the upper tiers (e.g. 2:1 halves it). Under all-to-all traffic
-    each endpoint gets link BW / oversubscription (Leiserson 1985; Al-Fares et al. 2008)."""
+    """Bisection bandwidth of a fat tree of ``devices`` endpoints, each on a link of
+    ``bandwidth``: full = devices x bandwidth / 2, divided by the oversubscription ratio of the
+    upper tiers (e.g. 2:1 halves it). Under all-to-all traffic each endpoint gets
+    bandwidth / oversubscription (Leiserson 1985; Al-Fares et al. 2008)."""
 
-    requires = ("endpoints", "link_bandwidth")
+    requires = ("devices", "bandwidth")
     produces = BisectionResult
 
-    def solve(self, endpoints, link_bandwidth, oversubscription=1.0) -> BisectionResult:
-        n = c.positive_int("endpoints", endpoints, lo=2)
-        bw = c.qty("link_bandwidth", link_bandwidth, c.BANDWIDTH, c.B_PER_S)
+    def solve(self, *, devices, bandwidth, oversubscription=1.0) -> BisectionResult:
+        n = c.positive_int("devices", devices, lo=2)
+        bw = c.qty("bandwidth", bandwidth, c.BANDWIDTH, c.B_PER_S)
         o = c.num("oversubscription", oversubscription, lo=1.0)
         full = n * bw / 2
         return BisectionResult(full_bisection=c.q(full, c.B_PER_S),

@@ -37,16 +37,16 @@ class CompressionResult(SolverResult):
 
 
 class CompressionModel(BaseModel):
-    """Size and speed of ``workload`` quantized to ``precision`` and/or pruned to ``sparsity``
+    """Size and speed of ``model`` quantized to ``precision`` and/or pruned to ``sparsity``
     (``pruning`` unstructured, structured or 2:4). Unstructured sparse weights are stored
     with a 1-bit mask per weight. ``accuracy_drop`` (points) is illustrative."""
 
-    requires = ("workload",)
+    requires = ("model",)
     produces = CompressionResult
 
-    def solve(self, workload, *, precision="int8", sparsity=0.0, pruning="unstructured",
+    def solve(self, *, model, precision="int8", sparsity=0.0, pruning="unstructured",
               baseline_precision=None) -> CompressionResult:
-        c.need_workload(workload)
+        workload = c.need_model(model)
         base_p = baseline_precision or workload.default_precision
         b0 = c.precision_bytes(base_p, "baseline_precision")
         b1 = c.precision_bytes(precision)

@@ -22,12 +22,13 @@ class DataPipelineResult(SolverResult):
 
 class DataPipelineModel(BaseModel):
     """Pipeline throughput = min over ``stages`` (name -> samples/s); accelerator
-    utilisation = min(1, throughput / ``accelerator_demand``)."""
+    utilisation = min(1, throughput / ``target_throughput``), the rate the accelerator could
+    consume."""
 
     requires = ("stages",)
     produces = DataPipelineResult
 
-    def solve(self, stages, accelerator_demand=None) -> DataPipelineResult:
+    def solve(self, *, stages, target_throughput=None) -> DataPipelineResult:
         if not hasattr(stages, "items") or not stages:
             raise InvalidInputError("stages", "a mapping stage name -> rate (1/s)", stages)
         rates = {k: c.qty(f"stages[{k!r}]", v, c.RATE, c.S ** -1, example="2000 1/s")
@@ -35,8 +36,8 @@ class DataPipelineModel(BaseModel):
         slow = min(rates, key=rates.get)
         thr = rates[slow]
         util = 1.0
-        if accelerator_demand is not None:
-            util = min(1.0, thr / c.qty("accelerator_demand", accelerator_demand, c.RATE,
+        if target_throughput is not None:
+            util = min(1.0, thr / c.qty("target_throughput", target_throughput, c.RATE,
                                         c.S ** -1))
         return DataPipelineResult(throughput=c.q(thr, c.S ** -1), bottleneck=slow,
                                   accelerator_utilization=util,
@@ -49,15 +50,16 @@ class TransferResult(SolverResult):
 
 
 class DataGravityModel(BaseModel):
-    """Time to move ``data_bytes`` over a link of ``bandwidth`` at ``efficiency``."""
+    """Time to move ``data_bytes`` over a path that sustains ``bandwidth`` (give the achieved
+    rate, not the line rate)."""
 
     requires = ("data_bytes", "bandwidth")
     produces = TransferResult
 
-    def solve(self, data_bytes, bandwidth, *, efficiency=1.0) -> TransferResult:
+    def solve(self, *, data_bytes, bandwidth) -> TransferResult:
         n = c.qty("data_bytes", data_bytes, c.BYTES, c.B)
         bw = c.qty("bandwidth", bandwidth, c.BANDWIDTH, c.B_PER_S)
-        t = n / (bw * c.fraction("efficiency", efficiency))
+        t = n / bw
         return TransferResult(time=c.q(t, c.S), days=t / 86400)
 
 
@@ -69,15 +71,15 @@ class StorageIOResult(SolverResult):
 
 
 class StorageIOModel(BaseModel):
-    """Read bandwidth the accelerators need (``samples_per_second`` x ``bytes_per_sample`` x
-    ``devices``) versus what storage delivers."""
+    """Read bandwidth the accelerators need (``target_throughput`` samples/s per device x
+    ``bytes_per_sample`` x ``devices``) versus what storage delivers."""
 
-    requires = ("samples_per_second", "bytes_per_sample", "storage_bandwidth")
+    requires = ("target_throughput", "bytes_per_sample", "storage_bandwidth")
     produces = StorageIOResult
 
-    def solve(self, samples_per_second, bytes_per_sample, storage_bandwidth, *, devices=1
+    def solve(self, *, target_throughput, bytes_per_sample, storage_bandwidth, devices=1
               ) -> StorageIOResult:
-        r = c.qty("samples_per_second", samples_per_second, c.RATE, c.S ** -1)
+        r = c.qty("target_throughput", target_throughput, c.RATE, c.S ** -1)
         b = c.qty("bytes_per_sample", bytes_per_sample, c.BYTES, c.B)
         s = c.qty("storage_bandwidth", storage_bandwidth, c.BANDWIDTH, c.B_PER_S)
         need = r * b * c.positive_int("devices", devices)

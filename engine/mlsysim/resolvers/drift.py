@@ -39,7 +39,8 @@ class PopulationStabilityModel(BaseModel):
     requires = ("expected", "actual")
     produces = PSIResult
 
-    def solve(self, expected, actual, *, eps=1e-4) -> PSIResult:
+    def solve(self, *, expected, actual, smoothing=1e-4) -> PSIResult:
+        eps = c.num("smoothing", smoothing, lo=0, lo_open=True)
         e = _proportions("expected", expected, eps)
         a = _proportions("actual", actual, eps)
         if len(e) != len(a):
@@ -59,22 +60,23 @@ class RetrainingResult(SolverResult):
 
 
 class RetrainingCostModel(BaseModel):
-    """Retrain every T days at ``retrain_cost``; accuracy decays linearly by ``decay_per_day``
-    (accuracy points) and each point lost costs ``value_per_point_day`` per day. Daily cost
-    = retrain_cost / T + value x decay x T / 2, minimised at T* = sqrt(2 retrain_cost /
-    (value x decay)). An illustrative model: real drift is rarely linear."""
+    """Retrain every T at ``retrain_cost``; accuracy decays linearly at ``decay_rate`` (e.g.
+    "0.5 %/day": half a percentage point a day) and each percentage point lost costs
+    ``loss_per_point`` (e.g. "200 USD/day"). Daily cost = retrain_cost / T + loss x decay x
+    T / 2, minimised at T* = sqrt(2 retrain_cost / (loss x decay)). An illustrative model:
+    real drift is rarely linear."""
 
-    requires = ("retrain_cost", "decay_per_day", "value_per_point_day")
+    requires = ("retrain_cost", "decay_rate", "loss_per_point")
     produces = RetrainingResult
 
-    def solve(self, retrain_cost, decay_per_day, value_per_point_day, *, interval_days=None
+    def solve(self, *, retrain_cost, decay_rate, loss_per_point, interval=None
               ) -> RetrainingResult:
         k = c.qty("retrain_cost", retrain_cost, c.CURRENCY, c.USD)
-        d = c.num("decay_per_day", decay_per_day, lo=0, lo_open=True)
-        v = c.qty("value_per_point_day", value_per_point_day, c.CURRENCY, c.USD)
+        d = c.qty("decay_rate", decay_rate, c.RATE, c.DAY ** -1, example="0.5 %/day") * 100
+        v = c.qty("loss_per_point", loss_per_point, "[currency]/[time]", c.USD / c.DAY,
+                  example="200 USD/day")
         t_opt = math.sqrt(2 * k / (v * d))
-        t = t_opt if interval_days is None else c.num("interval_days", interval_days, lo=0,
-                                                      lo_open=True)
+        t = t_opt if interval is None else c.qty("interval", interval, c.TIME, c.DAY)
         return RetrainingResult(optimal_interval=c.q(t_opt, c.DAY),
                                 cost_per_day=c.q(k / t + v * d * t / 2, c.USD / c.DAY),
                                 interval_used=c.q(t, c.DAY))

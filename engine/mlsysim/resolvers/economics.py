@@ -12,14 +12,24 @@ Accelerator TDP only: hosts, network and cooling beyond PUE are not counted.
 from __future__ import annotations
 
 from ..core._base import BaseModel
+from ..core.assumptions import assume
 from ..core.errors import InvalidInputError
 from ..core.results import SolverResult
 from ..core.types import Quantity
 from . import _common as c
 
-DEFAULT_ELECTRICITY_USD_PER_KWH = 0.08
-DEFAULT_PUE = 1.2
-DEFAULT_AMORTIZATION_YEARS = 4.0
+DEFAULT_ELECTRICITY_USD_PER_KWH = assume(
+    "economics.DEFAULT_ELECTRICITY_USD_PER_KWH", 0.08, "estimate",
+    "EIA Electric Power Monthly 2023, average US industrial retail price",
+    "https://www.eia.gov/electricity/monthly/", "about 0.08 USD/kWh; varies by state")
+DEFAULT_PUE = assume(
+    "economics.DEFAULT_PUE", 1.2, "estimate", "Uptime Institute Global Data Center Survey 2023",
+    "https://uptimeinstitute.com/resources/research-and-reports",
+    "survey average 1.58; hyperscale operators report ~1.1; 1.2 is an efficient facility")
+DEFAULT_LIFETIME_YEARS = assume(
+    "economics.DEFAULT_LIFETIME_YEARS", 4.0, "estimate",
+    "common server depreciation schedules (4-6 years)", None,
+    "amortisation period of purchase price and embodied carbon")
 ESTIMATES_SOURCE = ("estimates: 0.08 USD/kWh (EIA 2023 US industrial), PUE 1.2, "
                     "4-year amortisation")
 
@@ -29,6 +39,12 @@ def _price_per_kwh(value) -> float:
         return DEFAULT_ELECTRICITY_USD_PER_KWH
     return c.qty("electricity_price", value, "[currency]/([mass]*[length]**2/[time]**2)",
                  c.USD / c.KWH, example="0.08 USD/kWh")
+
+
+def lifetime_days(value) -> float:
+    if value is None:
+        return DEFAULT_LIFETIME_YEARS * 365.25
+    return c.qty("lifetime", value, c.TIME, c.DAY, example="4 year")
 
 
 class EconomicsResult(SolverResult):
@@ -45,44 +61,49 @@ class EconomicsResult(SolverResult):
 
 class EconomicsModel(BaseModel):
     """Cost of running a fleet (Cluster, Node or HardwareNode; or ``hardware`` x ``devices``)
-    for ``duration_days``: owned (TCO: amortised capex + electricity) or rented
-    (``price_per_device_hour`` x device-hours, electricity included in the price)."""
+    for ``duration``: owned (TCO: purchase price amortised over ``lifetime`` + electricity)
+    or rented (``price_per_hour`` per device-hour, electricity included in the price).
+    ``hardware`` beside a ``fleet`` must be the fleet's own device (pipelines pass both)."""
 
-    requires = ("duration_days",)
+    requires = ("duration",)
     produces = EconomicsResult
 
-    def solve(self, duration_days, fleet=None, hardware=None, *, devices=None,
-              price_per_device_hour=None, electricity_price=None, pue=DEFAULT_PUE,
-              amortization_years=DEFAULT_AMORTIZATION_YEARS, utilization=1.0
-              ) -> EconomicsResult:
+    def solve(self, *, duration, fleet=None, hardware=None, devices=None,
+              price_per_hour=None, electricity_price=None, pue=DEFAULT_PUE,
+              lifetime=None, utilization=1.0) -> EconomicsResult:
         if fleet is not None:
             hw, n, _ = c.fleet_parts(fleet)
+            if hardware is not None and c.need_hardware(hardware) is not hw:
+                raise InvalidInputError("hardware", f"the fleet's own device ({hw.name}) or "
+                                        "nothing", getattr(hardware, "name", hardware))
         elif hardware is not None:
             hw, n = c.need_hardware(hardware), 1
         else:
             raise InvalidInputError("fleet", "a Cluster, Node or HardwareNode", None)
         if devices is not None:
+            if fleet is not None:
+                raise InvalidInputError("devices", "no device count with a fleet (it has "
+                                        f"{n})", devices)
             n = c.positive_int("devices", devices)
-        days = c.num("duration_days", duration_days, lo=0, lo_open=True)
-        hours = days * 24.0
+        hours = c.qty("duration", duration, c.TIME, c.HOUR, example="30 day")
+        days = hours / 24.0
         pue_v = c.num("pue", pue, lo=1.0)
         util = c.fraction("utilization", utilization, allow_zero=True)
         price_kwh = _price_per_kwh(electricity_price)
         tdp = hw.tdp.m_as(c.W) if hw.tdp is not None else None
         energy_kwh = (tdp * util * n * hours * pue_v / 1000.0) if tdp is not None else 0.0
-        if price_per_device_hour is not None:
-            rate = c.qty("price_per_device_hour", price_per_device_hour,
+        if price_per_hour is not None:
+            rate = c.qty("price_per_hour", price_per_hour,
                          "[currency]/[time]", c.USD / c.HOUR, example="2.5 USD/hour")
             capex, energy_cost = n * hours * rate, 0.0
             src = "rental price x device-hours"
         else:
             if hw.unit_cost is None:
                 raise InvalidInputError("hardware.unit_cost", "a device with a unit cost",
-                                        hw.name, "Pass price_per_device_hour instead.")
+                                        hw.name, "Pass price_per_hour instead.")
             if tdp is None:
                 raise InvalidInputError("hardware.tdp", "a device with a TDP", hw.name)
-            years = c.num("amortization_years", amortization_years, lo=0, lo_open=True)
-            capex = hw.unit_cost.m_as(c.USD) * n * days / (years * 365.25)
+            capex = hw.unit_cost.m_as(c.USD) * n * days / lifetime_days(lifetime)
             energy_cost = energy_kwh * price_kwh
             src = ESTIMATES_SOURCE
         total = capex + energy_cost
@@ -104,23 +125,30 @@ class CostPerInferenceResult(SolverResult):
 class CostPerInferenceModel(BaseModel):
     """Cost per inference (or per token) = hourly cost / (throughput x utilisation x 3600).
 
-    ``throughput`` in 1/s (requests or tokens per second); ``cost_per_hour`` given, or the
-    hourly TCO of ``hardware`` from EconomicsModel."""
+    ``throughput`` in any count per second (requests/s, token/s, 1/s); the hourly cost of
+    one device is ``price_per_hour`` (rented), or the hourly TCO of ``hardware`` from
+    EconomicsModel (``electricity_price``, ``pue``, ``lifetime`` as there)."""
 
     requires = ("throughput",)
     produces = CostPerInferenceResult
 
-    def solve(self, throughput, hardware=None, *, cost_per_hour=None, utilization=1.0,
-              **tco) -> CostPerInferenceResult:
-        thr = c.qty("throughput", throughput, c.RATE, c.S ** -1, example="1000 1/s")
+    def solve(self, *, throughput, hardware=None, price_per_hour=None, utilization=1.0,
+              electricity_price=None, pue=DEFAULT_PUE, lifetime=None
+              ) -> CostPerInferenceResult:
+        thr = c.qty("throughput", throughput, c.RATE, c.S ** -1, example="1000 token/s")
         util = c.fraction("utilization", utilization)
-        if cost_per_hour is not None:
-            hourly = c.qty("cost_per_hour", cost_per_hour, "[currency]/[time]", c.USD / c.HOUR)
+        if price_per_hour is not None:
+            if hardware is not None:
+                raise InvalidInputError("price_per_hour", "either price_per_hour or "
+                                        "hardware (its TCO), not both", price_per_hour)
+            hourly = c.qty("price_per_hour", price_per_hour, "[currency]/[time]",
+                           c.USD / c.HOUR)
         elif hardware is not None:
-            hourly = EconomicsModel().solve(duration_days=1, hardware=hardware,
-                                            **tco).cost_per_device_hour.m_as(c.USD / c.HOUR)
+            hourly = EconomicsModel().solve(
+                duration=c.q(1, c.DAY), hardware=hardware, electricity_price=electricity_price,
+                pue=pue, lifetime=lifetime).cost_per_device_hour.m_as(c.USD / c.HOUR)
         else:
-            raise InvalidInputError("cost_per_hour", "a USD/hour quantity, or hardware", None)
+            raise InvalidInputError("price_per_hour", "a USD/hour quantity, or hardware", None)
         per_hour = thr * util * 3600.0
         return CostPerInferenceResult(
             cost_per_hour=c.q(hourly, c.USD / c.HOUR),

@@ -44,7 +44,7 @@ class GroupFairnessModel(BaseModel):
     requires = ("confusion",)
     produces = GroupMetricsResult
 
-    def solve(self, confusion) -> GroupMetricsResult:
+    def solve(self, *, confusion) -> GroupMetricsResult:
         if not hasattr(confusion, "items") or not confusion:
             raise InvalidInputError("confusion", "a mapping group -> {tp, fp, tn, fn}",
                                     confusion)
@@ -69,7 +69,7 @@ class ChouldechovaModel(BaseModel):
     requires = ("base_rate", "ppv", "fnr")
     produces = ChouldechovaResult
 
-    def solve(self, base_rate, ppv, fnr) -> ChouldechovaResult:
+    def solve(self, *, base_rate, ppv, fnr) -> ChouldechovaResult:
         p = c.fraction("base_rate", base_rate, allow_one=False)
         v = c.fraction("ppv", ppv)
         f = c.fraction("fnr", fnr, allow_zero=True)

@@ -24,7 +24,7 @@ class FederatedCommunicationModel(BaseModel):
     requires = ("model_bytes", "rounds", "clients_per_round", "downlink", "uplink")
     produces = FederatedResult
 
-    def solve(self, model_bytes, rounds, clients_per_round, downlink, uplink, *,
+    def solve(self, *, model_bytes, rounds, clients_per_round, downlink, uplink,
               compression=1.0, local_compute_time=None) -> FederatedResult:
         m = c.qty("model_bytes", model_bytes, c.BYTES, c.B)
         r = c.positive_int("rounds", rounds)

@@ -8,6 +8,7 @@ trips of the intermediate tensor through memory (write + read).
 from __future__ import annotations
 
 from ..core._base import BaseModel
+from ..core.errors import InvalidInputError
 from ..core.results import SolverResult
 from ..core.types import Quantity
 from . import _common as c
@@ -27,10 +28,14 @@ class DispatchOverheadModel(BaseModel):
     requires = ("kernels", "compute_time")
     produces = DispatchResult
 
-    def solve(self, kernels, compute_time, *, dispatch_overhead=None, hardware=None
+    def solve(self, *, kernels, compute_time, dispatch_overhead=None, hardware=None
               ) -> DispatchResult:
         k = c.positive_int("kernels", kernels)
         work = c.qty("compute_time", compute_time, c.TIME, c.S, allow_zero=True)
+        if dispatch_overhead is not None and hardware is not None:
+            raise InvalidInputError("dispatch_overhead", "either dispatch_overhead or "
+                                    "hardware (whose dispatch_overhead is used), not both",
+                                    dispatch_overhead)
         if dispatch_overhead is None and hardware is not None:
             dispatch_overhead = c.need_hardware(hardware).dispatch_overhead
         d = c.qty("dispatch_overhead", dispatch_overhead, c.TIME, c.S, example="5 us")
@@ -48,18 +53,19 @@ class FusionResult(SolverResult):
 
 
 class FusionModel(BaseModel):
-    """Chain of ``ops`` element-wise operators on a tensor of ``tensor_bytes``: unfused, each
-    reads and writes the tensor (2 x bytes) and launches once; fused, the chain reads once,
-    writes once, launches once. Element-wise ops are memory-bound, so time = launches x
+    """A chain of ``kernels`` element-wise operators on a tensor of ``tensor_bytes``: unfused,
+    each reads and writes the tensor (2 x bytes) and launches once; fused, the chain reads
+    once, writes once, launches once. Element-wise ops are memory-bound, so time = launches x
     dispatch + bytes / bandwidth."""
 
-    requires = ("ops", "tensor_bytes", "hardware")
+    requires = ("kernels", "tensor_bytes", "hardware")
     produces = FusionResult
 
-    def solve(self, ops, tensor_bytes, hardware, *, dispatch_overhead=None) -> FusionResult:
-        k = c.positive_int("ops", ops)
+    def solve(self, *, kernels, tensor_bytes, hardware, dispatch_overhead=None
+              ) -> FusionResult:
+        k = c.positive_int("kernels", kernels)
         n = c.qty("tensor_bytes", tensor_bytes, c.BYTES, c.B)
-        c.need_hardware(hardware)
+        hardware = c.need_hardware(hardware)
         bw = hardware.memory.bandwidth.m_as(c.B_PER_S)
         d_q = dispatch_overhead if dispatch_overhead is not None else hardware.dispatch_overhead
         d = 0.0 if d_q is None else c.qty("dispatch_overhead", d_q, c.TIME, c.S,

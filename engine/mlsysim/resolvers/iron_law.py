@@ -18,9 +18,9 @@ from ..core.types import Quantity
 from ..core.errors import InvalidInputError
 from . import _common as c
 
-#: Default kernel launches per inference when the workload does not say: one per layer,
-#: i.e. each layer runs as one fused kernel (the best case; unfused graphs launch several
-#: kernels per layer, see FrameworkOverheadModel).
+#: Default kernel launches per inference when the model does not say: one per layer, i.e.
+#: each layer runs as one fused kernel (the best case; unfused graphs launch several kernels
+#: per layer, see DispatchOverheadModel).
 KERNELS_PER_LAYER = 1
 
 
@@ -45,35 +45,34 @@ class IronLawResult(SolverResult):
     throughput: Quantity
     batch_size: int
     precision: str
-    kernel_launches: int
+    mfu: float
+    kernels: int
     activation_note: str
 
 
-def _data_and_ops(workload, precision, batch, data_bytes, ops):
+def _data_and_ops(model, precision, batch, data_bytes, ops):
     """Bytes moved and FLOP for one batch: weights once + activations per sample."""
-    if workload is None:
+    if model is None:
         if data_bytes is None or ops is None:
-            raise InvalidInputError("workload", "a Workload, or both data_bytes and ops",
-                                    None)
+            raise InvalidInputError("model", "a Workload, or both data_bytes and ops", None)
         d = c.qty("data_bytes", data_bytes, c.BYTES, c.B)
         o = c.qty("ops", ops, c.COMPUTE, c.FLOP)
         return d, 0.0, o, "explicit data_bytes and ops (batch_size not applied)"
-    c.need_workload(workload)
     bpe = c.precision_bytes(precision)
-    weights = float(workload.parameters) * bpe
-    act = getattr(workload, "peak_activation_bytes", None)
+    weights = float(model.parameters) * bpe
+    act = getattr(model, "peak_activation_bytes", None)
     if act is not None:
-        # Registry activation sizes are stored at the workload's default precision.
-        base = c.precision_bytes(workload.default_precision, "workload.default_precision")
+        # Registry activation sizes are stored at the model's default precision.
+        base = c.precision_bytes(model.default_precision, "model.default_precision")
         per_sample = act.m_as(c.B) * bpe / base
         note = "peak_activation_bytes per sample, scaled to the precision"
     else:
         per_sample = 0.0
-        note = ("workload has no peak_activation_bytes: weights only "
+        note = ("model has no peak_activation_bytes: weights only "
                 "(a lower bound on data moved)")
     d = weights + batch * per_sample if data_bytes is None else c.qty(
         "data_bytes", data_bytes, c.BYTES, c.B)
-    o = batch * c.forward_flops(workload) if ops is None else c.qty(
+    o = batch * c.forward_flops(model) if ops is None else c.qty(
         "ops", ops, c.COMPUTE, c.FLOP)
     return d, batch * per_sample, o, note
 
@@ -82,35 +81,37 @@ class IronLawModel(BaseModel):
     """Latency of one batch: memory term, compute term, overhead, and which one binds.
 
     Data moved per batch of b inferences = weights once (parameters x bytes/element at the
-    precision) + b x activations (``workload.peak_activation_bytes`` per sample, scaled from
-    the workload's default precision; omitted, and said so, when the workload lacks it).
-    Ops = b x ``workload.flops_per_inference``. Or give ``data_bytes`` and ``ops`` directly.
+    precision) + b x activations (``model.peak_activation_bytes`` per sample, scaled from
+    the model's default precision; omitted, and said so, when the model lacks it).
+    Ops = b x ``model.flops_per_inference``. Or give ``data_bytes`` and ``ops`` directly.
+    ``mfu`` is the Iron Law's eta, the achieved fraction of peak (1: the best case).
 
-    Overhead L, when not given: ``hardware.dispatch_overhead`` x kernel launches, with
-    kernel launches = ``kernel_launches`` or, by default, one per layer of the workload
-    (``workload.layers``; 1 if unknown). A device without ``dispatch_overhead`` gets L = 0.
+    Overhead L, when not given: ``hardware.dispatch_overhead`` x ``kernels`` launches, by
+    default one per layer of the model (``model.layers``; 1 if unknown). A device without
+    ``dispatch_overhead`` gets L = 0.
     """
 
     requires = ("hardware",)
     produces = IronLawResult
 
-    def solve(self, hardware, workload=None, *, data_bytes=None, ops=None, precision=None,
-              batch_size=1, efficiency=1.0, overhead=None, kernel_launches=None,
+    def solve(self, *, hardware, model=None, data_bytes=None, ops=None, precision=None,
+              batch_size=1, mfu=1.0, overhead=None, kernels=None,
               overlap=False) -> IronLawResult:
-        c.need_hardware(hardware)
-        prec = c.hw_precision(hardware, precision)
+        hardware = c.need_hardware(hardware)
+        model = None if model is None else c.need_model(model)
+        prec = c.precision_for(precision, hardware)
         batch = c.positive_int("batch_size", batch_size)
-        eta = c.fraction("efficiency", efficiency)
-        d, act_bytes, o, note = _data_and_ops(workload, prec, batch, data_bytes, ops)
+        eta = c.fraction("mfu", mfu)
+        d, act_bytes, o, note = _data_and_ops(model, prec, batch, data_bytes, ops)
         if d <= 0 and o <= 0:
             raise InvalidInputError("data_bytes", "some data or ops to time", d)
         bw = hardware.memory.bandwidth.m_as(c.B_PER_S)
-        peak = c.peak_flops(hardware, precision)
-        if kernel_launches is None:
-            layers = getattr(workload, "layers", None) if workload is not None else None
+        peak = c.peak_flops(hardware, prec)
+        if kernels is None:
+            layers = getattr(model, "layers", None) if model is not None else None
             launches = KERNELS_PER_LAYER * layers if layers else 1
         else:
-            launches = c.positive_int("kernel_launches", kernel_launches)
+            launches = c.positive_int("kernels", kernels)
         if overhead is None:
             disp = getattr(hardware, "dispatch_overhead", None)
             t_o = disp.m_as(c.S) * launches if disp is not None else 0.0
@@ -135,7 +136,7 @@ class IronLawModel(BaseModel):
             share_memory=t_m / additive, share_compute=t_c / additive,
             share_overhead=t_o / additive,
             throughput=c.q(batch / total, c.S ** -1), batch_size=batch, precision=prec,
-            kernel_launches=launches, activation_note=note)
+            mfu=eta, kernels=launches, activation_note=note)
 
 
 class RooflineResult(SolverResult):
@@ -145,24 +146,25 @@ class RooflineResult(SolverResult):
     arithmetic_intensity: Quantity
     attainable_flops: Quantity
     bound: str
-    mfu: float
+    mfu: float | None
     mfu_ceiling: float
 
 
 class RooflineModel(BaseModel):
     """Attainable FLOP/s = min(peak, AI x BW); ridge point = peak / BW; MFU = achieved / peak.
 
-    Give ``arithmetic_intensity`` (FLOP/byte), or ``ops`` and ``data_bytes``. ``mfu`` is
-    ``achieved_flops / peak`` when ``achieved_flops`` is given, otherwise the roofline's
-    best case (``mfu_ceiling`` = attainable / peak).
+    Give ``arithmetic_intensity`` (FLOP/byte), or ``ops`` and ``data_bytes``. ``mfu`` is a
+    measurement: ``achieved_flops / peak`` when ``achieved_flops`` is given, else None (never
+    the model's own bound dressed as a measurement). ``mfu_ceiling`` = attainable / peak is
+    the most this kernel can reach on this device.
     """
 
     requires = ("hardware",)
     produces = RooflineResult
 
-    def solve(self, hardware, arithmetic_intensity=None, *, ops=None, data_bytes=None,
+    def solve(self, *, hardware, arithmetic_intensity=None, ops=None, data_bytes=None,
               precision=None, achieved_flops=None) -> RooflineResult:
-        c.need_hardware(hardware)
+        hardware = c.need_hardware(hardware)
         if arithmetic_intensity is None:
             if ops is None or data_bytes is None:
                 raise InvalidInputError("arithmetic_intensity",
@@ -173,12 +175,12 @@ class RooflineModel(BaseModel):
         else:
             ai = c.qty("arithmetic_intensity", arithmetic_intensity,
                        "[compute]/[information]", c.FLOP_PER_B, example="100 FLOP/B")
-        peak = c.peak_flops(hardware, precision)
+        peak = c.peak_flops(hardware, c.precision_for(precision, hardware))
         bw = hardware.memory.bandwidth.m_as(c.B_PER_S)
         attainable = min(peak, ai * bw)
         ceiling = attainable / peak
         if achieved_flops is None:
-            mfu = ceiling
+            mfu = None
         else:
             mfu = c.qty("achieved_flops", achieved_flops, c.COMPUTE_RATE, c.FLOPS,
                         allow_zero=True) / peak

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 from ..core._base import BaseModel, BaseSolver
-from ..core.errors import InfeasibleError, InvalidInputError
-from ..core.results import SolverResult
+from ..core.errors import InvalidInputError
+from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
 
@@ -84,7 +84,7 @@ class CurriculumModel(BaseModel):
     requires = ("target_accuracy",)
     produces = CurriculumResult
 
-    def solve(self, target_accuracy, strategy="curriculum", *, max_accuracy=0.9,
+    def solve(self, *, target_accuracy, strategy="curriculum", max_accuracy=0.9,
               tau_steps=10_000, steps=None) -> CurriculumResult:
         strategy = c.choice("strategy", strategy, tuple(CURRICULUM_CURVES))
         amax = c.fraction("max_accuracy", max_accuracy)
@@ -152,7 +152,7 @@ class AnnotationBudgetModel(BaseModel):
     requires = ("budget", "cost_per_label")
     produces = AnnotationBudgetResult
 
-    def solve(self, budget, cost_per_label, strategy="uncertainty", *, base_accuracy=0.5,
+    def solve(self, *, budget, cost_per_label, strategy="uncertainty", base_accuracy=0.5,
               max_accuracy=0.92, label_scale=20_000) -> AnnotationBudgetResult:
         strategy = c.choice("strategy", strategy, tuple(ACTIVE_LEARNING_CURVES))
         money = c.qty("budget", budget, c.CURRENCY, c.USD, allow_zero=True, example="5000 USD")
@@ -166,9 +166,9 @@ class AnnotationBudgetModel(BaseModel):
             labels=labels, accuracy=by[strategy], accuracy_by_strategy=by)
 
 
-class AnnotationBudgetSolverResult(SolverResult):
+class AnnotationBudgetSolverResult(CheckedResult):
     strategy: str
-    labels: int
+    labels: float
     budget: Quantity
     accuracy: float
     illustrative: bool = True
@@ -176,24 +176,27 @@ class AnnotationBudgetSolverResult(SolverResult):
 
 
 class AnnotationBudgetSolver(BaseSolver):
-    """Smallest budget whose labels reach ``accuracy_floor`` under a strategy (bisection on
+    """Smallest budget whose labels reach ``target_accuracy`` under a strategy (bisection on
     the number of labels; accuracy rises monotonically with labels); illustrative curves.
-    Raises InfeasibleError when the floor is at or above the curve's ceiling.
+    A target at or above the curve's ceiling is a violated "accuracy" constraint (labels and
+    budget are then infinite).
     """
 
-    requires = ("accuracy_floor", "cost_per_label")
+    requires = ("target_accuracy", "cost_per_label")
     produces = AnnotationBudgetSolverResult
 
-    def solve(self, accuracy_floor, cost_per_label, strategy="uncertainty", *,
+    def solve(self, *, target_accuracy, cost_per_label, strategy="uncertainty",
               base_accuracy=0.5, max_accuracy=0.92,
               label_scale=20_000) -> AnnotationBudgetSolverResult:
         strategy = c.choice("strategy", strategy, tuple(ACTIVE_LEARNING_CURVES))
-        floor = c.fraction("accuracy_floor", accuracy_floor, allow_one=False)
+        floor = c.fraction("target_accuracy", target_accuracy, allow_one=False)
         unit = _cost_per_label(cost_per_label)
         a0, amax, scale = _curve_params(base_accuracy, max_accuracy, label_scale)
         if floor >= amax:
-            raise InfeasibleError(f"accuracy_floor {floor} is not reachable: the illustrative "
-                                  f"curve saturates at max_accuracy={amax}")
+            return AnnotationBudgetSolverResult(
+                strategy=strategy, labels=math.inf, budget=c.q(math.inf, c.USD), accuracy=amax,
+                violations=[c.Constraint("accuracy", c.q(floor, c.DIMLESS),
+                                         c.q(amax, c.DIMLESS))])
 
         def acc(n):
             return active_learning_accuracy(strategy, n, base_accuracy=a0,
@@ -253,7 +256,7 @@ class ParetoFrontier(BaseModel):
     requires = ("points",)
     produces = ParetoFrontierResult
 
-    def solve(self, points) -> ParetoFrontierResult:
+    def solve(self, *, points) -> ParetoFrontierResult:
         try:
             pts = [(_plain("points[cost]", p[0]), _plain("points[quality]", p[1]))
                    for p in points]

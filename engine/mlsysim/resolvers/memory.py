@@ -11,19 +11,19 @@ import math
 
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
-from ..core.results import SolverResult
+from ..core.results import CheckedResult
 from ..core.types import Quantity
 from . import _common as c
 
 
-class MemoryFootprintResult(SolverResult):
+class MemoryFootprintResult(CheckedResult):
     weight_bytes: Quantity
     activation_bytes: Quantity
     required: Quantity
     available: Quantity
-    fits: bool
     shortfall_ratio: float
     binding_memory: str
+    precision: str
     checks: dict
 
 
@@ -38,27 +38,28 @@ class MemoryFootprintModel(BaseModel):
     weights must fit in flash (read-only, executed in place) and activations in SRAM.
     Other devices hold both in main memory (``memory.capacity``, named by ``memory.kind``,
     e.g. "HBM3"). ``shortfall_ratio`` = required / available of the binding memory (> 1 means
-    it does not fit); ``required`` and ``available`` describe that binding memory.
-    Activations: ``activation_bytes`` per sample if given, else the workload's
+    it does not fit); ``required`` and ``available`` describe that binding memory; a memory
+    that overflows is a violated constraint ("<memory> capacity").
+    Activations: ``activation_bytes`` per sample if given, else the model's
     ``peak_activation_bytes`` (scaled from its default precision), else 0 (stated in checks).
     """
 
-    requires = ("workload", "hardware")
+    requires = ("model", "hardware")
     produces = MemoryFootprintResult
 
-    def solve(self, workload, hardware, *, precision=None, batch_size=1,
+    def solve(self, *, model, hardware, precision=None, batch_size=1,
               activation_bytes=None) -> MemoryFootprintResult:
-        c.need_workload(workload)
-        c.need_hardware(hardware)
-        prec = precision or workload.default_precision
+        model = c.need_model(model)
+        hardware = c.need_hardware(hardware)
+        prec = c.precision_for(precision, hardware)
         bpe = c.precision_bytes(prec)
         batch = c.positive_int("batch_size", batch_size)
-        weights = float(workload.parameters) * bpe
+        weights = float(model.parameters) * bpe
         if activation_bytes is not None:
             per = c.qty("activation_bytes", activation_bytes, c.BYTES, c.B, allow_zero=True)
-        elif getattr(workload, "peak_activation_bytes", None) is not None:
-            base = c.precision_bytes(workload.default_precision, "workload.default_precision")
-            per = workload.peak_activation_bytes.m_as(c.B) * bpe / base
+        elif getattr(model, "peak_activation_bytes", None) is not None:
+            base = c.precision_bytes(model.default_precision, "model.default_precision")
+            per = model.peak_activation_bytes.m_as(c.B) * bpe / base
         else:
             per = 0.0
         acts = per * batch
@@ -73,11 +74,13 @@ class MemoryFootprintModel(BaseModel):
             checks = {_memory_kind(mem): (weights + acts, mem.capacity.m_as(c.B))}
         binding = max(checks, key=lambda k: checks[k][0] / checks[k][1])
         need, have = checks[binding]
+        violations = [v for k, (n, h) in checks.items()
+                      for v in c.violation(f"{k} capacity", n, h, c.B)]
         return MemoryFootprintResult(
             weight_bytes=c.q(weights, c.B), activation_bytes=c.q(acts, c.B),
             required=c.q(need, c.B), available=c.q(have, c.B),
-            fits=all(n <= h for n, h in checks.values()), shortfall_ratio=need / have,
-            binding_memory=binding,
+            shortfall_ratio=need / have, binding_memory=binding, precision=prec,
+            violations=violations,
             checks={k: {"required": c.q(n, c.B), "available": c.q(h, c.B), "fits": n <= h}
                     for k, (n, h) in checks.items()})
 
@@ -108,7 +111,7 @@ def transformer_activation_bytes(seq_len, batch, hidden, heads, layers, tp=1,
     return per * layers
 
 
-class TrainingMemoryResult(SolverResult):
+class TrainingMemoryResult(CheckedResult):
     weights: Quantity
     gradients: Quantity
     optimizer_state: Quantity
@@ -116,7 +119,6 @@ class TrainingMemoryResult(SolverResult):
     total: Quantity
     bytes_per_parameter: float
     zero_stage: int
-    fits: bool | None
     activation_note: str
 
 
@@ -128,47 +130,50 @@ class TrainingMemoryModel(BaseModel):
     stage 3 also weights. Tensor (``tp``) and pipeline (``pp``) parallelism split all model
     states. Activations: transformer workloads with ``seq_len`` use Korthikanti et al. 2022
     (``checkpointing`` none, selective or full; each pipeline stage holds layers/pp layers for
-    one micro-batch); otherwise ``activation_bytes`` per sample, else the workload's
+    one micro-batch); otherwise ``activation_bytes`` per sample, else the model's
     ``peak_activation_bytes`` per sample (a lower bound: training keeps every layer's
-    activations, not only the peak). ``hardware`` (optional) checks the fit.
+    activations, not only the peak). With ``hardware`` the total is checked against its
+    memory (a "<memory> capacity" violation when it does not fit); without, nothing is.
     """
 
-    requires = ("workload",)
+    requires = ("model",)
     produces = TrainingMemoryResult
 
-    def solve(self, workload, *, batch_size=1, seq_len=None, optimizer="adam_mixed",
+    def solve(self, *, model, batch_size=1, seq_len=None, optimizer="adam_mixed",
               checkpointing="none", zero_stage=0, dp=1, tp=1, pp=1, activation_bytes=None,
               hardware=None) -> TrainingMemoryResult:
-        c.need_workload(workload)
+        model = c.need_model(model)
         table = OPTIMIZERS[c.choice("optimizer", optimizer, tuple(OPTIMIZERS))]
         ckpt = c.choice("checkpointing", checkpointing, CHECKPOINTING)
         stage = c.choice("zero_stage", zero_stage, (0, 1, 2, 3))
         b = c.positive_int("batch_size", batch_size)
         dp, tp, pp = (c.positive_int(n, v) for n, v in (("dp", dp), ("tp", tp), ("pp", pp)))
-        n = float(workload.parameters) / (tp * pp)
+        n = float(model.parameters) / (tp * pp)
         w = n * table["weights"] / (dp if stage >= 3 else 1)
         g = n * table["gradients"] / (dp if stage >= 2 else 1)
         o = n * table["optimizer"] / (dp if stage >= 1 else 1)
         if activation_bytes is not None:
             a = c.qty("activation_bytes", activation_bytes, c.BYTES, c.B, allow_zero=True) * b
             note = "activation_bytes x batch_size"
-        elif seq_len is not None and workload.layers and workload.hidden_size and workload.heads:
+        elif seq_len is not None and model.layers and model.hidden_size and model.heads:
             s = c.positive_int("seq_len", seq_len)
-            layers = math.ceil(workload.layers / pp)
-            a = transformer_activation_bytes(s, b, workload.hidden_size, workload.heads,
+            layers = math.ceil(model.layers / pp)
+            a = transformer_activation_bytes(s, b, model.hidden_size, model.heads,
                                              layers, tp, ckpt)
             note = f"Korthikanti et al. 2022, checkpointing={ckpt}"
-        elif getattr(workload, "peak_activation_bytes", None) is not None:
-            a = workload.peak_activation_bytes.m_as(c.B) * b
+        elif getattr(model, "peak_activation_bytes", None) is not None:
+            a = model.peak_activation_bytes.m_as(c.B) * b
             note = "peak_activation_bytes x batch_size (lower bound)"
         else:
             a, note = 0.0, "no activation size known: activations omitted"
         total = w + g + o + a
-        fits = None
+        violations = []
         if hardware is not None:
-            fits = total <= c.need_hardware(hardware).memory.capacity.m_as(c.B)
+            mem = c.need_hardware(hardware).memory
+            violations = c.violation(f"{_memory_kind(mem)} capacity", total,
+                                     mem.capacity.m_as(c.B), c.B)
         return TrainingMemoryResult(
             weights=c.q(w, c.B), gradients=c.q(g, c.B), optimizer_state=c.q(o, c.B),
             activations=c.q(a, c.B), total=c.q(total, c.B),
-            bytes_per_parameter=sum(table.values()), zero_stage=stage, fits=fits,
-            activation_note=note)
+            bytes_per_parameter=sum(table.values()), zero_stage=stage,
+            activation_note=note, violations=violations)

@@ -13,7 +13,7 @@ import math
 
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
-from ..core.results import SolverResult
+from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
 from .communication import ring_allreduce
@@ -46,28 +46,28 @@ class ParallelismResult(SolverResult):
 class ParallelismModel(BaseModel):
     """Per-GPU memory and communication volume of one training step under dp x tp x pp.
 
-    ``micro_batch`` sequences of ``seq_len`` tokens per micro-batch, ``microbatches`` per
-    step per pipeline; fp16/bf16 activations and gradients (2 B). Communication counts bytes
-    each GPU sends per step (ring AllReduce sends 2(n-1)/n of the message)."""
+    ``micro_batch_size`` sequences of ``seq_len`` tokens per micro-batch, ``microbatches``
+    per step per pipeline; fp16/bf16 activations and gradients (2 B). Communication counts
+    bytes each GPU sends per step (ring AllReduce sends 2(n-1)/n of the message)."""
 
-    requires = ("workload", "dp", "tp", "pp")
+    requires = ("model", "dp", "tp", "pp")
     produces = ParallelismResult
 
-    def solve(self, workload, dp=1, tp=1, pp=1, *, microbatches=1, micro_batch=1,
+    def solve(self, *, model, dp=1, tp=1, pp=1, microbatches=1, micro_batch_size=1,
               seq_len=None, zero_stage=0, checkpointing="none") -> ParallelismResult:
-        c.need_workload(workload)
+        model = c.need_model(model)
         dp, tp, pp = (c.positive_int(n, v) for n, v in (("dp", dp), ("tp", tp), ("pp", pp)))
         m = c.positive_int("microbatches", microbatches)
-        b = c.positive_int("micro_batch", micro_batch)
+        b = c.positive_int("micro_batch_size", micro_batch_size)
         s = c.positive_int("seq_len", seq_len if seq_len is not None
-                           else (workload.context_length or 1))
-        mem = TrainingMemoryModel().solve(workload=workload, batch_size=b, seq_len=s,
+                           else (model.context_length or 1))
+        mem = TrainingMemoryModel().solve(model=model, batch_size=b, seq_len=s,
                                           zero_stage=zero_stage, dp=dp, tp=tp, pp=pp,
                                           checkpointing=checkpointing)
-        grad = 2.0 * float(workload.parameters) / (tp * pp)
+        grad = 2.0 * float(model.parameters) / (tp * pp)
         dp_bytes = 2 * (dp - 1) / dp * grad
-        h = workload.hidden_size or 0
-        layers = math.ceil((workload.layers or 0) / pp)
+        h = model.hidden_size or 0
+        layers = math.ceil((model.layers or 0) / pp)
         act = 2.0 * b * s * h
         tp_bytes = 4 * layers * m * 2 * (tp - 1) / tp * act if tp > 1 else 0.0
         pp_bytes = 2 * m * act / tp if pp > 1 else 0.0  # activations out, gradients back
@@ -78,7 +78,7 @@ class ParallelismModel(BaseModel):
             communication_bytes_per_gpu=c.q(dp_bytes + tp_bytes + pp_bytes, c.B))
 
 
-class DistributedResult(SolverResult):
+class DistributedResult(CheckedResult):
     hardware: object
     accelerators: int
     dp: int
@@ -96,6 +96,7 @@ class DistributedResult(SolverResult):
     training_tokens: float
     time_to_train: Quantity
     tokens_in_duration: float | None
+    memory_per_gpu: Quantity
     mfu_source: str
 
 
@@ -107,16 +108,22 @@ class DistributedModel(BaseModel):
     parameter, not overlapped with compute: a conservative bound). On a Cluster the
     AllReduce is hierarchical (ring inside the node over ``node.intra_node``, ring across
     nodes over ``fabric.bandwidth_per_gpu``). ``time_to_train`` covers ``tokens`` (default
-    Chinchilla-optimal 20 N); ``tokens_in_duration`` counts tokens in ``duration_days``.
+    Chinchilla-optimal 20 N); ``tokens_in_duration`` counts tokens in ``duration``.
+
+    Memory: each GPU must hold its share of the training states and activations
+    (TrainingMemoryModel with mixed-precision Adam, ``zero_stage``, ``checkpointing``,
+    ``micro_batch_size`` sequences of ``seq_len`` tokens); more than the GPU has is a
+    violated "<memory> capacity" constraint (times are then those of a GPU that could).
     """
 
     requires = ("model", "fleet")
     produces = DistributedResult
 
-    def solve(self, model, fleet, *, tokens=None, duration_days=None, mfu=None, tp=1, pp=1,
+    def solve(self, *, model, fleet, tokens=None, duration=None, mfu=None, tp=1, pp=1,
               microbatches=32, global_batch_tokens=DEFAULT_GLOBAL_BATCH_TOKENS,
-              precision=None) -> DistributedResult:
-        c.need_workload(model, "model")
+              precision=None, zero_stage=0, micro_batch_size=1, seq_len=None,
+              checkpointing="none") -> DistributedResult:
+        model = c.need_model(model)
         hw, n_acc, cluster = c.fleet_parts(fleet)
         tp, pp = c.positive_int("tp", tp), c.positive_int("pp", pp)
         if n_acc % (tp * pp):
@@ -130,16 +137,19 @@ class DistributedModel(BaseModel):
         n_params = c.num("model.parameters", float(model.parameters), lo=0, lo_open=True)
         d_tokens = CHINCHILLA_TOKENS_PER_PARAM * n_params if tokens is None else \
             c.num("tokens", tokens, lo=0, lo_open=True)
-        peak = c.peak_flops(hw, precision)
+        peak = c.peak_flops(hw, c.precision_for(precision, hw))
         bubble = pipeline_bubble(pp, m)
         t_comp = 6.0 * n_params * gbt / (n_acc * peak * eff) / (1.0 - bubble)
         grad = 2.0 * n_params / (tp * pp)
         t_comm = _dp_allreduce_time(grad, dp, tp, cluster, hw)
         step = t_comp + t_comm
         tok_s = gbt / step
-        days = None
-        if duration_days is not None:
-            days = c.num("duration_days", duration_days, lo=0, lo_open=True)
+        secs = c.opt_qty("duration", duration, c.TIME, c.S)
+        mem = TrainingMemoryModel().solve(
+            model=model, batch_size=micro_batch_size,
+            seq_len=seq_len if seq_len is not None else (model.context_length or None),
+            zero_stage=zero_stage, dp=dp, tp=tp, pp=pp, checkpointing=checkpointing,
+            hardware=hw)
         scaling = t_comp * (1.0 - bubble) / step
         return DistributedResult(
             hardware=hw, accelerators=n_acc, dp=dp, tp=tp, pp=pp,
@@ -148,8 +158,8 @@ class DistributedModel(BaseModel):
             step_time=c.q(step, c.S), bubble_fraction=bubble, scaling_efficiency=scaling,
             tokens_per_second=c.q(tok_s, c.ureg.token / c.S), training_tokens=d_tokens,
             time_to_train=c.q(d_tokens / tok_s, c.S),
-            tokens_in_duration=None if days is None else tok_s * days * 86400.0,
-            mfu_source=src)
+            tokens_in_duration=None if secs is None else tok_s * secs,
+            memory_per_gpu=mem.total, mfu_source=src, violations=mem.violations)
 
 
 def _dp_allreduce_time(grad_bytes, dp, tp, cluster, hw):

@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 
 from ..core._base import BaseModel, BaseSolver
-from ..core.errors import InfeasibleError
-from ..core.results import SolverResult
+from ..core.results import CheckedResult, SolverResult
 from . import _common as c
 
 DPSGD_SOURCE = ("illustrative; shape after Abadi et al. 2016 (DP-SGD): utility loss shrinks "
@@ -37,7 +36,7 @@ class GaussianMechanismModel(BaseModel):
     requires = ("epsilon", "delta")
     produces = GaussianMechanismResult
 
-    def solve(self, epsilon, delta, sensitivity=1.0) -> GaussianMechanismResult:
+    def solve(self, *, epsilon, delta, sensitivity=1.0) -> GaussianMechanismResult:
         e = c.num("epsilon", epsilon, lo=0, lo_open=True)
         d = c.fraction("delta", delta, allow_one=False)
         s = c.num("sensitivity", sensitivity, lo=0, lo_open=True)
@@ -55,15 +54,15 @@ class CompositionResult(SolverResult):
 
 
 class CompositionModel(BaseModel):
-    """Total privacy loss of ``k`` (epsilon, delta) mechanisms: basic and advanced composition
-    (slack ``delta_prime``); ``best_epsilon`` is the smaller of the two."""
+    """Total privacy loss of ``steps`` (epsilon, delta) mechanisms: basic and advanced
+    composition (slack ``delta_prime``); ``best_epsilon`` is the smaller of the two."""
 
-    requires = ("epsilon", "k")
+    requires = ("epsilon", "steps")
     produces = CompositionResult
 
-    def solve(self, epsilon, k, delta=0.0, *, delta_prime=1e-5) -> CompositionResult:
+    def solve(self, *, epsilon, steps, delta=0.0, delta_prime=1e-5) -> CompositionResult:
         e = c.num("epsilon", epsilon, lo=0, lo_open=True)
-        n = c.positive_int("k", k)
+        n = c.positive_int("steps", steps)
         d = c.fraction("delta", delta, allow_zero=True, allow_one=False)
         dp = c.fraction("delta_prime", delta_prime, allow_one=False)
         adv = math.sqrt(2 * n * math.log(1 / dp)) * e + n * e * (math.exp(e) - 1)
@@ -71,10 +70,11 @@ class CompositionModel(BaseModel):
                                  advanced_delta=n * d + dp, best_epsilon=min(n * e, adv))
 
 
-def dpsgd_accuracy(epsilon: float, *, non_private_accuracy: float = 0.95,
-                   floor_accuracy: float = 0.10, epsilon_scale: float = 2.0) -> float:
-    """Illustrative DP-SGD accuracy: floor + (non-private - floor) (1 - exp(-eps / scale))."""
-    return floor_accuracy + (non_private_accuracy - floor_accuracy) * (
+def dpsgd_accuracy(epsilon: float, *, max_accuracy: float = 0.95,
+                   base_accuracy: float = 0.10, epsilon_scale: float = 2.0) -> float:
+    """Illustrative DP-SGD accuracy: base + (max - base) (1 - exp(-eps / scale)), where max
+    is the non-private accuracy and base the accuracy with no signal left."""
+    return base_accuracy + (max_accuracy - base_accuracy) * (
         1 - math.exp(-epsilon / epsilon_scale))
 
 
@@ -91,17 +91,17 @@ class DPSGDUtilityModel(BaseModel):
     requires = ("epsilon",)
     produces = DPSGDUtilityResult
 
-    def solve(self, epsilon, *, non_private_accuracy=0.95, floor_accuracy=0.10,
+    def solve(self, *, epsilon, max_accuracy=0.95, base_accuracy=0.10,
               epsilon_scale=2.0) -> DPSGDUtilityResult:
         e = c.num("epsilon", epsilon, lo=0, lo_open=True)
-        top = c.fraction("non_private_accuracy", non_private_accuracy)
-        lo = c.fraction("floor_accuracy", floor_accuracy, allow_zero=True)
+        top = c.fraction("max_accuracy", max_accuracy)
+        lo = c.fraction("base_accuracy", base_accuracy, allow_zero=True)
         sc = c.num("epsilon_scale", epsilon_scale, lo=0, lo_open=True)
-        a = dpsgd_accuracy(e, non_private_accuracy=top, floor_accuracy=lo, epsilon_scale=sc)
+        a = dpsgd_accuracy(e, max_accuracy=top, base_accuracy=lo, epsilon_scale=sc)
         return DPSGDUtilityResult(accuracy=a, accuracy_gap=top - a)
 
 
-class PrivacyBudgetResult(SolverResult):
+class PrivacyBudgetResult(CheckedResult):
     epsilon: float
     accuracy: float
     illustrative: bool = True
@@ -110,22 +110,23 @@ class PrivacyBudgetResult(SolverResult):
 
 class PrivacyBudgetSolver(BaseSolver):
     """The privacy budget epsilon at which the illustrative DP-SGD curve just meets
-    ``accuracy_floor``: the strongest privacy (smallest epsilon) that keeps accuracy at or
-    above the floor; any larger epsilon also meets it. Closed-form inverse of
-    ``dpsgd_accuracy``."""
+    ``target_accuracy``: the strongest privacy (smallest epsilon) that keeps accuracy at or
+    above the target; any larger epsilon also meets it. Closed-form inverse of
+    ``dpsgd_accuracy``. A target at or above the non-private accuracy is a violated
+    "accuracy" constraint (epsilon is then infinite)."""
 
-    requires = ("accuracy_floor",)
+    requires = ("target_accuracy",)
     produces = PrivacyBudgetResult
 
-    def solve(self, accuracy_floor, *, non_private_accuracy=0.95, floor_accuracy=0.10,
+    def solve(self, *, target_accuracy, max_accuracy=0.95, base_accuracy=0.10,
               epsilon_scale=2.0) -> PrivacyBudgetResult:
-        f = c.fraction("accuracy_floor", accuracy_floor, allow_one=False)
-        top = c.fraction("non_private_accuracy", non_private_accuracy)
-        lo = c.fraction("floor_accuracy", floor_accuracy, allow_zero=True)
+        f = c.fraction("target_accuracy", target_accuracy, allow_one=False)
+        top = c.fraction("max_accuracy", max_accuracy)
+        lo = c.fraction("base_accuracy", base_accuracy, allow_zero=True)
         sc = c.num("epsilon_scale", epsilon_scale, lo=0, lo_open=True)
         if f >= top:
-            raise InfeasibleError(f"accuracy_floor {f} is at or above the non-private "
-                                  f"accuracy {top}: no epsilon reaches it")
+            return PrivacyBudgetResult(epsilon=math.inf, accuracy=top, violations=[
+                c.Constraint("accuracy", c.q(f, c.DIMLESS), c.q(top, c.DIMLESS))])
         if f <= lo:
             eps = 0.0
         else:

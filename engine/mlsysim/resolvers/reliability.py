@@ -25,17 +25,17 @@ class FleetReliabilityResult(SolverResult):
 
 
 class FleetReliabilityModel(BaseModel):
-    """Fleet MTBF = component MTBF / N; probability of a failure-free ``job_duration``
-    = exp(-duration / fleet MTBF)."""
+    """Fleet MTBF = per-device MTBF / N for N ``devices``; probability that a job of
+    ``duration`` sees no failure = exp(-duration / fleet MTBF)."""
 
-    requires = ("mtbf", "components")
+    requires = ("mtbf", "devices")
     produces = FleetReliabilityResult
 
-    def solve(self, mtbf, components, *, job_duration=None) -> FleetReliabilityResult:
+    def solve(self, *, mtbf, devices, duration=None) -> FleetReliabilityResult:
         m = c.qty("mtbf", mtbf, c.TIME, c.HOUR, example="50000 hour")
-        n = c.positive_int("components", components)
+        n = c.positive_int("devices", devices)
         fleet = m / n
-        t = c.opt_qty("job_duration", job_duration, c.TIME, c.HOUR)
+        t = c.opt_qty("duration", duration, c.TIME, c.HOUR)
         return FleetReliabilityResult(fleet_mtbf=c.q(fleet, c.HOUR),
                                       failures_per_day=24.0 / fleet,
                                       prob_no_failure=math.exp(-t / fleet) if t else 1.0)
@@ -51,15 +51,16 @@ class CheckpointResult(SolverResult):
 
 
 class YoungDalyModel(BaseModel):
-    """Young-Daly optimal checkpoint interval sqrt(2 C M), the waste fraction at ``interval``
-    (default: the optimum), and expected lost work per failure = interval / 2 + restart."""
+    """Young-Daly optimal checkpoint interval sqrt(2 C M) for checkpoint write time C
+    (``checkpoint_time``) and MTBF M, the waste fraction at ``interval`` (default: the
+    optimum), and expected lost work per failure = interval / 2 + restart."""
 
-    requires = ("checkpoint_cost", "mtbf")
+    requires = ("checkpoint_time", "mtbf")
     produces = CheckpointResult
 
-    def solve(self, checkpoint_cost, mtbf, *, interval=None, restart_time=None
+    def solve(self, *, checkpoint_time, mtbf, interval=None, restart_time=None
               ) -> CheckpointResult:
-        cc = c.qty("checkpoint_cost", checkpoint_cost, c.TIME, c.S)
+        cc = c.qty("checkpoint_time", checkpoint_time, c.TIME, c.S)
         m = c.qty("mtbf", mtbf, c.TIME, c.S)
         tau_opt = math.sqrt(2 * cc * m)
         tau = tau_opt if interval is None else c.qty("interval", interval, c.TIME, c.S)
@@ -85,7 +86,7 @@ class AvailabilityModel(BaseModel):
     requires = ("availabilities",)
     produces = AvailabilityResult
 
-    def solve(self, availabilities, composition="series") -> AvailabilityResult:
+    def solve(self, *, availabilities, composition="series") -> AvailabilityResult:
         comp = c.choice("composition", composition, ("series", "parallel"))
         try:
             values = [c.fraction("availabilities", a, allow_zero=True) for a in availabilities]
@@ -115,7 +116,7 @@ class ErrorBudgetModel(BaseModel):
     requires = ("slo",)
     produces = ErrorBudgetResult
 
-    def solve(self, slo, window=None, *, downtime=None) -> ErrorBudgetResult:
+    def solve(self, *, slo, window=None, downtime=None) -> ErrorBudgetResult:
         s = c.fraction("slo", slo, allow_one=False)
         w = c.qty("window", window if window is not None else c.q(30, c.DAY), c.TIME,
                   c.ureg.minute)

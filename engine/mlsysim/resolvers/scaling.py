@@ -43,9 +43,12 @@ class TrainingComputeModel(BaseModel):
     requires = ("parameters", "tokens")
     produces = TrainingComputeResult
 
-    def solve(self, parameters=None, tokens=None, *, model=None) -> TrainingComputeResult:
-        if model is not None and parameters is None:
-            parameters = c.need_workload(model, "model").parameters
+    def solve(self, *, tokens, parameters=None, model=None) -> TrainingComputeResult:
+        if model is not None:
+            if parameters is not None:
+                raise InvalidInputError("parameters", "either parameters or model, not both",
+                                        parameters)
+            parameters = c.need_model(model).parameters
         n = c.num("parameters", parameters, lo=0, lo_open=True)
         d = c.num("tokens", tokens, lo=0, lo_open=True)
         return TrainingComputeResult(parameters=n, tokens=d,
@@ -54,7 +57,7 @@ class TrainingComputeModel(BaseModel):
 
 
 class ComputeOptimalResult(SolverResult):
-    compute: Quantity
+    training_flops: Quantity
     parameters: float
     tokens: float
     tokens_per_parameter: float
@@ -65,15 +68,17 @@ class ComputeOptimalSolver(BaseSolver):
     """Compute-optimal N and D for a FLOP budget C: N = sqrt(C / (6k)), D = k N, with
     k = tokens per parameter (default 20, Hoffmann et al. 2022)."""
 
-    requires = ("compute",)
+    requires = ("training_flops",)
     produces = ComputeOptimalResult
 
-    def solve(self, compute, *, tokens_per_parameter=CHINCHILLA_TOKENS_PER_PARAM
+    def solve(self, *, training_flops, tokens_per_parameter=CHINCHILLA_TOKENS_PER_PARAM
               ) -> ComputeOptimalResult:
-        cflop = c.qty("compute", compute, c.COMPUTE, c.FLOP, example="5.76e23 FLOP")
+        cflop = c.qty("training_flops", training_flops, c.COMPUTE, c.FLOP,
+                      example="5.76e23 FLOP")
         k = c.num("tokens_per_parameter", tokens_per_parameter, lo=0, lo_open=True)
         n = math.sqrt(cflop / (6.0 * k))
-        return ComputeOptimalResult(compute=c.q(cflop, c.FLOP), parameters=n, tokens=k * n,
+        return ComputeOptimalResult(training_flops=c.q(cflop, c.FLOP), parameters=n,
+                                    tokens=k * n,
                                     tokens_per_parameter=k,
                                     source="Hoffmann et al. 2022 (Chinchilla), C = 6ND")
 
@@ -93,18 +98,19 @@ class TrainingTimeResult(SolverResult):
 
 class TrainingTimeModel(BaseModel):
     """Wall-clock for ``steps`` steps of ``batch_size`` samples: FLOP per sample = 3 x the
-    workload's forward FLOP (Kaplan et al. 2020, the 6ND rule), run at ``mfu`` x peak on
-    ``devices`` copies of ``hardware``. For a language model, a sample is a token (the
-    registry's ``flops_per_inference`` is per token), so give ``batch_size`` in tokens.
-    ``mfu`` defaults to 0.40 (an estimate; see ``DEFAULT_MFU``).
+    model's forward FLOP (Kaplan et al. 2020, the 6ND rule), run at ``mfu`` x peak on
+    ``devices`` copies of ``hardware`` (peak at the precision rule's precision). For a
+    language model, a sample is a token (the registry's ``flops_per_inference`` is per
+    token), so give ``batch_size`` in tokens. ``mfu`` defaults to 0.40 (an estimate; see
+    ``DEFAULT_MFU``).
     """
 
-    requires = ("workload", "hardware", "steps")
+    requires = ("model", "hardware", "steps")
     produces = TrainingTimeResult
 
-    def solve(self, workload, hardware, steps, batch_size=1, *, mfu=None, precision=None,
+    def solve(self, *, model, hardware, steps, batch_size=1, mfu=None, precision=None,
               devices=1, flops_per_sample=None) -> TrainingTimeResult:
-        c.need_hardware(hardware)
+        hardware = c.need_hardware(hardware)
         n_steps = c.num("steps", steps, lo=0, lo_open=True)
         batch = c.num("batch_size", batch_size, lo=0, lo_open=True)
         n_dev = c.positive_int("devices", devices)
@@ -113,10 +119,10 @@ class TrainingTimeModel(BaseModel):
         else:
             eff, src = c.fraction("mfu", mfu), "input"
         if flops_per_sample is None:
-            per = TRAINING_TO_FORWARD * c.forward_flops(c.need_workload(workload))
+            per = TRAINING_TO_FORWARD * c.forward_flops(c.need_model(model))
         else:
             per = c.qty("flops_per_sample", flops_per_sample, c.COMPUTE, c.FLOP)
-        rate = c.peak_flops(hardware, precision) * eff * n_dev
+        rate = c.peak_flops(hardware, c.precision_for(precision, hardware)) * eff * n_dev
         step_flops = per * batch
         t_step = step_flops / rate
         total = t_step * n_steps

@@ -5,21 +5,23 @@
 - FewestGPUsSolver: fewest accelerators for a memory target (ZeRO-3 sharded training
   states) or a throughput target.
 (ComputeOptimalSolver, AnnotationBudgetSolver, PrivacyBudgetSolver live with their models.)
+
+A target no value can meet is a violated constraint in the result (``feasible`` False),
+never an exception.
 """
 from __future__ import annotations
 
 import math
 
 from ..core._base import BaseSolver
-from ..core.errors import InfeasibleError, InvalidInputError
-from ..core.results import SolverResult
+from ..core.results import CheckedResult
 from ..core.types import Quantity
 from . import _common as c
 from .iron_law import IronLawModel
 from .queueing import BatchingLatencyModel
 
 
-class RequiredBandwidthResult(SolverResult):
+class RequiredBandwidthResult(CheckedResult):
     required_bandwidth: Quantity
     available_bandwidth: Quantity
     meets_target: bool
@@ -29,28 +31,37 @@ class RequiredBandwidthResult(SolverResult):
 
 class RequiredBandwidthSolver(BaseSolver):
     """BW = D / (T - O/(R eta) - L): the memory bandwidth at which the additive Iron Law
-    time equals ``target_latency``. Inputs as IronLawModel. InfeasibleError when compute and
-    overhead alone exceed the target."""
+    time equals ``target_latency``; the other inputs are IronLawModel's. When compute and
+    overhead alone exceed the target no bandwidth is enough: a violated "latency"
+    constraint, and an infinite required bandwidth."""
 
     requires = ("target_latency", "hardware")
     produces = RequiredBandwidthResult
 
-    def solve(self, target_latency, hardware, workload=None, **iron_law) -> RequiredBandwidthResult:
+    def solve(self, *, target_latency, hardware, model=None, data_bytes=None, ops=None,
+              precision=None, batch_size=1, mfu=1.0, overhead=None, kernels=None
+              ) -> RequiredBandwidthResult:
         t = c.qty("target_latency", target_latency, c.TIME, c.S)
-        r = IronLawModel().solve(hardware=hardware, workload=workload, **iron_law)
+        hardware = c.need_hardware(hardware)
+        r = IronLawModel().solve(hardware=hardware, model=model, data_bytes=data_bytes, ops=ops,
+                                 precision=precision, batch_size=batch_size, mfu=mfu,
+                                 overhead=overhead, kernels=kernels)
         rest = r.t_compute.m_as(c.S) + r.t_overhead.m_as(c.S)
-        if rest >= t:
-            raise InfeasibleError(f"target_latency {t:g} s is below compute + overhead "
-                                  f"({rest:g} s): no bandwidth is enough")
-        bw = r.data_bytes.m_as(c.B) / (t - rest)
         have = hardware.memory.bandwidth.m_as(c.B_PER_S)
+        if rest >= t:
+            return RequiredBandwidthResult(
+                required_bandwidth=c.q(math.inf, c.GB_PER_S),
+                available_bandwidth=c.q(have / 1e9, c.GB_PER_S), meets_target=False,
+                t_compute=r.t_compute, t_overhead=r.t_overhead,
+                violations=[c.Constraint("latency", c.q(rest, c.S), c.q(t, c.S))])
+        bw = r.data_bytes.m_as(c.B) / (t - rest)
         return RequiredBandwidthResult(required_bandwidth=c.q(bw / 1e9, c.GB_PER_S),
                                        available_bandwidth=c.q(have / 1e9, c.GB_PER_S),
                                        meets_target=have >= bw, t_compute=r.t_compute,
                                        t_overhead=r.t_overhead)
 
 
-class LargestBatchResult(SolverResult):
+class LargestBatchResult(CheckedResult):
     batch_size: int
     p_latency: Quantity
     throughput_capacity: Quantity
@@ -59,32 +70,43 @@ class LargestBatchResult(SolverResult):
 
 class LargestBatchSolver(BaseSolver):
     """Largest batch (<= ``max_batch``) whose ``percentile`` latency under BatchingLatencyModel
-    meets ``latency_target`` and whose utilisation is below 1. The tail latency rises with
-    the batch, so the answer is found by bisection. InfeasibleError if no batch works."""
+    meets ``target_latency`` and whose utilisation is below 1. The tail latency rises with
+    the batch, so the answer is found by bisection. When no batch works the result is
+    infeasible: "server capacity" when even a batch of ``max_batch`` cannot keep up with the
+    arrivals, else "latency" (the smallest stable batch's tail against the target); then
+    ``batch_size`` is 0."""
 
-    requires = ("arrival_rate", "base_time", "per_item_time", "latency_target")
+    requires = ("arrival_rate", "base_time", "per_item_time", "target_latency")
     produces = LargestBatchResult
 
-    def solve(self, arrival_rate, base_time, per_item_time, latency_target, *,
+    def solve(self, *, arrival_rate, base_time, per_item_time, target_latency,
               percentile=0.99, max_batch=4096) -> LargestBatchResult:
-        target = c.qty("latency_target", latency_target, c.TIME, c.S)
+        target = c.qty("target_latency", target_latency, c.TIME, c.S)
         top = c.positive_int("max_batch", max_batch)
+        lam = c.qty("arrival_rate", arrival_rate, c.RATE, c.S ** -1)
+        s0 = c.qty("base_time", base_time, c.TIME, c.S, allow_zero=True)
+        s1 = c.qty("per_item_time", per_item_time, c.TIME, c.S, allow_zero=True)
         model = BatchingLatencyModel()
 
         def run(b):
-            return model.solve(arrival_rate=arrival_rate, batch_size=b, base_time=base_time,
-                               per_item_time=per_item_time, percentile=percentile)
+            return model.solve(arrival_rate=c.q(lam, c.S ** -1), batch_size=b,
+                               base_time=c.q(s0, c.S), per_item_time=c.q(s1, c.S),
+                               percentile=percentile)
 
-        first = run(1)
-        lam = c.qty("arrival_rate", arrival_rate, c.RATE, c.S ** -1)
-        s0, s1 = base_time.m_as(c.S), per_item_time.m_as(c.S)
-        if lam * s1 >= 1:
-            raise InfeasibleError("per_item_time x arrival_rate >= 1: no batch keeps up")
+        def infeasible(name, required, available, unit, b_min):
+            return LargestBatchResult(batch_size=0, p_latency=c.q(math.inf, c.S),
+                                      throughput_capacity=c.q(0.0, c.S ** -1),
+                                      smallest_stable_batch=b_min,
+                                      violations=[c.Constraint(name, c.q(required, unit),
+                                                               c.q(available, unit))])
+
+        capacity_top = top / (s0 + top * s1) if s0 + top * s1 > 0 else math.inf
+        if lam * s1 >= 1 or lam >= capacity_top:
+            return infeasible("server capacity", lam, capacity_top, c.S ** -1, 0)
         b_min = max(1, math.floor(lam * s0 / (1 - lam * s1)) + 1)
-        if first.p_latency.m_as(c.S) > target or b_min > top or \
-                run(b_min).p_latency.m_as(c.S) > target:
-            raise InfeasibleError(f"no batch size meets latency_target {target:g} s at this "
-                                  f"arrival rate (smallest stable batch {b_min})")
+        first = run(b_min).p_latency.m_as(c.S)
+        if first > target:
+            return infeasible("latency", first, target, c.S, b_min)
         lo, hi = b_min, top
         if run(hi).p_latency.m_as(c.S) <= target:
             lo = hi
@@ -98,7 +120,7 @@ class LargestBatchSolver(BaseSolver):
                                   smallest_stable_batch=b_min)
 
 
-class FewestGPUsResult(SolverResult):
+class FewestGPUsResult(CheckedResult):
     gpus: int
     target: str
     per_gpu: Quantity
@@ -108,38 +130,42 @@ class FewestGPUsResult(SolverResult):
 class FewestGPUsSolver(BaseSolver):
     """Fewest accelerators of ``hardware`` for a target.
 
-    Memory (give ``workload``, ``mode="memory"``): training states of mixed-precision Adam
-    (16 B/param) fully sharded with ZeRO-3 plus ``activation_bytes`` per GPU must fit in
-    ``usable_fraction`` of memory: n = ceil(16 N / (usable capacity - activations)).
-    Inference weights only with ``training=False``: n = ceil(weights / usable capacity).
-    Throughput (``target_throughput`` in 1/s): n = ceil(target / per-GPU throughput), the
-    per-GPU throughput from IronLawModel at ``batch_size`` (perfect scaling assumed)."""
+    Memory (the default): training states of mixed-precision Adam (16 B/param) fully
+    sharded with ZeRO-3 plus ``activation_bytes`` per GPU must fit in ``memory_fraction`` of
+    memory: n = ceil(16 N / (usable capacity - activations)). Inference weights only with
+    ``training=False`` (at the precision rule's precision): n = ceil(weights / usable).
+    Activations alone beyond one GPU's usable memory are a violated constraint (gpus 0).
+    Throughput (``target_throughput``, any count/s): n = ceil(target / per-GPU throughput),
+    the per-GPU throughput from IronLawModel at ``batch_size`` (perfect scaling assumed)."""
 
-    requires = ("hardware",)
+    requires = ("hardware", "model")
     produces = FewestGPUsResult
 
-    def solve(self, hardware, workload=None, *, target_throughput=None, training=True,
-              precision=None, activation_bytes=None, usable_fraction=0.9, batch_size=1
+    def solve(self, *, hardware, model=None, target_throughput=None, training=True,
+              precision=None, activation_bytes=None, memory_fraction=0.9, batch_size=1
               ) -> FewestGPUsResult:
-        c.need_hardware(hardware)
+        hardware = c.need_hardware(hardware)
+        model = c.need_model(model)
         if target_throughput is not None:
             need = c.qty("target_throughput", target_throughput, c.RATE, c.S ** -1)
-            r = IronLawModel().solve(hardware=hardware, workload=workload, precision=precision,
+            r = IronLawModel().solve(hardware=hardware, model=model, precision=precision,
                                      batch_size=batch_size)
             per = r.throughput.m_as(c.S ** -1)
             return FewestGPUsResult(gpus=math.ceil(need / per - 1e-12), target="throughput",
                                     per_gpu=c.q(per, c.S ** -1), required=c.q(need, c.S ** -1))
-        c.need_workload(workload)
-        frac = c.fraction("usable_fraction", usable_fraction)
+        frac = c.fraction("memory_fraction", memory_fraction)
         cap = hardware.memory.capacity.m_as(c.B) * frac
         act = 0.0 if activation_bytes is None else c.qty(
             "activation_bytes", activation_bytes, c.BYTES, c.B, allow_zero=True)
-        if act >= cap:
-            raise InfeasibleError("activation_bytes alone exceed the usable memory of one GPU")
         if training:
-            states = 16.0 * float(workload.parameters)
+            states = 16.0 * float(model.parameters)
         else:
-            states = c.bytes_of(workload, precision or workload.default_precision)
+            states = c.bytes_of(model, c.precision_for(precision, hardware))
+        if act >= cap:
+            return FewestGPUsResult(gpus=0, target="memory", per_gpu=c.q(cap, c.B),
+                                    required=c.q(states + act, c.B),
+                                    violations=[c.Constraint("activation memory per GPU",
+                                                             c.q(act, c.B), c.q(cap, c.B))])
         return FewestGPUsResult(gpus=max(1, math.ceil(states / (cap - act) - 1e-12)),
                                 target="memory", per_gpu=c.q(cap, c.B),
                                 required=c.q(states + act, c.B))

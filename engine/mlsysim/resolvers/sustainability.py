@@ -14,13 +14,18 @@ from ..core.errors import InvalidInputError
 from ..core.results import SolverResult
 from ..core.types import Quantity
 from . import _common as c
+from .economics import lifetime_days
 
 G_PER_KWH = c.G_CO2 / c.KWH
 KG_CO2 = c.ureg.parse_units("kgCO2e")
 
 
 def _intensity(grid, carbon_intensity) -> float | None:
+    if grid is not None and carbon_intensity is not None:
+        raise InvalidInputError("carbon_intensity", "either grid or carbon_intensity, not both",
+                                carbon_intensity)
     if grid is not None:
+        grid = c.by_name("Systems", grid, "grid")
         if not hasattr(grid, "carbon_intensity"):
             raise InvalidInputError("grid", "a GridRegion (e.g. mlsysim.Systems.Grids.<region>)",
                                     grid)
@@ -39,24 +44,31 @@ class EnergyCarbonResult(SolverResult):
 
 
 class EnergyCarbonModel(BaseModel):
-    """Energy = power x duration x PUE; CO2e = energy x grid intensity (``grid`` or
-    ``carbon_intensity``). ``power`` may be given, or ``hardware.tdp`` x ``devices`` x
-    ``utilization``."""
+    """Energy = devices x power per device x duration x PUE; CO2e = energy x grid intensity
+    (``grid`` or ``carbon_intensity``). Power per device is ``power`` (the average draw), or
+    ``hardware.tdp`` x ``utilization`` (a device drawing its TDP while busy)."""
 
     requires = ("duration",)
     produces = EnergyCarbonResult
 
-    def solve(self, duration, power=None, *, hardware=None, devices=1, utilization=1.0,
+    def solve(self, *, duration, power=None, hardware=None, devices=1, utilization=None,
               pue=1.0, grid=None, carbon_intensity=None) -> EnergyCarbonResult:
         t = c.qty("duration", duration, c.TIME, c.HOUR)
+        n = c.positive_int("devices", devices)
         if power is None:
             if hardware is None or c.need_hardware(hardware).tdp is None:
                 raise InvalidInputError("power", "a power quantity, or hardware with a TDP",
                                         power)
-            p = hardware.tdp.m_as(c.W) * c.positive_int("devices", devices) * \
-                c.fraction("utilization", utilization, allow_zero=True)
+            util = 1.0 if utilization is None else c.fraction("utilization", utilization,
+                                                                allow_zero=True)
+            p = c.need_hardware(hardware).tdp.m_as(c.W) * util * n
         else:
-            p = c.qty("power", power, c.POWER, c.W, allow_zero=True)
+            if hardware is not None or utilization is not None:
+                raise InvalidInputError(
+                    "power", "power alone (the average draw per device), or hardware and "
+                    "utilization", power, "utilization scales hardware.tdp; with power, give "
+                    "the average draw itself.")
+            p = c.qty("power", power, c.POWER, c.W, allow_zero=True) * n
         pue_v = c.num("pue", pue, lo=1.0)
         it = p * t / 1000.0
         fac = it * pue_v
@@ -73,19 +85,18 @@ class EmbodiedCarbonResult(SolverResult):
 
 
 class EmbodiedCarbonModel(BaseModel):
-    """Embodied carbon attributed to a job: per-device embodied CO2e x devices x
-    duration / lifetime (linear amortisation)."""
+    """Embodied carbon attributed to a job: per-device embodied CO2e (``embodied_carbon``) x
+    devices x duration / lifetime (linear amortisation)."""
 
-    requires = ("embodied_per_device", "duration")
+    requires = ("embodied_carbon", "duration")
     produces = EmbodiedCarbonResult
 
-    def solve(self, embodied_per_device, duration, *, devices=1, lifetime=None
+    def solve(self, *, embodied_carbon, duration, devices=1, lifetime=None
               ) -> EmbodiedCarbonResult:
-        e = c.qty("embodied_per_device", embodied_per_device, "[carbon]", c.G_CO2,
+        e = c.qty("embodied_carbon", embodied_carbon, "[carbon]", c.G_CO2,
                   example="150 kgCO2e")
         t = c.qty("duration", duration, c.TIME, c.DAY)
-        life = c.qty("lifetime", lifetime if lifetime is not None else c.q(4, c.ureg.year),
-                     c.TIME, c.DAY)
+        life = lifetime_days(lifetime)
         n = c.positive_int("devices", devices)
         share = min(1.0, t / life)
         return EmbodiedCarbonResult(embodied_total=c.q(e * n / 1000, KG_CO2),
@@ -109,7 +120,7 @@ class JevonsReboundModel(BaseModel):
     requires = ("efficiency_gain", "elasticity")
     produces = JevonsResult
 
-    def solve(self, efficiency_gain, elasticity) -> JevonsResult:
+    def solve(self, *, efficiency_gain, elasticity) -> JevonsResult:
         g = c.num("efficiency_gain", efficiency_gain, lo=1.0, lo_open=True)
         e = c.num("elasticity", elasticity, lo=0.0)
         demand = g ** e

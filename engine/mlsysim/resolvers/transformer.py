@@ -11,18 +11,17 @@ import math
 
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
-from ..core.results import SolverResult
+from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
 
 
-def _shape(workload, layers, hidden_size, heads, kv_heads):
-    if workload is not None:
-        c.need_workload(workload)
-        layers = layers or workload.layers
-        hidden_size = hidden_size or workload.hidden_size
-        heads = heads or workload.heads
-        kv_heads = kv_heads or workload.kv_heads
+def _shape(model, layers, hidden_size, heads, kv_heads):
+    if model is not None:
+        layers = layers or model.layers
+        hidden_size = hidden_size or model.hidden_size
+        heads = heads or model.heads
+        kv_heads = kv_heads or model.kv_heads
     L = c.positive_int("layers", layers)
     d = c.positive_int("hidden_size", hidden_size)
     h = c.positive_int("heads", heads)
@@ -52,13 +51,14 @@ class TransformerCountsModel(BaseModel):
     requires = ("seq_len",)
     produces = TransformerCountsResult
 
-    def solve(self, seq_len, workload=None, *, layers=None, hidden_size=None, heads=None,
+    def solve(self, *, seq_len, model=None, layers=None, hidden_size=None, heads=None,
               kv_heads=None, vocab_size=None, ffn_hidden=None, gated=False,
               tied_embeddings=True) -> TransformerCountsResult:
-        L, d, h, kv = _shape(workload, layers, hidden_size, heads, kv_heads)
+        model = None if model is None else c.need_model(model)
+        L, d, h, kv = _shape(model, layers, hidden_size, heads, kv_heads)
         n_ctx = c.positive_int("seq_len", seq_len)
-        if vocab_size is None and workload is not None:
-            vocab_size = workload.vocab_size
+        if vocab_size is None and model is not None:
+            vocab_size = model.vocab_size
         V = c.positive_int("vocab_size", vocab_size) if vocab_size is not None else 0
         ff = c.positive_int("ffn_hidden", ffn_hidden) if ffn_hidden is not None else 4 * d
         d_kv = d // h * kv
@@ -86,24 +86,26 @@ class KVCacheResult(SolverResult):
 
 class KVCacheModel(BaseModel):
     """KV cache = 2 (K and V) x layers x kv_heads x head_dim x tokens x batch x bytes/element.
-    ``gqa_saving`` = heads / kv_heads (the factor grouped-query attention saves vs MHA)."""
+    ``gqa_saving`` = heads / kv_heads (the factor grouped-query attention saves vs MHA).
+    Precision: the precision rule (no device here: the model's default)."""
 
     requires = ("seq_len",)
     produces = KVCacheResult
 
-    def solve(self, seq_len, workload=None, *, batch_size=1, precision="fp16", layers=None,
+    def solve(self, *, seq_len, model=None, batch_size=1, precision=None, layers=None,
               hidden_size=None, heads=None, kv_heads=None) -> KVCacheResult:
-        L, d, h, kv = _shape(workload, layers, hidden_size, heads, kv_heads)
+        model = None if model is None else c.need_model(model)
+        L, d, h, kv = _shape(model, layers, hidden_size, heads, kv_heads)
         n = c.positive_int("seq_len", seq_len)
         b = c.positive_int("batch_size", batch_size)
-        bpe = c.precision_bytes(precision)
+        bpe = c.precision_bytes(c.precision_for(precision, model=model))
         per_tok = 2.0 * L * kv * (d // h) * bpe
         return KVCacheResult(bytes_per_token=c.q(per_tok, c.B),
                              bytes_per_sequence=c.q(per_tok * n, c.B),
                              total=c.q(per_tok * n * b, c.B), gqa_saving=h / kv)
 
 
-class PrefillDecodeResult(SolverResult):
+class PrefillDecodeResult(CheckedResult):
     prefill_time: Quantity
     decode_time_per_token: Quantity
     total_time: Quantity
@@ -111,6 +113,8 @@ class PrefillDecodeResult(SolverResult):
     decode_binding: str
     decode_tokens_per_second: Quantity
     kv_cache_bytes: Quantity
+    memory_per_device: Quantity
+    precision: str
 
 
 class PrefillDecodeModel(BaseModel):
@@ -120,43 +124,53 @@ class PrefillDecodeModel(BaseModel):
     Prefill reads the weights once and computes 2N FLOP per prompt token per sequence
     (compute-bound); each decode step reads the weights plus the KV cache and computes 2N
     FLOP per sequence (memory-bound at small batch). Decode KV is taken at the final length
-    (an upper bound). Attention FLOP over the context are neglected (small for n << 6d)."""
+    (an upper bound). Attention FLOP over the context are neglected (small for n << 6d).
+    With tensor parallelism over ``tp`` devices each holds and reads 1/tp of the weights and
+    KV cache and does 1/tp of the arithmetic (TP communication is not counted here). Weights
+    plus KV cache beyond one device's memory is a violated "<memory> capacity" constraint;
+    the times are then those of a device that could hold them."""
 
-    requires = ("workload", "hardware", "prompt_tokens", "output_tokens")
+    requires = ("model", "hardware", "prompt_tokens", "output_tokens")
     produces = PrefillDecodeResult
 
-    def solve(self, workload, hardware, prompt_tokens, output_tokens, *, batch_size=1,
-              precision=None, efficiency=1.0) -> PrefillDecodeResult:
-        c.need_workload(workload)
-        c.need_hardware(hardware)
-        prec = c.hw_precision(hardware, precision)
+    def solve(self, *, model, hardware, prompt_tokens, output_tokens, batch_size=1,
+              precision=None, mfu=1.0, tp=1) -> PrefillDecodeResult:
+        model = c.need_model(model)
+        hardware = c.need_hardware(hardware)
+        prec = c.precision_for(precision, hardware)
         p = c.positive_int("prompt_tokens", prompt_tokens)
         o = c.positive_int("output_tokens", output_tokens)
         b = c.positive_int("batch_size", batch_size)
-        eta = c.fraction("efficiency", efficiency)
+        eta = c.fraction("mfu", mfu)
+        t = c.positive_int("tp", tp)
         bw = hardware.memory.bandwidth.m_as(c.B_PER_S)
-        rate = c.peak_flops(hardware, precision) * eta
-        weights = c.bytes_of(workload, prec)
-        flops_tok = 2.0 * float(workload.parameters)
-        kv = KVCacheModel().solve(seq_len=p + o, workload=workload, batch_size=b,
-                                  precision=prec).total.m_as(c.B)
+        rate = c.peak_flops(hardware, prec) * eta
+        weights = c.bytes_of(model, prec) / t
+        flops_tok = 2.0 * float(model.parameters) / t
+        kv = KVCacheModel().solve(seq_len=p + o, model=model, batch_size=b,
+                                  precision=prec).total.m_as(c.B) / t
         pm, pc = weights / bw, flops_tok * p * b / rate
         dm, dc = (weights + kv) / bw, flops_tok * b / rate
         prefill, decode = max(pm, pc), max(dm, dc)
+        mem = hardware.memory
         return PrefillDecodeResult(
             prefill_time=c.q(prefill, c.S), decode_time_per_token=c.q(decode, c.S),
             total_time=c.q(prefill + o * decode, c.S),
             prefill_binding="compute" if pc >= pm else "memory",
             decode_binding="compute" if dc >= dm else "memory",
             decode_tokens_per_second=c.q(b / decode, c.ureg.token / c.S),
-            kv_cache_bytes=c.q(kv, c.B))
+            kv_cache_bytes=c.q(kv * t, c.B), memory_per_device=c.q(weights + kv, c.B),
+            precision=prec,
+            violations=c.violation(f"{mem.kind or 'DRAM'} capacity", weights + kv,
+                                   mem.capacity.m_as(c.B), c.B))
 
 
-class BatchingCapacityResult(SolverResult):
+class BatchingCapacityResult(CheckedResult):
     kv_budget: Quantity
     static_sequences: int
     continuous_sequences: int
     capacity_gain: float
+    precision: str
 
 
 class BatchingCapacityModel(BaseModel):
@@ -164,30 +178,36 @@ class BatchingCapacityModel(BaseModel):
 
     Static batching reserves KV cache for ``max_seq_len`` tokens per sequence; continuous
     batching with paged KV (Kwon et al. 2023, vLLM) holds each sequence's actual length,
-    ``mean_seq_len`` on average (``block_tokens`` rounding per sequence)."""
+    ``mean_seq_len`` on average (``block_tokens`` rounding per sequence). With ``tp`` devices
+    the weights and the KV cache are split over them (memory is per device). Weights that
+    leave no room, or no room for one sequence, are violated constraints; capacities are 0."""
 
-    requires = ("workload", "hardware", "max_seq_len", "mean_seq_len")
+    requires = ("model", "hardware", "max_seq_len", "mean_seq_len")
     produces = BatchingCapacityResult
 
-    def solve(self, workload, hardware, max_seq_len, mean_seq_len, *, precision=None,
-              block_tokens=16, memory_fraction=0.9) -> BatchingCapacityResult:
-        c.need_hardware(hardware)
-        c.need_workload(workload)
-        prec = precision or workload.default_precision
+    def solve(self, *, model, hardware, max_seq_len, mean_seq_len, precision=None,
+              block_tokens=16, memory_fraction=0.9, tp=1) -> BatchingCapacityResult:
+        hardware = c.need_hardware(hardware)
+        model = c.need_model(model)
+        prec = c.precision_for(precision, hardware)
         mx = c.positive_int("max_seq_len", max_seq_len)
         mean = c.num("mean_seq_len", mean_seq_len, lo=0, lo_open=True)
         if mean > mx:
             raise InvalidInputError("mean_seq_len", f"at most max_seq_len={mx}", mean_seq_len)
         blk = c.positive_int("block_tokens", block_tokens)
         frac = c.fraction("memory_fraction", memory_fraction)
-        budget = hardware.memory.capacity.m_as(c.B) * frac - c.bytes_of(workload, prec)
-        if budget <= 0:
-            raise InvalidInputError("workload", "weights that fit in the device memory",
-                                    workload.name, "Use a lower precision or more devices.")
-        per_tok = KVCacheModel().solve(seq_len=1, workload=workload,
-                                       precision=prec).bytes_per_token.m_as(c.B)
+        t = c.positive_int("tp", tp)
+        usable = hardware.memory.capacity.m_as(c.B) * frac
+        weights = c.bytes_of(model, prec) / t
+        budget = usable - weights
+        per_tok = KVCacheModel().solve(seq_len=1, model=model,
+                                       precision=prec).bytes_per_token.m_as(c.B) / t
+        name = f"{hardware.memory.kind or 'DRAM'} capacity"
+        violations = c.violation(name, weights + per_tok * mx, usable, c.B)
+        budget = max(0.0, budget)
         static = int(budget // (per_tok * mx))
         cont = int(budget // (per_tok * math.ceil(mean / blk) * blk))
         return BatchingCapacityResult(kv_budget=c.q(budget, c.B), static_sequences=static,
                                       continuous_sequences=cont,
-                                      capacity_gain=cont / static if static else math.inf)
+                                      capacity_gain=cont / static if static else math.inf,
+                                      precision=prec, violations=violations)

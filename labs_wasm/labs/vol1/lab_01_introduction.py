@@ -75,13 +75,15 @@ def launches(model_key: str, execution: str) -> int:
 
 @lru_cache(maxsize=256)
 def iron_law(context: str, model_key: str, batch: int, execution: str):
-    return IRON.solve(SPECTRUM[context][1], MODELS[model_key], precision=PRECISION[context],
-                      batch_size=batch, kernel_launches=launches(model_key, execution))
+    return IRON.solve(hardware=SPECTRUM[context][1], model=MODELS[model_key],
+                      precision=PRECISION[context], batch_size=batch,
+                      kernels=launches(model_key, execution))
 
 
 @lru_cache(maxsize=64)
 def footprint(context: str, model_key: str, batch: int):
-    return FIT.solve(MODELS[model_key], SPECTRUM[context][1], precision=PRECISION[context],
+    return FIT.solve(model=MODELS[model_key], hardware=SPECTRUM[context][1],
+                     precision=PRECISION[context],
                      batch_size=batch)
 
 
@@ -178,7 +180,7 @@ def act2_options(r, times) -> dict:
               "term beats the compute term; compare both with what organising the work costs."),
         "C": ("The overhead term L",
               f"{verdict} Every layer launched as its own kernel pays a fixed dispatch cost "
-              f"({r.kernel_launches} launches here), which dwarfs the physics at batch 1."),
+              f"({r.kernels} launches here), which dwarfs the physics at batch 1."),
         "D": ("None: the three terms are within 2x of each other",
               f"{verdict} The terms are not close: the largest is "
               f"{fmt.ratio(max(times.values()) / sorted(times.values())[1])} the next one."),
@@ -327,7 +329,7 @@ def act_two(ui, context):
         execution = ui.select("act2.execution", "Execution", EXECUTION, default="eager")
         hw = SPECTRUM[context][1]
         fit = footprint(context, model, batch)
-        if not fit.fits:
+        if not fit.feasible:
             ui.banner(
                 "Out of memory: the model does not fit", key="act2.oom",
                 text=(f"{MODELS[model].name} at {PRECISION[context].upper()} needs "
@@ -378,7 +380,7 @@ def act_two(ui, context):
         with ui.math_peek("the Iron Law with this case's numbers", key="act2.mathpeek"):
             ui.markdown(mathpeek_iron_law(case, case_label,
                                           hw if result else SPECTRUM["cloud"][1]))
-    return pred, {"model": model, "batch": batch, "execution": execution, "fits": fit.fits,
+    return pred, {"model": model, "batch": batch, "execution": execution, "fits": fit.feasible,
                   "latency_us": result.total.m_as("us") if result else None}
 
 
@@ -408,7 +410,7 @@ def iron_law_instruments(ui, context, model, batch, r):
         Metric("Compute term O/(R·η)", fmt.duration(times["compute"]),
                tone="danger" if r.binding == "compute" else None),
         Metric("Overhead L", fmt.duration(times["overhead"]),
-               note=f"{r.kernel_launches} launch{'es' if r.kernel_launches > 1 else ''}",
+               note=f"{r.kernels} launch{'es' if r.kernels > 1 else ''}",
                tone="danger" if r.binding == "overhead" else None),
         Metric("Total T (no overlap)", fmt.duration(r.total.m_as("s")), tone="info",
                note=f"{fmt.num(r.throughput.m_as('1/s'))} images/s"),
@@ -432,7 +434,7 @@ def mathpeek_iron_law(r, case_label, hw) -> str:
         f"| R | peak compute rate at {r.precision.upper()} | {fmt.si(peak, 'FLOP/s')} |\n"
         "| η | fraction of peak achieved (1 here: a best case) | 1 |\n"
         f"| L | dispatch overhead x kernel launches | {fmt.duration(times['overhead'])} "
-        f"({r.kernel_launches} launches) |\n\n"
+        f"({r.kernels} launches) |\n\n"
         f"D/BW = {fmt.si(d, 'B')} ÷ {fmt.si(bw, 'B/s')} = {fmt.duration(times['memory'])}; "
         f"O/R = {fmt.si(o, 'FLOP')} ÷ {fmt.si(peak, 'FLOP/s')} = "
         f"{fmt.duration(times['compute'])}; T = {fmt.duration(r.total.m_as('s'))}.\n\n"

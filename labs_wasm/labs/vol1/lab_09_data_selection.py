@@ -15,7 +15,6 @@ import math
 from functools import lru_cache
 
 from mlsysim import Hardware, Models, Q_
-from mlsysim.core.errors import InfeasibleError
 from mlsysim.core.solver import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
                                  ParetoFrontier, TrainingTimeModel)
 from mlsysim.resolvers.learning_curves import (ACTIVE_SOURCE, CURRICULUM_SOURCE,
@@ -83,14 +82,15 @@ FRONTIER = ParetoFrontier()
 
 @lru_cache(maxsize=128)
 def curriculum(target: float):
-    return CURRICULUM.solve(target, "curriculum")
+    return CURRICULUM.solve(target_accuracy=target, strategy="curriculum")
 
 
 @lru_cache(maxsize=512)
 def train_hours(context: str, steps: float) -> float:
     if steps == math.inf:
         return math.inf
-    return TRAIN_TIME.solve(TRAIN_MODEL, HARDWARE[context], steps=steps, batch_size=BATCH).hours
+    return TRAIN_TIME.solve(model=TRAIN_MODEL, hardware=HARDWARE[context], steps=steps,
+                            batch_size=BATCH).hours
 
 
 def act1_truth():
@@ -133,17 +133,16 @@ def curve_kwargs(model: str) -> dict:
 
 @lru_cache(maxsize=512)
 def budget_result(budget: float, cost: float, strategy: str, model: str):
-    return BUDGET.solve(Q_(budget, "USD"), Q_(cost, "USD"), strategy, **curve_kwargs(model))
+    return BUDGET.solve(budget=Q_(budget, "USD"), cost_per_label=Q_(cost, "USD"),
+                        strategy=strategy, **curve_kwargs(model))
 
 
 @lru_cache(maxsize=512)
 def required_budget(floor: float, cost: float, strategy: str, model: str) -> float:
     """The smallest budget reaching ``floor`` (engine inverse solver); inf if unreachable."""
-    try:
-        r = BUDGET_SOLVER.solve(floor, Q_(cost, "USD"), strategy, **curve_kwargs(model))
-    except InfeasibleError:
-        return math.inf
-    return r.budget.m_as("USD")
+    r = BUDGET_SOLVER.solve(target_accuracy=floor, cost_per_label=Q_(cost, "USD"),
+                            strategy=strategy, **curve_kwargs(model))
+    return r.budget.m_as("USD")  # infinite when the floor is above the curve's ceiling
 
 
 def act2_truth():
@@ -287,14 +286,15 @@ def curriculum_instruments(ui, context, target, highlight, r):
                note=("plateaus below the target" if hours[highlight] == math.inf else
                      f"{fmt.ratio(r.speedup_by_strategy[highlight])} vs random")),
         Metric("Time per step", fmt.duration(
-            TRAIN_TIME.solve(TRAIN_MODEL, hw, steps=1, batch_size=BATCH).time_per_step.m_as("s")),
+            TRAIN_TIME.solve(model=TRAIN_MODEL, hardware=hw, steps=1,
+                             batch_size=BATCH).time_per_step.m_as("s")),
             note=f"batch {BATCH}, engine default MFU"),
     ], key="act1.metrics")
 
 
 def mathpeek_curriculum(context, target, r) -> str:
     hw = HARDWARE[context]
-    one = TRAIN_TIME.solve(TRAIN_MODEL, hw, steps=1, batch_size=BATCH)
+    one = TRAIN_TIME.solve(model=TRAIN_MODEL, hardware=hw, steps=1, batch_size=BATCH)
     return (
         "Illustrative learning curve for an ordering with pace factor s and plateau c:\n\n"
         "**acc(t) = c · a_max · (1 − e^(−t / (s·τ)))**, so the steps to a target are "
@@ -394,7 +394,7 @@ def pareto_instruments(ui, context, budget, cost, strategy, model, design, need,
         ys = [active_learning_accuracy(s, math.floor(b / cost + 1e-9), **kw) for b in budgets]
         curves[s] = ys
         points += [(b, y) for b, y in zip(budgets, ys)]
-    frontier = FRONTIER.solve(points).frontier
+    frontier = FRONTIER.solve(points=points).frontier
     dash = {"random": "dash", "uncertainty": "solid", "diversity": "dot"}
     traces = [plot.line(budgets, [y * 100 for y in ys], AL_STRATEGIES[s],
                         plot.COLORS["accent"] if s == strategy else plot.COLORS["muted"],

@@ -62,7 +62,7 @@ def test_nvlink_vs_pcie_transfer():
 
 def test_fat_tree_bisection_oversubscription():
     # 1024 endpoints at 400 Gb/s = 50 GB/s: full bisection 25.6 TB/s; 2:1 halves it.
-    r = BisectionBandwidthModel().solve(endpoints=1024, link_bandwidth=Q_(400, "Gb/s"),
+    r = BisectionBandwidthModel().solve(devices=1024, bandwidth=Q_(400, "Gb/s"),
                                         oversubscription=2)
     assert r.full_bisection.m_as("TB/s") == pytest.approx(25.6)
     assert r.bisection_bandwidth.m_as("TB/s") == pytest.approx(12.8)
@@ -84,5 +84,5 @@ def test_allreduce_rejects_bad_inputs(kwargs, name):
 
 def test_bisection_rejects_bad_inputs():
     with pytest.raises(InvalidInputError, match="oversubscription"):
-        BisectionBandwidthModel().solve(endpoints=8, link_bandwidth=Q_(1, "GB/s"),
+        BisectionBandwidthModel().solve(devices=8, bandwidth=Q_(1, "GB/s"),
                                         oversubscription=0.5)

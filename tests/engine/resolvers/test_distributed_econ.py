@@ -26,7 +26,7 @@ def test_zero_paper_7_5b_on_64_gpus():
     # Rajbhandari et al. 2020, Figure 1: 7.5B params, 64 GPUs, K = 12:
     # baseline 120 GB, ZeRO-1 31.4 GB, ZeRO-2 16.6 GB, ZeRO-3 1.9 GB per GPU.
     w = Workload(name="7.5B", parameters=7.5e9)
-    got = [TrainingMemoryModel().solve(workload=w, zero_stage=s, dp=64).total.m_as("GB")
+    got = [TrainingMemoryModel().solve(model=w, zero_stage=s, dp=64).total.m_as("GB")
            for s in (0, 1, 2, 3)]
     assert got == pytest.approx([120, 31.41, 16.64, 1.875], abs=0.01)
 
@@ -35,16 +35,16 @@ def test_zero_paper_7_5b_on_64_gpus():
 @given(dp=st.integers(1, 1024), more=st.integers(1, 1024))
 def test_more_gpus_never_raise_zero3_memory(dp, more):
     w = Workload(name="x", parameters=1e9)
-    a = TrainingMemoryModel().solve(workload=w, zero_stage=3, dp=dp).total
-    b = TrainingMemoryModel().solve(workload=w, zero_stage=3, dp=dp + more).total
+    a = TrainingMemoryModel().solve(model=w, zero_stage=3, dp=dp).total
+    b = TrainingMemoryModel().solve(model=w, zero_stage=3, dp=dp + more).total
     assert b <= a
 
 
 def test_activation_checkpointing_korthikanti(llama3_8b):
     # Korthikanti et al. 2022: per layer s b h (34 + 5 a s / h) without recomputation;
     # full checkpointing keeps 2 s b h per layer.
-    none = TrainingMemoryModel().solve(workload=llama3_8b, seq_len=2048)
-    full = TrainingMemoryModel().solve(workload=llama3_8b, seq_len=2048, checkpointing="full")
+    none = TrainingMemoryModel().solve(model=llama3_8b, seq_len=2048)
+    full = TrainingMemoryModel().solve(model=llama3_8b, seq_len=2048, checkpointing="full")
     sbh = 2048 * 4096
     assert none.activations.m_as("B") == pytest.approx(32 * sbh * (34 + 5 * 32 * 2048 / 4096))
     assert full.activations.m_as("B") == pytest.approx(32 * 2 * sbh)
@@ -57,7 +57,7 @@ def test_pipeline_bubble_formula():
 
 
 def test_parallelism_volumes(llama3_8b):
-    r = ParallelismModel().solve(workload=llama3_8b, dp=4, tp=2, pp=1, seq_len=2048)
+    r = ParallelismModel().solve(model=llama3_8b, dp=4, tp=2, pp=1, seq_len=2048)
     # DP: 2 (d-1)/d x 2 B x N / tp = 1.5 x 8.03e9 = 12.045 GB
     assert r.dp_bytes_per_gpu.m_as("GB") == pytest.approx(2 * 3 / 4 * 2 * 8.03e9 / 2 / 1e9)
     # TP: 4 AllReduces/layer x 32 layers x (2 x 1/2) x 2 B x 2048 x 4096
@@ -67,7 +67,7 @@ def test_parallelism_volumes(llama3_8b):
 
 def test_distributed_model_fleet(cluster):
     w = Workload(name="8B", parameters=8e9)
-    r = DistributedModel().solve(model=w, fleet=cluster, duration_days=30)
+    r = DistributedModel().solve(model=w, fleet=cluster, duration=Q_(30, "day"))
     assert r.hardware is cluster.node.hardware and r.accelerators == 1024
     # compute: 6 x 8e9 x 4 Mi tokens / (1024 x 989e12 x 0.4)
     t_comp = 6 * 8e9 * 4 * 2**20 / (1024 * 989e12 * 0.4)
@@ -84,25 +84,25 @@ def test_distributed_rejects_bad_split(cluster):
     with pytest.raises(InvalidInputError, match="tp"):
         DistributedModel().solve(model=Workload(name="x", parameters=1e9), fleet=cluster, tp=3)
     with pytest.raises(InvalidInputError, match="fleet"):
-        DistributedModel().solve(model=Workload(name="x", parameters=1e9), fleet="H100")
+        DistributedModel().solve(model=Workload(name="x", parameters=1e9), fleet="no such fleet")
 
 
 def test_economics_tco(h100, cluster):
     # 1024 x $30,000 over 4 years, 30 days: 30.72e6 x 30 / 1461 = $630.8 k;
     # energy 700 W x 1024 x 720 h x 1.2 = 619,315 kWh x $0.08 = $49.5 k.
-    r = EconomicsModel().solve(fleet=cluster, duration_days=30)
+    r = EconomicsModel().solve(fleet=cluster, duration=Q_(30, "day"))
     assert r.capex_share.m_as("USD") == pytest.approx(30_000 * 1024 * 30 / (4 * 365.25))
     assert r.energy.m_as("kWh") == pytest.approx(0.7 * 1024 * 720 * 1.2)
     assert r.energy_cost.m_as("USD") == pytest.approx(0.7 * 1024 * 720 * 1.2 * 0.08)
-    rent = EconomicsModel().solve(hardware=h100, duration_days=1,
-                                  price_per_device_hour=Q_(2.5, "USD/hour"))
+    rent = EconomicsModel().solve(hardware=h100, duration=Q_(1, "day"),
+                                  price_per_hour=Q_(2.5, "USD/hour"))
     assert rent.total_cost.m_as("USD") == pytest.approx(60)
 
 
 def test_cost_per_token():
     # $2.50/h at 1,000 tokens/s = 3.6 M tokens/h -> $0.694 per million tokens.
     r = CostPerInferenceModel().solve(throughput=Q_(1000, "1/s"),
-                                      cost_per_hour=Q_(2.5, "USD/hour"))
+                                      price_per_hour=Q_(2.5, "USD/hour"))
     assert r.cost_per_million.m_as("USD") == pytest.approx(2.5 / 3.6)
 
 
@@ -117,7 +117,7 @@ def test_energy_and_carbon(h100):
 
 
 def test_embodied_and_jevons():
-    e = EmbodiedCarbonModel().solve(embodied_per_device=Q_(150, "kgCO2e"),
+    e = EmbodiedCarbonModel().solve(embodied_carbon=Q_(150, "kgCO2e"),
                                     duration=Q_(365.25, "day"), devices=10)
     assert e.amortized.m_as("kgCO2e") == pytest.approx(375)
     j = JevonsReboundModel().solve(efficiency_gain=2, elasticity=1.5)
@@ -127,13 +127,13 @@ def test_embodied_and_jevons():
 
 
 @pytest.mark.parametrize("call, name", [
-    (lambda: EconomicsModel().solve(duration_days=0, hardware=None), "duration_days|fleet"),
+    (lambda: EconomicsModel().solve(duration=Q_(0, "day"), hardware=None), "duration_days|fleet"),
     (lambda: EnergyCarbonModel().solve(duration=Q_(1, "h"), power=Q_(1, "J")), "power"),
     (lambda: EnergyCarbonModel().solve(duration=Q_(1, "h"), power=Q_(1, "W"), pue=0.9), "pue"),
     (lambda: EnergyCarbonModel().solve(duration=Q_(1, "h"), power=Q_(1, "W"),
                                        carbon_intensity=Q_(1, "W")), "carbon_intensity"),
     (lambda: JevonsReboundModel().solve(efficiency_gain=0.5, elasticity=1), "efficiency_gain"),
-    (lambda: TrainingMemoryModel().solve(workload=Workload(name="x", parameters=1),
+    (lambda: TrainingMemoryModel().solve(model=Workload(name="x", parameters=1),
                                          zero_stage=4), "zero_stage"),
     (lambda: CostPerInferenceModel().solve(throughput=Q_(1, "s")), "throughput"),
 ])

@@ -32,22 +32,22 @@ def test_iron_law_h100_ridge_point_is_295_fp16_and_590_fp8(h100):
 
 
 def test_iron_law_workload_data_is_weights_once_plus_activations_per_sample(h100, resnet50):
-    r = IronLawModel().solve(hardware=h100, workload=resnet50, batch_size=8)
+    r = IronLawModel().solve(hardware=h100, model=resnet50, batch_size=8)
     # fp16: 25.6e6 x 2 B weights + 8 x 25e6 B activations; ops = 8 x 8.2 GFLOP
     assert r.weight_bytes.m_as("B") == pytest.approx(51.2e6)
     assert r.activation_bytes.m_as("B") == pytest.approx(200e6)
     assert r.data_bytes.m_as("B") == pytest.approx(251.2e6)
     assert r.ops.m_as("GFLOP") == pytest.approx(65.6)
     # default overhead: 5 us dispatch x 50 layers (one fused kernel per layer)
-    assert r.kernel_launches == 50
+    assert r.kernels == 50
     assert r.t_overhead.m_as("us") == pytest.approx(250)
     assert r.share_memory + r.share_compute + r.share_overhead == pytest.approx(1)
     assert r.throughput.m_as("1/s") == pytest.approx(8 / r.total.m_as("s"))
 
 
 def test_iron_law_int8_halves_weight_bytes(h100, resnet50):
-    fp16 = IronLawModel().solve(hardware=h100, workload=resnet50, precision="fp16")
-    int8 = IronLawModel().solve(hardware=h100, workload=resnet50, precision="fp8")
+    fp16 = IronLawModel().solve(hardware=h100, model=resnet50, precision="fp16")
+    int8 = IronLawModel().solve(hardware=h100, model=resnet50, precision="fp8")
     assert int8.weight_bytes == fp16.weight_bytes / 2
 
 
@@ -69,32 +69,36 @@ def test_iron_law_overhead_binds_for_tiny_kernels(h100):
 def test_iron_law_efficiency_scales_compute_term(h100):
     full = IronLawModel().solve(hardware=h100, data_bytes=Q_(1, "MB"), ops=Q_(1, "TFLOP"))
     half = IronLawModel().solve(hardware=h100, data_bytes=Q_(1, "MB"), ops=Q_(1, "TFLOP"),
-                                efficiency=0.5)
+                                mfu=0.5)
     assert half.t_compute.m_as("s") == pytest.approx(2 * full.t_compute.m_as("s"))
     assert half.binding == "compute"
 
 
 @pytest.mark.parametrize("kwargs, name", [
-    (dict(efficiency=0), "efficiency"),
-    (dict(efficiency=1.5), "efficiency"),
+    (dict(mfu=0), "mfu"),
+    (dict(mfu=1.5), "mfu"),
+    (dict(efficiency=0.5), "renamed 'mfu'"),
+    (dict(workload="ResNet50"), "renamed 'model'"),
+    (dict(modle="ResNet50"), "Did you mean 'model'"),
     (dict(batch_size=0), "batch_size"),
     (dict(batch_size=2.5), "batch_size"),
     (dict(precision="fp7"), "precision"),
     (dict(overhead=Q_(-1, "us")), "overhead"),
     (dict(overhead=Q_(1, "GB")), "overhead"),
-    (dict(kernel_launches=0), "kernel_launches"),
+    (dict(kernels=0), "kernels"),
 ])
 def test_iron_law_rejects_bad_inputs(h100, resnet50, kwargs, name):
     with pytest.raises(InvalidInputError, match=name):
-        IronLawModel().solve(hardware=h100, workload=resnet50, **kwargs)
+        IronLawModel().solve(hardware=h100, model=resnet50, **kwargs)
 
 
 @pytest.mark.parametrize("kwargs, name", [
     (dict(data_bytes=Q_(-1, "MB"), ops=Q_(1, "GFLOP")), "data_bytes"),
     (dict(data_bytes=Q_(1, "MB"), ops=Q_(1, "s")), "ops"),
     (dict(data_bytes=5, ops=Q_(1, "GFLOP")), "data_bytes"),
-    (dict(data_bytes=Q_(1, "MB")), "workload"),
-    (dict(hardware="H100", data_bytes=Q_(1, "MB"), ops=Q_(1, "GFLOP")), "hardware"),
+    (dict(data_bytes=Q_(1, "MB")), "model"),
+    (dict(hardware="H200000", data_bytes=Q_(1, "MB"), ops=Q_(1, "GFLOP")), "H200000"),
+    (dict(hardware=42, data_bytes=Q_(1, "MB"), ops=Q_(1, "GFLOP")), "hardware"),
 ])
 def test_iron_law_rejects_bad_explicit_inputs(h100, kwargs, name):
     kwargs.setdefault("hardware", h100)
@@ -125,7 +129,7 @@ def test_iron_law_single_call_under_1ms(h100, resnet50):
     best = math.inf
     for _ in range(200):
         t0 = time.perf_counter()
-        model.solve(hardware=h100, workload=resnet50, batch_size=4)
+        model.solve(hardware=h100, model=resnet50, batch_size=4)
         best = min(best, time.perf_counter() - t0)
     assert best < 1e-3, f"fastest IronLawModel call took {best * 1e6:.0f} us"
 
@@ -135,7 +139,8 @@ def test_roofline_h100_memory_and_compute_bound(h100):
     r = RooflineModel().solve(hardware=h100, arithmetic_intensity=Q_(10, "FLOP/B"))
     assert r.attainable_flops.m_as("TFLOP/s") == pytest.approx(33.5)
     assert r.bound == "memory"
-    assert r.mfu == pytest.approx(33.5 / 989, rel=1e-6)
+    assert r.mfu_ceiling == pytest.approx(33.5 / 989, rel=1e-6)
+    assert r.mfu is None, "with no measured throughput there is no MFU to report"
     r2 = RooflineModel().solve(hardware=h100, ops=Q_(1, "TFLOP"), data_bytes=Q_(1, "GB"))
     assert r2.bound == "compute" and r2.attainable_flops.m_as("TFLOP/s") == 989
     assert r2.ridge_point.m_as("FLOP/B") == pytest.approx(295.2, rel=1e-3)

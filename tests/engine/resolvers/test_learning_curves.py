@@ -94,7 +94,7 @@ def test_annotation_accuracy_monotone_in_labels(n, dn, strategy):
 
 @pytest.mark.parametrize("strategy", sorted(ACTIVE_LEARNING_CURVES))
 def test_annotation_solver_finds_smallest_budget(strategy):
-    r = AnnotationBudgetSolver().solve(accuracy_floor=0.85, cost_per_label=Q_(0.05, "USD"),
+    r = AnnotationBudgetSolver().solve(target_accuracy=0.85, cost_per_label=Q_(0.05, "USD"),
                                        strategy=strategy)
     assert r.accuracy >= 0.85
     assert active_learning_accuracy(strategy, r.labels - 1) < 0.85
@@ -103,14 +103,18 @@ def test_annotation_solver_finds_smallest_budget(strategy):
 
 def test_annotation_solver_random_matches_closed_form():
     # random: n = -scale ln(1 - (floor - a0)/(amax - a0)) = -20000 ln(1 - 0.35/0.42)
-    r = AnnotationBudgetSolver().solve(accuracy_floor=0.85, cost_per_label=Q_(1, "USD"),
+    r = AnnotationBudgetSolver().solve(target_accuracy=0.85, cost_per_label=Q_(1, "USD"),
                                        strategy="random")
     assert r.labels == math.ceil(-20_000 * math.log(1 - 0.35 / 0.42))
 
 
 def test_annotation_solver_infeasible_above_ceiling():
-    with pytest.raises(InfeasibleError, match="accuracy_floor"):
-        AnnotationBudgetSolver().solve(accuracy_floor=0.95, cost_per_label=Q_(1, "USD"))
+    r = AnnotationBudgetSolver().solve(target_accuracy=0.95, cost_per_label=Q_(1, "USD"))
+    assert not r.feasible and r.budget.m_as("USD") == math.inf
+    [v] = r.violations
+    assert v.name == "accuracy" and v.required == 0.95 and v.available == 0.92
+    with pytest.raises(InfeasibleError, match="accuracy"):
+        r.raise_if_infeasible()
 
 
 @pytest.mark.parametrize("kwargs, name", [

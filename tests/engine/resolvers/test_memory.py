@@ -8,25 +8,30 @@ from mlsysim.resolvers import MemoryFootprintModel
 
 def test_footprint_llama3_8b_fp16_fits_h100(h100, llama3_8b):
     # 8.03e9 params x 2 B = 16.06 GB of weights vs 80 GB HBM3.
-    r = MemoryFootprintModel().solve(workload=llama3_8b, hardware=h100)
+    r = MemoryFootprintModel().solve(model=llama3_8b, hardware=h100)
     assert r.weight_bytes.m_as("GB") == pytest.approx(16.06)
-    assert r.fits and r.binding_memory == "HBM3"
+    assert r.feasible and r.binding_memory == "HBM3" and r.violations == ()
     assert r.shortfall_ratio == pytest.approx(16.06 / 80)
 
 
 def test_footprint_70b_fp16_does_not_fit_one_h100(h100):
     # Llama-3 70B: 70.6e9 x 2 B = 141 GB > 80 GB: needs at least two GPUs.
     w = Workload(name="70B", parameters=70.6e9)
-    r = MemoryFootprintModel().solve(workload=w, hardware=h100)
-    assert not r.fits
+    r = MemoryFootprintModel().solve(model=w, hardware=h100)
+    assert not r.feasible
+    [v] = r.violations
+    assert v.name == "HBM3 capacity" and v.available.m_as("GB") == 80
+    assert v.required.m_as("GB") == pytest.approx(141.2) and v.ratio == pytest.approx(141.2 / 80)
     assert r.shortfall_ratio == pytest.approx(141.2 / 80)
 
 
 def test_footprint_mcu_weights_in_flash_activations_in_sram(cortex_m7, resnet50):
     # ResNet-50 int8: 25.6 MB of weights vs 2 MB flash (STM32H743): flash binds, 12.8x.
-    r = MemoryFootprintModel().solve(workload=resnet50, hardware=cortex_m7, precision="int8")
-    assert not r.fits
+    r = MemoryFootprintModel().solve(model=resnet50, hardware=cortex_m7, precision="int8")
+    assert not r.feasible
     assert r.binding_memory == "flash"
+    # both memories overflow: flash with the weights, SRAM with the activations
+    assert {v.name for v in r.violations} == {"flash capacity", "SRAM capacity"}
     assert r.shortfall_ratio == pytest.approx(12.8)
     assert set(r.checks) == {"flash", "SRAM"}
     # activations scale from fp16 registry size to int8: 25e6 x 1/2
@@ -37,16 +42,16 @@ def test_footprint_kws_fits_mcu(cortex_m7):
     # A DS-CNN keyword spotter (Zhang et al. 2017, "Hello Edge"): ~38.6 k params (S model),
     # activations well under 100 kB at int8.
     kws = Workload(name="DS-CNN-S", parameters=38.6e3)
-    r = MemoryFootprintModel().solve(workload=kws, hardware=cortex_m7, precision="int8",
+    r = MemoryFootprintModel().solve(model=kws, hardware=cortex_m7, precision="int8",
                                      activation_bytes=Q_(60, "kB"))
-    assert r.fits
+    assert r.feasible
     assert r.checks["SRAM"]["required"].m_as("kB") == pytest.approx(60)
     assert r.binding_memory == "SRAM"  # 60 kB / 1 MB > 38.6 kB / 2 MB
 
 
 def test_footprint_batch_scales_activations(h100, resnet50):
-    one = MemoryFootprintModel().solve(workload=resnet50, hardware=h100)
-    many = MemoryFootprintModel().solve(workload=resnet50, hardware=h100, batch_size=64)
+    one = MemoryFootprintModel().solve(model=resnet50, hardware=h100)
+    many = MemoryFootprintModel().solve(model=resnet50, hardware=h100, batch_size=64)
     assert many.activation_bytes == one.activation_bytes * 64
 
 
@@ -56,9 +61,10 @@ def test_footprint_batch_scales_activations(h100, resnet50):
     (dict(activation_bytes=Q_(-5, "kB")), "activation_bytes"),
     (dict(activation_bytes=Q_(5, "s")), "activation_bytes"),
     (dict(hardware=None), "hardware"),
-    (dict(workload="resnet"), "workload"),
+    (dict(model="resnet"), "model"),
+    (dict(model=3), "model"),
 ])
 def test_footprint_rejects_bad_inputs(h100, resnet50, kwargs, name):
-    args = dict(workload=resnet50, hardware=h100) | kwargs
+    args = dict(model=resnet50, hardware=h100) | kwargs
     with pytest.raises(InvalidInputError, match=name):
         MemoryFootprintModel().solve(**args)

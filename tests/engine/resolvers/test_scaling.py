@@ -14,7 +14,7 @@ def test_gpt3_training_compute():
 
 def test_chinchilla_compute_optimal_70b_1_4t():
     # Hoffmann et al. 2022: Chinchilla 70B on 1.4T tokens, C = 6 x 70e9 x 1.4e12 = 5.88e23.
-    r = ComputeOptimalSolver().solve(compute=Q_(5.88e23, "FLOP"))
+    r = ComputeOptimalSolver().solve(training_flops=Q_(5.88e23, "FLOP"))
     assert r.parameters == pytest.approx(70e9, rel=1e-9)
     assert r.tokens == pytest.approx(1.4e12, rel=1e-9)
 
@@ -23,7 +23,7 @@ def test_training_time_is_3x_forward_over_mfu(h100, resnet50):
     # 8.2 GFLOP forward -> 24.6 GFLOP per training sample; ImageNet epoch 1.28e6 images,
     # 90 epochs at batch 256 = 450,000 steps; at 40 % of 989 TFLOP/s on 8 GPUs:
     # 24.6e9 x 256 x 450000 / (0.4 x 989e12 x 8) = 0.8955 h
-    r = TrainingTimeModel().solve(workload=resnet50, hardware=h100, steps=450_000,
+    r = TrainingTimeModel().solve(model=resnet50, hardware=h100, steps=450_000,
                                   batch_size=256, devices=8)
     expected = 24.6e9 * 256 * 450_000 / (0.4 * 989e12 * 8)
     assert r.total_time.m_as("s") == pytest.approx(expected)
@@ -35,8 +35,8 @@ def test_training_time_h100_vs_jetson(h100, resnet50):
         name="Orin NX", release_year=2023,
         compute=ComputeCore(peak_flops=Q_(25e12, "FLOP/s")),
         memory=MemoryHierarchy(capacity=Q_(16, "GB"), bandwidth=Q_(102.4e9, "B/s")))
-    a = TrainingTimeModel().solve(workload=resnet50, hardware=h100, steps=1000, batch_size=32)
-    b = TrainingTimeModel().solve(workload=resnet50, hardware=jetson, steps=1000, batch_size=32)
+    a = TrainingTimeModel().solve(model=resnet50, hardware=h100, steps=1000, batch_size=32)
+    b = TrainingTimeModel().solve(model=resnet50, hardware=jetson, steps=1000, batch_size=32)
     assert b.hours / a.hours == pytest.approx(989 / 25)
 
 
@@ -49,7 +49,7 @@ def test_training_time_rejects_bad_inputs(kwargs, name, resnet50):
     hw = HardwareNode(name="x", release_year=2020,
                       compute=ComputeCore(peak_flops=Q_(1e12, "FLOP/s")),
                       memory=MemoryHierarchy(capacity=Q_(1, "GB"), bandwidth=Q_(1e9, "B/s")))
-    args = dict(workload=resnet50, hardware=hw, steps=10) | kwargs
+    args = dict(model=resnet50, hardware=hw, steps=10) | kwargs
     with pytest.raises(InvalidInputError, match=name):
         TrainingTimeModel().solve(**args)
 
@@ -63,5 +63,5 @@ def test_training_compute_rejects_bad_inputs(kwargs, name):
 
 
 def test_compute_optimal_rejects_bad_compute():
-    with pytest.raises(InvalidInputError, match="compute"):
-        ComputeOptimalSolver().solve(compute=Q_(1, "s"))
+    with pytest.raises(InvalidInputError, match="training_flops"):
+        ComputeOptimalSolver().solve(training_flops=Q_(1, "s"))

@@ -5,9 +5,8 @@ from mlsysim.core.constants import Q_
 from mlsysim.core.errors import InfeasibleError, InvalidInputError
 from mlsysim.core.results import OptimizerResult
 from mlsysim.models.types import Workload
-from mlsysim.resolvers import (BatchingLatencyModel, BatchingOptimizer, DesignSweepOptimizer,
-                               FewestGPUsSolver, HardwareSelectionOptimizer, IronLawModel,
-                               LargestBatchSolver, ParallelismOptimizer,
+from mlsysim.resolvers import (BatchingLatencyModel, DesignSweepOptimizer, FewestGPUsSolver,
+                               IronLawModel, LargestBatchSolver, ParallelismOptimizer,
                                RequiredBandwidthSolver)
 
 
@@ -17,32 +16,46 @@ def test_required_bandwidth_inverts_iron_law(h100):
     args = dict(data_bytes=Q_(100, "MB"), ops=Q_(4, "GFLOP"), overhead=Q_(0, "s"))
     r = RequiredBandwidthSolver().solve(target_latency=Q_(20, "us"), hardware=h100, **args)
     assert r.required_bandwidth.m_as("B/s") == pytest.approx(100e6 / (20e-6 - 4e9 / 989e12))
-    assert not r.meets_target
-    with pytest.raises(InfeasibleError, match="target_latency"):
-        RequiredBandwidthSolver().solve(target_latency=Q_(1, "us"), hardware=h100, **args)
+    assert not r.meets_target and r.feasible
+    # 1 us is less than the compute term alone (4.04 us): no bandwidth is enough
+    r = RequiredBandwidthSolver().solve(target_latency=Q_(1, "us"), hardware=h100, **args)
+    assert not r.feasible and r.required_bandwidth.m_as("GB/s") == float("inf")
+    [v] = r.violations
+    assert v.name == "latency" and v.required.m_as("us") == pytest.approx(4e9 / 989e12 * 1e6)
+    assert v.available.m_as("us") == 1
+    with pytest.raises(InfeasibleError, match="latency"):
+        r.raise_if_infeasible()
 
 
 def test_largest_batch_under_p99():
     args = dict(arrival_rate=Q_(2000, "1/s"), base_time=Q_(2, "ms"),
                 per_item_time=Q_(0.1, "ms"))
-    r = LargestBatchSolver().solve(latency_target=Q_(30, "ms"), **args)
+    r = LargestBatchSolver().solve(target_latency=Q_(30, "ms"), **args)
     assert r.p_latency.m_as("ms") <= 30
     nxt = BatchingLatencyModel().solve(batch_size=r.batch_size + 1, **args)
     assert nxt.p_latency.m_as("ms") > 30
     # smallest stable batch: lambda s0 / (1 - lambda s1) = 4 / 0.8 = 5 -> 6
-    assert r.smallest_stable_batch == 6
-    with pytest.raises(InfeasibleError):
-        LargestBatchSolver().solve(latency_target=Q_(3, "ms"), **args)
+    assert r.smallest_stable_batch == 6 and r.feasible
+    # strings are quantities here as everywhere
+    same = LargestBatchSolver().solve(target_latency="30 ms", arrival_rate="2000 request/s",
+                                      base_time="2 ms", per_item_time="0.1 ms")
+    assert same.batch_size == r.batch_size
+    short = LargestBatchSolver().solve(target_latency=Q_(3, "ms"), **args)
+    assert not short.feasible and short.batch_size == 0
+    assert short.violations[0].name == "latency"
+    flood = LargestBatchSolver().solve(target_latency=Q_(30, "ms"), **{
+        **args, "arrival_rate": Q_(20_000, "1/s")})
+    assert flood.violations[0].name == "server capacity"
 
 
 def test_fewest_gpus_memory_and_throughput(h100):
     # 70B with mixed Adam: 16 x 70e9 = 1.12 TB of states over 72 GB usable -> 16 GPUs.
     w = Workload(name="70B", parameters=70e9, flops_per_inference=Q_(140e9, "FLOP"))
-    assert FewestGPUsSolver().solve(hardware=h100, workload=w).gpus == 16
+    assert FewestGPUsSolver().solve(hardware=h100, model=w).gpus == 16
     # inference fp16 weights 140 GB over 72 GB -> 2 GPUs
-    assert FewestGPUsSolver().solve(hardware=h100, workload=w, training=False).gpus == 2
-    per = IronLawModel().solve(hardware=h100, workload=w).throughput.m_as("1/s")
-    r = FewestGPUsSolver().solve(hardware=h100, workload=w, target_throughput=Q_(100, "1/s"))
+    assert FewestGPUsSolver().solve(hardware=h100, model=w, training=False).gpus == 2
+    per = IronLawModel().solve(hardware=h100, model=w).throughput.m_as("1/s")
+    r = FewestGPUsSolver().solve(hardware=h100, model=w, target_throughput=Q_(100, "1/s"))
     assert r.gpus == -(-100 // per) and r.target == "throughput"
 
 
@@ -66,25 +79,21 @@ def test_parallelism_optimizer_picks_fitting_fastest(h100):
     assert not next(x for x in r.table if (x["tp"], x["pp"]) == (1, 1))["fits"]
 
 
-def test_batching_optimizer():
-    r = BatchingOptimizer().solve(arrival_rate=Q_(2000, "1/s"), base_time=Q_(2, "ms"),
-                                  per_item_time=Q_(0.1, "ms"), latency_target=Q_(30, "ms"))
-    assert r.best_config["batch_size"] in (8, 16, 32)
-    assert all(row["p_latency_s"] <= 0.03 for row in r.table if row["ok"])
-
-
-def test_hardware_selection_and_sweep_on_registry():
+def test_design_sweep_on_registry():
     w = mlsysim.Models.Vision.ResNet50
-    r = HardwareSelectionOptimizer().solve(workload=w, max_power=Q_(30, "W"), batch_size=1)
-    names = {row["hardware"]: row for row in r.table}
-    assert r.total_searched == len(mlsysim.Hardware.list())
-    chosen = names[r.best_config["hardware"]]
-    assert chosen["ok"]
-    assert all(row["reason"] in ("power",) or row["ok"] or "memory" in row["reason"]
-               or "precision" in row["reason"] for row in r.table if not row["ok"])
-    s = DesignSweepOptimizer().solve(workload=w, hardware=[mlsysim.Hardware.Cloud.H100],
-                                     batch_sizes=(1, 8), precisions=("fp16",))
+    r = DesignSweepOptimizer().solve(model=w, batch_sizes=(1,), precisions=("fp16",))
+    assert r.total_searched == len(mlsysim.Hardware.list()) and r.feasible
+    best = next(row for row in r.table if row["hardware"] == r.best_config["hardware"])
+    assert best["ok"] and all(row["throughput_per_s"] <= best["throughput_per_s"]
+                              for row in r.table if row.get("ok"))
+    s = DesignSweepOptimizer().solve(model=w, candidates=["H100"], batch_sizes=(1, 8),
+                                     precisions=("fp16",))
     assert len(s.table) == 2 and s.best_config["batch_size"] == 8
+    # nothing meets 1 ns: infeasible, naming the fastest latency found against the target
+    none = DesignSweepOptimizer().solve(model=w, candidates=["H100"], batch_sizes=(1,),
+                                        precisions=("fp16",), target_latency="1 ns")
+    assert not none.feasible and none.best_config == {} and none.objective_value is None
+    assert none.violations[0].name == "latency"
 
 
 @pytest.mark.parametrize("call, name", [
@@ -93,11 +102,11 @@ def test_hardware_selection_and_sweep_on_registry():
                                              data_bytes=Q_(1, "MB"), ops=Q_(1, "FLOP")),
      "target_latency"),
     (lambda: FewestGPUsSolver().solve(hardware=mlsysim.Hardware.Cloud.H100,
-                                      workload=Workload(name="x", parameters=1),
-                                      usable_fraction=0), "usable_fraction"),
-    (lambda: HardwareSelectionOptimizer().solve(workload=mlsysim.Models.Vision.ResNet50,
-                                                max_power=Q_(5, "kg")), "max_power"),
-    (lambda: DesignSweepOptimizer().solve(workload="resnet"), "workload"),
+                                      model=Workload(name="x", parameters=1),
+                                      memory_fraction=0), "memory_fraction"),
+    (lambda: DesignSweepOptimizer().solve(model=mlsysim.Models.Vision.ResNet50,
+                                          target_latency=Q_(5, "kg")), "target_latency"),
+    (lambda: DesignSweepOptimizer().solve(model="resnet"), "model"),
 ])
 def test_rejects_bad_inputs(call, name):
     with pytest.raises(InvalidInputError, match=name):
@@ -109,7 +118,7 @@ def test_seed_pipeline_example_runs():
     from mlsysim.core.solver import DistributedModel, EconomicsModel
     out = Pipeline([DistributedModel(), EconomicsModel()]).run(
         model=mlsysim.Models.Llama3_8B, fleet=mlsysim.Systems.Clusters.Frontier_8K,
-        duration_days=30)
+        duration="30 day")
     assert out["DistributedModel"].hardware is mlsysim.Systems.Clusters.Frontier_8K.node.hardware
     assert out["EconomicsModel"].devices == mlsysim.Systems.Clusters.Frontier_8K.total_accelerators
     assert out["EconomicsModel"].total_cost.m_as("USD") > 0

@@ -8,7 +8,7 @@ from mlsysim.resolvers import (BatchingCapacityModel, KVCacheModel, PrefillDecod
 
 def test_kv_cache_llama3_8b_8k_fp16_is_1_gib(llama3_8b):
     # 2 x 32 layers x 8 kv heads x 128 x 8192 tokens x 2 B = 2^30 B = 1 GiB per sequence.
-    r = KVCacheModel().solve(seq_len=8192, workload=llama3_8b)
+    r = KVCacheModel().solve(seq_len=8192, model=llama3_8b)
     assert r.bytes_per_sequence.m_as("GiB") == 1.0
     assert r.bytes_per_token.m_as("KiB") == 128
     assert r.gqa_saving == 4
@@ -32,7 +32,7 @@ def test_attention_share_grows_with_context():
 
 
 def test_decode_is_memory_bound_prefill_compute_bound(h100, llama3_8b):
-    r = PrefillDecodeModel().solve(workload=llama3_8b, hardware=h100, prompt_tokens=2048,
+    r = PrefillDecodeModel().solve(model=llama3_8b, hardware=h100, prompt_tokens=2048,
                                    output_tokens=256)
     assert r.prefill_binding == "compute" and r.decode_binding == "memory"
     # decode: (16.06 GB weights + KV(2304 tokens) = 0.302 GB) / 3.35 TB/s = 4.88 ms
@@ -42,7 +42,7 @@ def test_decode_is_memory_bound_prefill_compute_bound(h100, llama3_8b):
 
 
 def test_continuous_batching_holds_more_sequences(h100, llama3_8b):
-    r = BatchingCapacityModel().solve(workload=llama3_8b, hardware=h100, max_seq_len=8192,
+    r = BatchingCapacityModel().solve(model=llama3_8b, hardware=h100, max_seq_len=8192,
                                       mean_seq_len=1024)
     # budget = 72 GB - 16.06 GB = 55.94 GB; static: 55.94e9 // 2^30 = 52
     assert r.static_sequences == int((72e9 - 16.06e9) // 2**30)
@@ -54,7 +54,7 @@ def test_continuous_batching_holds_more_sequences(h100, llama3_8b):
     (dict(precision="fp5"), "precision"), (dict(kv_heads=3), "kv_heads"),
 ])
 def test_kv_cache_rejects_bad_inputs(llama3_8b, kwargs, name):
-    args = dict(seq_len=8, workload=llama3_8b) | kwargs
+    args = dict(seq_len=8, model=llama3_8b) | kwargs
     with pytest.raises(InvalidInputError, match=name):
         KVCacheModel().solve(**args)
 
@@ -66,5 +66,5 @@ def test_counts_rejects_missing_shape():
 
 def test_batching_capacity_rejects_mean_above_max(h100, llama3_8b):
     with pytest.raises(InvalidInputError, match="mean_seq_len"):
-        BatchingCapacityModel().solve(workload=llama3_8b, hardware=h100, max_seq_len=10,
+        BatchingCapacityModel().solve(model=llama3_8b, hardware=h100, max_seq_len=10,
                                       mean_seq_len=20)
