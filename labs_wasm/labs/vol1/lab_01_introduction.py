@@ -14,7 +14,7 @@ from functools import lru_cache
 from mlsysim import Hardware, Models
 from mlsysim.core.solver import IronLawModel, MemoryFootprintModel
 
-from labkit import Lab, Metric, fmt, ledger, plot
+from labkit import Lab, Metric, contexts, fmt, ledger, plot
 
 LAB = Lab(
     id="vol1/01", chapter="introduction", title="The magnitude gap",
@@ -33,13 +33,10 @@ LAB = Lab(
 
 # ---- the machines -------------------------------------------------------------------
 # The four points of the deployment spectrum (LAB_PROTOCOL "Deployment contexts").
-SPECTRUM = {
-    "tiny": ("TinyML", Hardware.Tiny.STM32H743),
-    "mobile": ("Mobile", Hardware.Mobile.A17Pro),
-    "edge": ("Edge", Hardware.Edge.JetsonOrinNX),
-    "cloud": ("Cloud", Hardware.Cloud.H100),
-}
-CONTEXT_LABELS = {"cloud": "Cloud · NVIDIA H100 SXM", "tiny": "TinyML · STM32H743 (Cortex-M7)"}
+SPECTRUM = {key: (contexts.name(key), hw) for key, hw in (
+    ("tiny", Hardware.Tiny.STM32H743), ("mobile", Hardware.Mobile.A17Pro),
+    ("edge", Hardware.Edge.JetsonOrinNX), ("cloud", Hardware.Cloud.H100))}
+CONTEXT_LABELS = contexts.labels({"cloud": "NVIDIA H100 SXM", "tiny": "STM32H743 (Cortex-M7)"})
 # The precision each context normally runs inference at (chapter: @sec-introduction-
 # deployment-spectrum): FP16 on the datacenter GPU, INT8 on the microcontroller (CMSIS-NN
 # and TensorFlow Lite Micro kernels are int8).
@@ -250,17 +247,19 @@ def act_one(ui, context):
                 r = specs["cloud"][axis] / specs["tiny"][axis]
                 rows.append(f"| {name} | {spec_text(axis, specs['cloud'][axis], 'cloud')} | "
                             f"{spec_text(axis, specs['tiny'][axis], 'tiny')} | {fmt.num(r)}x | "
-                            f"10^{math.log10(r):.1f} |")
+                            f"$10^{{{math.log10(r):.1f}}}$ |")
             ui.markdown(
                 "The **D·A·M triad**: every ML system is *data* (bytes to move), an "
                 "*algorithm* (operations to perform) and a *machine* (rates and capacities). "
                 "This act moves only the machine.\n\n"
-                "Gap on each axis = value on the H100 ÷ value on the STM32H743:\n\n"
-                "| axis | H100 | STM32H743 | ratio | log₁₀ |\n| --- | --- | --- | --- | --- |\n"
+                "The gap on each axis, and its order of magnitude:\n\n"
+                r"$$\text{gap} = \frac{\text{value on the H100}}{\text{value on the STM32H743}},"
+                r"\qquad \text{order} = \log_{10}(\text{gap})$$" "\n\n"
+                "| axis | H100 | STM32H743 | gap | order |\n| --- | --- | --- | --- | --- |\n"
                 + "\n".join(rows) +
                 "\n\nPeak compute is at each device's usual precision (FP16 on the GPU, FP32 "
-                "on the Cortex-M7's FPU). Taking the nearest power of ten of "
-                f"log₁₀({fmt.num(ratio)}) = {math.log10(ratio):.2f} gives "
+                "on the Cortex-M7's FPU). For peak compute, $\\log_{10}$ of "
+                f"{fmt.num(ratio)} is {math.log10(ratio):.2f}: the nearest power of ten is "
                 f"{fmt.pow10(fmt.order_of_magnitude(ratio))}.")
     return pred
 
@@ -426,21 +425,24 @@ def mathpeek_iron_law(r, case_label, hw) -> str:
     peak = hw.compute.peak(r.precision).m_as("FLOP/s")
     times = term_times(r)
     return (
-        f"**T = D/BW + O/(R·η) + L** for {case_label}, at {r.precision.upper()}:\n\n"
+        r"$$T = \frac{D}{\mathrm{BW}} + \frac{O}{R\,\eta} + L$$" "\n\n"
+        f"for {case_label}, at {r.precision.upper()}:\n\n"
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
-        f"| D | bytes moved: weights once + activations per image | {fmt.si(d, 'B')} |\n"
-        f"| BW | memory bandwidth | {fmt.si(bw, 'B/s')} |\n"
-        f"| O | operations for the batch | {fmt.si(o, 'FLOP')} |\n"
-        f"| R | peak compute rate at {r.precision.upper()} | {fmt.si(peak, 'FLOP/s')} |\n"
-        "| η | fraction of peak achieved (1 here: a best case) | 1 |\n"
-        f"| L | dispatch overhead x kernel launches | {fmt.duration(times['overhead'])} "
+        f"| $D$ | bytes moved: weights once + activations per image | {fmt.si(d, 'B')} |\n"
+        f"| $\\mathrm{{BW}}$ | memory bandwidth | {fmt.si(bw, 'B/s')} |\n"
+        f"| $O$ | operations for the batch | {fmt.si(o, 'FLOP')} |\n"
+        f"| $R$ | peak compute rate at {r.precision.upper()} | {fmt.si(peak, 'FLOP/s')} |\n"
+        "| $\\eta$ | fraction of peak achieved (1 here: a best case) | 1 |\n"
+        f"| $L$ | dispatch overhead × kernel launches | {fmt.duration(times['overhead'])} "
         f"({r.kernels} launches) |\n\n"
-        f"D/BW = {fmt.si(d, 'B')} ÷ {fmt.si(bw, 'B/s')} = {fmt.duration(times['memory'])}; "
-        f"O/R = {fmt.si(o, 'FLOP')} ÷ {fmt.si(peak, 'FLOP/s')} = "
-        f"{fmt.duration(times['compute'])}; T = {fmt.duration(r.total.m_as('s'))}.\n\n"
-        f"Arithmetic intensity O/D = {fmt.num(r.arithmetic_intensity.m_as('FLOP/B'))} FLOP/B "
-        f"against the machine's ridge point R/BW = {fmt.num(r.ridge_point.m_as('FLOP/B'))} "
-        "FLOP/B: below the ridge the data term beats the compute term.")
+        f"$D/\\mathrm{{BW}}$ = {fmt.si(d, 'B')} ÷ {fmt.si(bw, 'B/s')} = "
+        f"{fmt.duration(times['memory'])}; $O/R$ = {fmt.si(o, 'FLOP')} ÷ "
+        f"{fmt.si(peak, 'FLOP/s')} = {fmt.duration(times['compute'])}; "
+        f"$T$ = {fmt.duration(r.total.m_as('s'))}.\n\n"
+        f"Arithmetic intensity $O/D$ = {fmt.num(r.arithmetic_intensity.m_as('FLOP/B'))} FLOP/B "
+        f"against the machine's ridge point $R/\\mathrm{{BW}}$ = "
+        f"{fmt.num(r.ridge_point.m_as('FLOP/B'))} FLOP/B: below the ridge the data term beats "
+        "the compute term.")
 
 
 def closing(ui):
@@ -472,7 +474,8 @@ def save_to_ledger(ui, context, pred1, pred2, design):
     latency = design["latency_us"]
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1, (10.0 ** ACT1_EXPONENTS[pred1.value], ratio), pred2,
-        decision=f"{design['model']}, batch {design['batch']}, {design['execution']}, on {context}",
+        decision=(f"{design['model']}, batch {design['batch']}, {design['execution']}, on "
+                  f"{contexts.name(context)}"),
         result=latency, unit="us", constraint_hit=not design["fits"])
     ui.ledger(entry, ledger.summary(
         CONTEXT_LABELS[context], pred1, pred2,

@@ -20,7 +20,7 @@ from mlsysim.core.solver import (AnnotationBudgetModel, AnnotationBudgetSolver, 
 from mlsysim.resolvers.learning_curves import (ACTIVE_SOURCE, CURRICULUM_SOURCE,
                                                active_learning_accuracy, curriculum_accuracy)
 
-from labkit import Lab, Metric, fmt, ledger, plot
+from labkit import Lab, Metric, contexts, fmt, ledger, plot
 
 LAB = Lab(
     id="vol1/09", chapter="data_selection", title="The data selection trade-off",
@@ -38,7 +38,7 @@ LAB = Lab(
 )
 
 HARDWARE = {"cloud": Hardware.Cloud.H100, "edge": Hardware.Edge.JetsonOrinNX}
-CONTEXT_LABELS = {"cloud": "Cloud · NVIDIA H100 SXM", "edge": "Edge · Jetson Orin NX 16GB"}
+CONTEXT_LABELS = contexts.labels({"cloud": "NVIDIA H100 SXM", "edge": "Jetson Orin NX 16GB"})
 
 # ---- Act I constants --------------------------------------------------------------------
 TRAIN_MODEL = Models.Vision.ResNet50
@@ -214,7 +214,7 @@ def act_one(ui, context):
                    "Use them to reason about consequences, not as a promise for your task.",
                    title="Illustrative model")
         target = ui.slider("act1.target", "Target accuracy", 0.5, 0.89, 0.01, ACT1_TARGET,
-                           fmt=lambda v: fmt.percent(v, 0))
+                           unit="%", scale=100, fmt=lambda v: fmt.percent(v, 0))
         strategy = ui.select("act1.strategy", "Highlight ordering", STRATEGIES,
                              default="curriculum")
         r = curriculum(target)
@@ -296,18 +296,22 @@ def mathpeek_curriculum(context, target, r) -> str:
     hw = HARDWARE[context]
     one = TRAIN_TIME.solve(model=TRAIN_MODEL, hardware=hw, steps=1, batch_size=BATCH)
     return (
-        "Illustrative learning curve for an ordering with pace factor s and plateau c:\n\n"
-        "**acc(t) = c · a_max · (1 − e^(−t / (s·τ)))**, so the steps to a target are "
-        "**t* = −s·τ · ln(1 − target / (c · a_max))**.\n\n"
+        "Illustrative learning curve for an ordering with pace factor $s$ and plateau $c$:\n\n"
+        r"$$\mathrm{acc}(t) = c\,a_{\max}\left(1 - e^{-t/(s\tau)}\right)$$" "\n\n"
+        "so the steps to a target are\n\n"
+        r"$$t^{*} = -s\tau\,\ln\!\left(1 - \frac{\text{target}}{c\,a_{\max}}\right)$$" "\n\n"
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
-        f"| a_max | best accuracy of the task (illustrative) | {fmt.percent(r.max_accuracy, 0)} |\n"
-        f"| τ | steps scale of random order (illustrative) | {fmt.num(r.tau_steps)} |\n"
-        "| s, c | pace factor and plateau of each ordering | from the engine's table |\n"
+        f"| $a_{{\\max}}$ | best accuracy of the task (illustrative) | {fmt.percent(r.max_accuracy, 0)} |\n"
+        f"| $\\tau$ | steps scale of random order (illustrative) | {fmt.num(r.tau_steps)} |\n"
+        "| $s$, $c$ | pace factor and plateau of each ordering | from the engine's table |\n"
         f"| target | the accuracy to reach | {fmt.percent(target, 0)} |\n\n"
-        f"Speed-up = t*(random) / t*(curriculum) = {fmt.num(r.steps_by_strategy['random'])} / "
+        r"Speed-up $= t^{*}_{\text{random}} / t^{*}_{\text{curriculum}}$ = "
+        f"{fmt.num(r.steps_by_strategy['random'])} / "
         f"{fmt.num(r.steps_by_strategy['curriculum'])} = "
         f"{fmt.ratio(r.speedup_by_strategy['curriculum'])}.\n\n"
-        "Wall-clock = steps × batch × 3 × forward FLOP / (R × MFU), with 3 × forward for "
+        r"$$\text{wall-clock} = \text{steps} \times \frac{\text{batch} \times 3 \times "
+        r"\text{forward FLOP}}{R \times \mathrm{MFU}}$$" "\n\n"
+        "with 3 × forward for "
         f"forward + backward (Kaplan et al. 2020): {BATCH} × "
         f"{fmt.si(one.flops_per_sample.m_as('FLOP'), 'FLOP')} / "
         f"({fmt.si(hw.compute.peak_flops.m_as('FLOP/s'), 'FLOP/s')} × {one.mfu:g}) = "
@@ -322,7 +326,7 @@ def act_two(ui, context):
             "CTO, the same start-up",
             f"We have a pool of unlabelled images and {fmt.usd(ACT2_BUDGET)} for crowd "
             f"labels at {fmt.usd(CROWD_PRICE)} each. The product needs at least "
-            f"{fmt.percent(floor, 0)} accuracy for the {context} deployment. "
+            f"{fmt.percent(floor, 0)} accuracy for the {contexts.name(context)} deployment. "
             "A competitor just hired a room of labellers to label everything they can. "
             "How should we spend ours?")
         ui.callout("info",
@@ -435,7 +439,7 @@ def pareto_instruments(ui, context, budget, cost, strategy, model, design, need,
             "Budget too small for a viable model", key="act2.budget_fail",
             text=(f"{AL_STRATEGIES[strategy]} with {fmt.usd(budget)} reaches "
                   f"{fmt.percent(design.accuracy)}, below the {fmt.percent(floor, 0)} the "
-                  f"{context} product needs. "
+                  f"{contexts.name(context)} product needs. "
                   + ("No budget reaches it with this model: its curve plateaus lower."
                      if need == math.inf else
                      f"The engine's inverse solver puts the minimum at {fmt.usd(need)}.")
@@ -447,22 +451,28 @@ def pareto_instruments(ui, context, budget, cost, strategy, model, design, need,
 def mathpeek_budget(budget, cost, strategy, model, design, need, floor) -> str:
     amax, scale = MODEL_CURVES[model]
     return (
-        f"Labels bought: **n = ⌊budget / cost⌋** = ⌊{fmt.usd(budget)} / {fmt.usd(cost)}⌋ = "
-        f"{fmt.num(design.labels)}.\n\n"
-        "Illustrative accuracy after n labels: **acc(n) = a₀ + (a_max − a₀)(1 − e^(−n_eff / "
-        "n_s))**, where n_eff = n · (1 + (g − 1) · n / (n + n_cold)) is the number of random "
-        "labels worth as much as the n chosen ones.\n\n"
+        r"Labels bought: $n = \lfloor \text{budget} / \text{cost} \rfloor$ = "
+        f"⌊{fmt.usd(budget)} / {fmt.usd(cost)}⌋ = {fmt.num(design.labels)}.\n\n"
+        "Illustrative accuracy after $n$ labels:\n\n"
+        r"$$\mathrm{acc}(n) = a_0 + (a_{\max} - a_0)\left(1 - e^{-n_{\text{eff}}/n_s}\right),"
+        r"\qquad n_{\text{eff}} = n\left(1 + (g - 1)\,\frac{n}{n + n_{\text{cold}}}\right)$$"
+        "\n\n"
+        r"where $n_{\text{eff}}$ is the number of random labels worth as much as the $n$ chosen "
+        "ones.\n\n"
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
-        f"| a₀ | accuracy with no labels | {fmt.percent(BASE_ACCURACY, 0)} |\n"
-        f"| a_max | plateau of this model (illustrative) | {fmt.percent(amax, 0)} |\n"
-        f"| n_s | labels scale of this model (illustrative) | {fmt.num(scale)} |\n"
-        "| g, n_cold | label efficiency and cold start of the strategy | engine table |\n\n"
+        f"| $a_0$ | accuracy with no labels | {fmt.percent(BASE_ACCURACY, 0)} |\n"
+        f"| $a_{{\\max}}$ | plateau of this model (illustrative) | {fmt.percent(amax, 0)} |\n"
+        f"| $n_s$ | labels scale of this model (illustrative) | {fmt.num(scale)} |\n"
+        r"| $g$, $n_{\text{cold}}$ | label efficiency and cold start of the strategy | engine "
+        "table |\n\n"
         f"Here acc = {fmt.percent(design.accuracy)} for {AL_STRATEGIES[strategy].lower()}. "
-        f"The inverse solver bisects on n for acc(n) ≥ {fmt.percent(floor, 0)}: "
+        r"The inverse solver bisects on $n$ for $\mathrm{acc}(n) \ge$ "
+        f"{fmt.percent(floor, 0)}: "
         + ("unreachable (the plateau is below it)." if need == math.inf else
            f"{fmt.usd(need)}.") +
-        "\n\nA design (cost c, accuracy q) is on the **Pareto frontier** when no other design "
-        "has c' ≤ c and q' ≥ q with one strictly better; the engine's ParetoFrontier sorts "
+        "\n\nA design (cost $c$, accuracy $q$) is on the **Pareto frontier** when no other "
+        "design has $c' \\le c$ and $q' \\ge q$ with one strictly better; the engine's "
+        "ParetoFrontier sorts "
         f"by cost and keeps each point that beats every cheaper one. Source: {ACTIVE_SOURCE}.")
 
 
