@@ -13,10 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bundle, crossref, mathrender, search, snapshot, vendor, wheels
+from . import bundle, crossref, mathrender, run_python, search, snapshot, vendor, wheels
 from .errors import BuildError
 from .pandoc import pandoc_path
 from .project import Project, load_project
+from .qmdcells import has_python
 from .render import highlight_style, render_chapter
 from .scan import ChapterInfo, scan_chapter
 
@@ -36,17 +37,34 @@ def default_jobs() -> int:
     return max(2, (os.cpu_count() or 2))
 
 
-def scan_project(project: Project, pool: ThreadPoolExecutor) -> list[ChapterInfo]:
-    infos = list(pool.map(lambda ch: scan_chapter(project, ch), project.chapters))
+def scan_project(project: Project, pool: ThreadPoolExecutor, build_dir: Path) -> list[ChapterInfo]:
+    """Scan every chapter; chapters with python are scanned from their expanded copy, made in
+    a child process while the others are scanned."""
+    python = [ch.src for ch in project.chapters if _has_python(project.root / ch.src)]
+    expanding = pool.submit(run_python.expand_chapters, project.root, build_dir, python,
+                            project.execute, project.execute_dir) if python else None
+    plain = {ch.src: pool.submit(scan_chapter, project, ch)
+             for ch in project.chapters if ch.src not in python}
+    expanded = expanding.result() if expanding else {}
+    later = {ch.src: pool.submit(scan_chapter, project, ch, expanded[ch.src])
+             for ch in project.chapters if ch.src in expanded}
+    infos = [(plain.get(ch.src) or later[ch.src]).result() for ch in project.chapters]
     crossref.number_chapters(infos)
     return infos
+
+
+def _has_python(path: Path) -> bool:
+    try:
+        return has_python(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False    # scan_chapter reports the missing chapter
 
 
 def crossref_index(root: Path, build_dir: Path, jobs: int | None = None) -> dict:
     """Scan, number, check and write <build>/crossref.json (used by the prerender hook)."""
     project = load_project(root)
     with ThreadPoolExecutor(jobs or default_jobs()) as pool:
-        infos = scan_project(project, pool)
+        infos = scan_project(project, pool, build_dir)
     index = crossref.build_index(infos)
     crossref.check_references(root, infos, index)
     crossref.write_index(index, build_dir / "crossref.json")
@@ -98,7 +116,7 @@ def build(root: Path, out_dir: Path | None = None, build_dir: Path | None = None
         with ThreadPoolExecutor(jobs or default_jobs()) as pool:
             # pip runs in its own process: start it now, collect it at the end.
             wheel_job = pool.submit(wheels.write_wheels, root, staging / "assets", cache) if assets else None
-            infos = scan_project(project, pool)
+            infos = scan_project(project, pool, build_dir)
             index = crossref.build_index(infos)
             crossref.check_references(root, infos, index)
             crossref.write_index(index, build_dir / "crossref.json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 import sys
 
@@ -24,12 +25,30 @@ def pandoc_path() -> str:
     return path
 
 
-def run_pandoc(args: list[str], *, what: str, stdin: str | None = None, cwd=None) -> str:
-    """Run pandoc with ``args``; return stdout or raise BuildError naming ``what`` (a file)."""
+def run_pandoc(args: list[str], *, what: str, stdin: str | None = None, cwd=None,
+               source: tuple[str, str, list[int] | None] | None = None) -> str:
+    """Run pandoc with ``args``; return stdout or raise BuildError naming ``what`` (a file).
+
+    ``source`` = (input path, name to show, line map): Pandoc's messages about the input (an
+    expanded copy of a chapter) are rewritten to name the .qmd and its own line numbers."""
     proc = subprocess.run([pandoc_path(), *args], input=stdin, capture_output=True,
                           text=True, encoding="utf-8", cwd=cwd)
+    stderr = proc.stderr.strip()
+    if source and stderr:
+        stderr = source_positions(stderr, *source)
     if proc.returncode != 0:
-        raise BuildError(f"{what}: pandoc failed (exit {proc.returncode}):\n{proc.stderr.strip()}")
-    if proc.stderr.strip():   # filter warnings (e.g. a missing lab pre-render) reach the author
-        print(proc.stderr.rstrip(), file=sys.stderr)
+        raise BuildError(f"{what}: pandoc failed (exit {proc.returncode}):\n{stderr}")
+    if stderr:   # filter warnings (e.g. a missing lab pre-render) reach the author
+        print(stderr, file=sys.stderr)
     return proc.stdout
+
+
+def source_positions(text: str, input_path: str, name: str, line_map: list[int] | None) -> str:
+    """Pandoc says "at <input> line N column M"; name the source and its line instead."""
+    def line(m: re.Match) -> str:
+        n = int(m.group(1))
+        if line_map and 0 < n <= len(line_map):
+            n = line_map[n - 1]
+        return f"{name} line {n}"
+    text = re.sub(re.escape(input_path) + r" line (\d+)", line, text)
+    return text.replace(input_path, name)

@@ -46,6 +46,8 @@ class Project:
     toc: bool = True
     highlight_style: str = "pygments"
     filters: list[str] = field(default_factory=list)
+    execute: dict = field(default_factory=dict)      # _quarto.yml execute: (chapter python)
+    execute_dir: str | None = None                   # project: execute-dir:
 
 
 def load_project(root: Path) -> Project:
@@ -82,6 +84,9 @@ def load_project(root: Path) -> Project:
             raise BuildError(f"{cfg_path}: two chapters map to the same page {ch.out}")
         seen.add(ch.out)
 
+    if cfg.get("execute") is not None and not isinstance(cfg.get("execute"), dict):
+        raise BuildError(f"{cfg_path}: execute: {cfg['execute']!r} is not supported; use a mapping "
+                         "of execution options")
     html = ((cfg.get("format") or {}).get("html") or {})
     return Project(
         root=root,
@@ -93,4 +98,6 @@ def load_project(root: Path) -> Project:
         toc=bool(html.get("toc", True)),
         highlight_style=str(html.get("highlight-style", "pygments")),
         filters=[f for f in html.get("filters", []) if isinstance(f, str)],
+        execute=cfg.get("execute") or {},
+        execute_dir=(cfg.get("project") or {}).get("execute-dir"),
     )

@@ -72,7 +72,7 @@ def nav_link(info: ChapterInfo | None, root: str, rel: str) -> str:
 def pandoc_args(project: Project, info: ChapterInfo, build_dir: Path) -> list[str]:
     ch = info.chapter
     root = ch.site_root
-    args = [str(project.root / ch.src), "--from", "markdown", "--to", "html5",
+    args = [str(info.input_path or project.root / ch.src), "--from", "markdown", "--to", "html5",
             "--section-divs", "--template", str(PARTS_TEMPLATE),
             f"--katex={root}assets/vendor/katex/",
             f"--syntax-highlighting={highlight_style(project.highlight_style)}",
@@ -99,7 +99,9 @@ def render_chapter(project: Project, infos: list[ChapterInfo], i: int, build_dir
     info = infos[i]
     ch = info.chapter
     root = ch.site_root
-    output = run_pandoc(pandoc_args(project, info, build_dir), what=ch.src)
+    output = run_pandoc(pandoc_args(project, info, build_dir), what=ch.src,
+                        source=(str(info.input_path), str(project.root / ch.src), info.line_map)
+                        if info.line_map else None)
     _meta, toc, body = split_parts(output, ch.src)
     if info.number is not None:
         heading = (f'<span class="chapter-number">Chapter {info.number}</span>&ensp;'

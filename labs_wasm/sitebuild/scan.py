@@ -37,6 +37,8 @@ class ChapterInfo:
     labs: list[str]
     number: int | None = None     # assigned by crossref.number_chapters
     meta: dict = field(default_factory=dict)
+    input_path: Path | None = None   # what Pandoc reads: the source, or its expanded copy
+    line_map: list[int] | None = None   # expanded copy's line -> source line (None: the source)
 
 
 def split_parts(output: str, what: str) -> tuple[dict, str, str]:
@@ -54,13 +56,16 @@ def base_filters() -> list[str]:
     return ["--lua-filter", str(FILTERS / "callouts.lua"), "--lua-filter", str(FILTERS / "chapter.lua")]
 
 
-def scan_chapter(project: Project, chapter: Chapter) -> ChapterInfo:
+def scan_chapter(project: Project, chapter: Chapter, expanded=None) -> ChapterInfo:
+    """Scan the chapter's source, or ``expanded`` (a run_python.Expanded) when it has python."""
     src = project.root / chapter.src
     if not src.is_file():
         raise BuildError(f"{project.root / '_quarto.yml'}: chapter {chapter.src} does not exist")
-    out = run_pandoc([str(src), "--from", "markdown", "--to", "html5", "--section-divs",
+    input_path = expanded.path if expanded else src
+    line_map = expanded.line_map if expanded else None
+    out = run_pandoc([str(input_path), "--from", "markdown", "--to", "html5", "--section-divs",
                       "--number-sections", f"--number-offset={SCAN_OFFSET}", "--katex", "--template", str(PARTS_TEMPLATE), *base_filters()],
-                     what=chapter.src)
+                     what=chapter.src, source=(str(input_path), str(src), line_map) if expanded else None)
     meta, _toc, body = split_parts(out, chapter.src)
     sections, _ = parse_sections(body)
     title_text = str(meta.get("chapter-title-text") or Path(chapter.src).stem.replace("_", " ").title())
@@ -78,4 +83,6 @@ def scan_chapter(project: Project, chapter: Chapter) -> ChapterInfo:
         cites=[str(c) for c in meta.get("sec-cites") or []],
         labs=[str(c) for c in meta.get("lab-ids") or []],
         meta=meta,
+        input_path=input_path,
+        line_map=line_map,
     )
