@@ -41,7 +41,8 @@ def _plain_numbers(obj, prefix):
 
 
 def rows(only_audit: bool = False) -> list[dict]:
-    """One row per registry number: registry, namespace, key, path, value, provenance."""
+    """One row per registry number (registry, namespace, key, path, value, provenance), then
+    one per declared resolver constant (``core.assumptions``)."""
     out = []
     for registry in registries():
         for ns, key, entry in registry.items():
@@ -57,6 +58,26 @@ def rows(only_audit: bool = False) -> list[dict]:
                     "url": prov.url if prov else None,
                     "note": prov.note if prov else None,
                 })
+    return out + assumption_rows(only_audit)
+
+
+def assumption_rows(only_audit: bool = False) -> list[dict]:
+    """One row per module-level constant of resolver code declared with ``assume``."""
+    from .core.assumptions import declared
+
+    out = []
+    for name, a in sorted(declared().items()):
+        if only_audit and not a.provenance.needs_audit:
+            continue
+        module, _, const = name.rpartition(".")
+        value = a.value
+        out.append({
+            "registry": "resolvers", "namespace": module, "key": module, "path": const,
+            "value": f"{value:~C}" if isinstance(value, Quantity) else
+            (value if isinstance(value, (int, float, str)) else repr(value)),
+            "kind": a.provenance.kind, "reference": a.provenance.reference,
+            "url": a.provenance.url, "note": a.provenance.note,
+        })
     return out
 
 

@@ -275,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate a scenario file (.json or .toml)")
     ev.add_argument("scenario")
     ev.set_defaults(func=cmd_eval)
-    au = sub.add_parser("audit", help="list every estimate and illustrative registry value")
+    au = sub.add_parser("audit", help="list every estimate and illustrative value (registries "
+                        "and resolver defaults)")
     au.add_argument("--all", action="store_true", help="list every value, not only estimates")
     au.add_argument("--json", action="store_true")
     au.set_defaults(func=cmd_audit)

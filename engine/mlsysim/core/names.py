@@ -62,6 +62,7 @@ NAMES: dict[str, str] = {
     "block_tokens": "tokens per KV-cache block (paged attention)",
     "tokens": "training tokens D",
     "parameters": "parameter count N",
+    "tokens_per_parameter": "training tokens per parameter (D / N)",
     "global_batch_tokens": "tokens per optimizer step across the whole fleet",
     "dp": "data-parallel degree",
     "tp": "tensor-parallel degree",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel
 from ..core.results import SolverResult
 from ..core.types import Quantity
@@ -17,11 +18,12 @@ from . import _common as c
 #: Illustrative accuracy drop (points) vs compression, per method: drop = a x (x / x0)^k.
 #: x = bits removed from fp16 (quantization) or sparsity (pruning). Not measurements: real
 #: drops depend on model, data and calibration (e.g. int8 PTQ is often < 1 point).
-ACCURACY_DROP_CURVES = {
+ACCURACY_DROP_CURVES = assume("compression.ACCURACY_DROP_CURVES", {
     "quantization": {"a": 0.3, "x0": 8.0, "k": 3.0},  # 16 -> 8 bits 0.3 pt, 16 -> 4 ~1 pt
     "unstructured": {"a": 1.0, "x0": 0.9, "k": 4.0},  # ~1 pt at 90 % sparsity
     "structured": {"a": 1.0, "x0": 0.5, "k": 2.0},    # ~1 pt at 50 % channels removed
-}
+}, "illustrative", "teaching curves, not measurements", None,
+    "real drops depend on model, data and calibration")
 PRUNING = ("unstructured", "structured", "2:4")
 
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
 from ..core.results import SolverResult
 from ..core.types import Quantity
 from . import _common as c
+
+
+PSI_SMOOTHING = assume("drift.PSI_SMOOTHING", 1e-4, "convention",
+                       "floor for empty bins so ln(a/e) stays finite (common PSI practice)")
 
 
 def _proportions(name, values, eps):
@@ -39,7 +44,7 @@ class PopulationStabilityModel(BaseModel):
     requires = ("expected", "actual")
     produces = PSIResult
 
-    def solve(self, *, expected, actual, smoothing=1e-4) -> PSIResult:
+    def solve(self, *, expected, actual, smoothing=PSI_SMOOTHING) -> PSIResult:
         eps = c.num("smoothing", smoothing, lo=0, lo_open=True)
         e = _proportions("expected", expected, eps)
         a = _proportions("actual", actual, eps)

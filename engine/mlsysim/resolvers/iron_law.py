@@ -12,6 +12,7 @@ the overlapped form assumes perfect overlap (an optimistic bound). Real kernels 
 """
 from __future__ import annotations
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel
 from ..core.results import SolverResult
 from ..core.types import Quantity
@@ -21,7 +22,10 @@ from . import _common as c
 #: Default kernel launches per inference when the model does not say: one per layer, i.e.
 #: each layer runs as one fused kernel (the best case; unfused graphs launch several kernels
 #: per layer, see DispatchOverheadModel).
-KERNELS_PER_LAYER = 1
+KERNELS_PER_LAYER = assume(
+    "iron_law.KERNELS_PER_LAYER", 1, "illustrative",
+    "teaching default: one fused kernel per layer (the best case)", None,
+    "eager frameworks launch several kernels per layer; pass kernels= to override")
 
 
 class IronLawResult(SolverResult):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel, BaseSolver
 from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
@@ -26,24 +27,37 @@ ACTIVE_SOURCE = ("illustrative; shapes after Settles 2009 (Active Learning Liter
 
 #: Training curves acc(t) = ceiling x max_accuracy x (1 - exp(-t / (tau_scale x tau))).
 #: ILLUSTRATIVE. tau_scale < 1 learns faster than random order; ceiling < 1 plateaus lower.
-CURRICULUM_CURVES = {
+CURRICULUM_CURVES = assume("learning_curves.CURRICULUM_CURVES", {
     #  strategy        tau_scale  ceiling   why
     "random":        {"tau_scale": 1.00, "ceiling": 1.00},  # baseline
     "easy_first":    {"tau_scale": 0.75, "ceiling": 0.97},  # fast start, no pacing: plateaus
     "hard_first":    {"tau_scale": 1.40, "ceiling": 1.00},  # anti-curriculum: slower
     "curriculum":    {"tau_scale": 0.40, "ceiling": 1.00},  # paced easy-to-hard: ~2.5x
-}
+}, "illustrative", "shapes after Bengio et al. 2009 and Hacohen & Weinshall 2019", None,
+    "curriculum speedups are task-dependent; Wu et al. 2021 find little benefit at a normal budget")
 
 #: Accuracy vs labels acc(n) = a0 + (a_max - a0) x (1 - exp(-n_eff / n_scale)), with
 #: n_eff = n x (1 + (gain - 1) x n / (n + n_cold)). ILLUSTRATIVE. ``gain``: label efficiency
 #: once warmed up; ``n_cold``: labels before an uncertainty model is good enough to pick well
 #: (cold start), so diversity sampling wins at small budgets and uncertainty at large ones.
-ACTIVE_LEARNING_CURVES = {
+ACTIVE_LEARNING_CURVES = assume("learning_curves.ACTIVE_LEARNING_CURVES", {
     #  strategy          gain   n_cold
     "random":      {"gain": 1.0, "n_cold": 0.0},
     "uncertainty": {"gain": 2.2, "n_cold": 5000.0},
     "diversity":   {"gain": 1.5, "n_cold": 0.0},
-}
+}, "illustrative", "shapes after Settles 2009, Active Learning Literature Survey", None,
+    "label-efficiency gains are task-dependent")
+
+
+CURRICULUM_TASK = assume(
+    "learning_curves.CURRICULUM_TASK", {"max_accuracy": 0.9, "tau_steps": 10_000},
+    "illustrative", "teaching task for the curriculum curves", None,
+    "best accuracy of the task and the random-order time constant, in steps")
+ACTIVE_TASK = assume(
+    "learning_curves.ACTIVE_TASK",
+    {"base_accuracy": 0.5, "max_accuracy": 0.92, "label_scale": 20_000}, "illustrative",
+    "teaching task for the active-learning curves", None,
+    "accuracy with no labels, plateau, and the label-count constant")
 
 
 class CurriculumResult(SolverResult):
@@ -60,8 +74,9 @@ class CurriculumResult(SolverResult):
     source: str = CURRICULUM_SOURCE
 
 
-def curriculum_accuracy(strategy: str, steps: float, *, tau_steps: float = 10_000.0,
-                        max_accuracy: float = 0.9) -> float:
+def curriculum_accuracy(strategy: str, steps: float, *,
+                        tau_steps: float = CURRICULUM_TASK["tau_steps"],
+                        max_accuracy: float = CURRICULUM_TASK["max_accuracy"]) -> float:
     """Illustrative accuracy after ``steps`` training steps under ``strategy``."""
     p = CURRICULUM_CURVES[c.choice("strategy", strategy, tuple(CURRICULUM_CURVES))]
     return p["ceiling"] * max_accuracy * (1.0 - math.exp(-steps / (p["tau_scale"] * tau_steps)))
@@ -84,8 +99,9 @@ class CurriculumModel(BaseModel):
     requires = ("target_accuracy",)
     produces = CurriculumResult
 
-    def solve(self, *, target_accuracy, strategy="curriculum", max_accuracy=0.9,
-              tau_steps=10_000, steps=None) -> CurriculumResult:
+    def solve(self, *, target_accuracy, strategy="curriculum",
+              max_accuracy=CURRICULUM_TASK["max_accuracy"],
+              tau_steps=CURRICULUM_TASK["tau_steps"], steps=None) -> CurriculumResult:
         strategy = c.choice("strategy", strategy, tuple(CURRICULUM_CURVES))
         amax = c.fraction("max_accuracy", max_accuracy)
         target = c.fraction("target_accuracy", target_accuracy, allow_one=False)
@@ -105,8 +121,10 @@ class CurriculumModel(BaseModel):
             max_accuracy=amax, tau_steps=tau)
 
 
-def active_learning_accuracy(strategy: str, labels: float, *, base_accuracy: float = 0.5,
-                             max_accuracy: float = 0.92, label_scale: float = 20_000.0) -> float:
+def active_learning_accuracy(strategy: str, labels: float, *,
+                             base_accuracy: float = ACTIVE_TASK["base_accuracy"],
+                             max_accuracy: float = ACTIVE_TASK["max_accuracy"],
+                             label_scale: float = ACTIVE_TASK["label_scale"]) -> float:
     """Illustrative accuracy after ``labels`` labelled examples chosen by ``strategy``."""
     p = ACTIVE_LEARNING_CURVES[c.choice("strategy", strategy, tuple(ACTIVE_LEARNING_CURVES))]
     n = labels
@@ -152,8 +170,10 @@ class AnnotationBudgetModel(BaseModel):
     requires = ("budget", "cost_per_label")
     produces = AnnotationBudgetResult
 
-    def solve(self, *, budget, cost_per_label, strategy="uncertainty", base_accuracy=0.5,
-              max_accuracy=0.92, label_scale=20_000) -> AnnotationBudgetResult:
+    def solve(self, *, budget, cost_per_label, strategy="uncertainty",
+              base_accuracy=ACTIVE_TASK["base_accuracy"],
+              max_accuracy=ACTIVE_TASK["max_accuracy"],
+              label_scale=ACTIVE_TASK["label_scale"]) -> AnnotationBudgetResult:
         strategy = c.choice("strategy", strategy, tuple(ACTIVE_LEARNING_CURVES))
         money = c.qty("budget", budget, c.CURRENCY, c.USD, allow_zero=True, example="5000 USD")
         unit = _cost_per_label(cost_per_label)
@@ -186,8 +206,9 @@ class AnnotationBudgetSolver(BaseSolver):
     produces = AnnotationBudgetSolverResult
 
     def solve(self, *, target_accuracy, cost_per_label, strategy="uncertainty",
-              base_accuracy=0.5, max_accuracy=0.92,
-              label_scale=20_000) -> AnnotationBudgetSolverResult:
+              base_accuracy=ACTIVE_TASK["base_accuracy"],
+              max_accuracy=ACTIVE_TASK["max_accuracy"],
+              label_scale=ACTIVE_TASK["label_scale"]) -> AnnotationBudgetSolverResult:
         strategy = c.choice("strategy", strategy, tuple(ACTIVE_LEARNING_CURVES))
         floor = c.fraction("target_accuracy", target_accuracy, allow_one=False)
         unit = _cost_per_label(cost_per_label)

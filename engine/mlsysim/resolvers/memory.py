@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult
@@ -87,9 +88,14 @@ class MemoryFootprintModel(BaseModel):
 
 #: Bytes per parameter in mixed-precision Adam training (Rajbhandari et al. 2020, Sec. 3.1):
 #: fp16 weights 2, fp16 gradients 2, fp32 master weights + momentum + variance 4 + 4 + 4.
-MIXED_ADAM_BYTES = {"weights": 2.0, "gradients": 2.0, "optimizer": 12.0}
+MIXED_ADAM_BYTES = assume(
+    "memory.MIXED_ADAM_BYTES", {"weights": 2.0, "gradients": 2.0, "optimizer": 12.0}, "paper",
+    "Rajbhandari et al. 2020, ZeRO, Sec. 3.1", "https://arxiv.org/abs/1910.02054",
+    "16 bytes per parameter in mixed-precision Adam")
 #: Plain fp32 SGD with momentum: weights 4, gradients 4, momentum 4.
-FP32_SGD_BYTES = {"weights": 4.0, "gradients": 4.0, "optimizer": 4.0}
+FP32_SGD_BYTES = assume(
+    "memory.FP32_SGD_BYTES", {"weights": 4.0, "gradients": 4.0, "optimizer": 4.0},
+    "convention", "fp32 weights, gradients and one momentum buffer (SGD with momentum)")
 OPTIMIZERS = {"adam_mixed": MIXED_ADAM_BYTES, "sgd_fp32": FP32_SGD_BYTES}
 CHECKPOINTING = ("none", "selective", "full")
 

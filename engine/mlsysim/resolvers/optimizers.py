@@ -5,6 +5,7 @@ evaluated. When no candidate is feasible the result says so (``feasible`` False,
 candidate broke; it does not raise."""
 from __future__ import annotations
 
+from ..core.assumptions import assume
 from ..core._base import BaseOptimizer
 from ..core.errors import InvalidInputError, MlsysimError
 from ..core.results import CheckedOptimizerResult
@@ -12,6 +13,14 @@ from . import _common as c
 from .iron_law import IronLawModel
 from .memory import MemoryFootprintModel
 from .parallelism import DistributedModel, ParallelismModel
+
+
+SEQ_LEN = assume("optimizers.SEQ_LEN", 4096, "illustrative",
+                 "teaching default: a 4k-token training context (Llama 2/3 pre-training)")
+MICROBATCHES = assume("optimizers.MICROBATCHES", 32, "illustrative",
+                      "teaching default: micro-batches per step per pipeline")
+ZERO_STAGE = assume("optimizers.ZERO_STAGE", 1, "illustrative",
+                    "teaching default: shard only the optimizer state (ZeRO-1)")
 
 
 def _divisors(n: int, cap: int | None = None):
@@ -32,8 +41,9 @@ class ParallelismOptimizer(BaseOptimizer):
     requires = ("model", "fleet")
     produces = ParallelismSearchResult
 
-    def solve(self, *, model, fleet, seq_len=4096, micro_batch_size=1, microbatches=32,
-              zero_stage=1, checkpointing="full") -> ParallelismSearchResult:
+    def solve(self, *, model, fleet, seq_len=SEQ_LEN, micro_batch_size=1,
+              microbatches=MICROBATCHES, zero_stage=ZERO_STAGE, checkpointing="full"
+              ) -> ParallelismSearchResult:
         model = c.need_model(model)
         hw, n, cluster = c.fleet_parts(fleet)
         per_node = cluster.node.accelerators if hasattr(cluster, "node") else n

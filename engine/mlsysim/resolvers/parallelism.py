@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
@@ -22,7 +23,16 @@ from .scaling import CHINCHILLA_TOKENS_PER_PARAM, DEFAULT_MFU, DEFAULT_MFU_SOURC
 
 #: Default global batch for LLM training, tokens: 4 M (Llama 3 started at 4 M tokens per
 #: batch, Llama Team 2024, "The Llama 3 Herd of Models", Sec. 3.4.1).
-DEFAULT_GLOBAL_BATCH_TOKENS = 4 * 1024 * 1024
+DEFAULT_GLOBAL_BATCH_TOKENS = assume(
+    "parallelism.DEFAULT_GLOBAL_BATCH_TOKENS", 4 * 1024 * 1024, "paper",
+    "Llama Team 2024, The Llama 3 Herd of Models, Sec. 3.4.1",
+    "https://arxiv.org/abs/2407.21783", "Llama 3 405B began training with 4M-token batches")
+
+
+MICROBATCHES = assume(
+    "parallelism.MICROBATCHES", 32, "illustrative",
+    "teaching default: enough micro-batches to keep a short pipeline's bubble small", None,
+    "Narayanan et al. 2021 use m >> p; the bubble is (p-1)/(m+p-1)")
 
 
 def pipeline_bubble(p: int, m: int) -> float:
@@ -120,7 +130,7 @@ class DistributedModel(BaseModel):
     produces = DistributedResult
 
     def solve(self, *, model, fleet, tokens=None, duration=None, mfu=None, tp=1, pp=1,
-              microbatches=32, global_batch_tokens=DEFAULT_GLOBAL_BATCH_TOKENS,
+              microbatches=MICROBATCHES, global_batch_tokens=DEFAULT_GLOBAL_BATCH_TOKENS,
               precision=None, zero_stage=0, micro_batch_size=1, seq_len=None,
               checkpointing="none") -> DistributedResult:
         model = c.need_model(model)

@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel, BaseSolver
 from ..core.results import CheckedResult, SolverResult
 from . import _common as c
 
+DPSGD_CURVE = assume(
+    "privacy.DPSGD_CURVE", {"max_accuracy": 0.95, "base_accuracy": 0.10, "epsilon_scale": 2.0},
+    "illustrative", "shape after Abadi et al. 2016 (DP-SGD)", "https://arxiv.org/abs/1607.00133",
+    "utility loss shrinks as epsilon grows; real curves are task-dependent")
+DELTA_PRIME = assume("privacy.DELTA_PRIME", 1e-5, "convention",
+                     "advanced composition slack, of the order of 1/dataset size")
 DPSGD_SOURCE = ("illustrative; shape after Abadi et al. 2016 (DP-SGD): utility loss shrinks "
                 "as epsilon grows; real curves are task-dependent")
 
@@ -60,7 +67,7 @@ class CompositionModel(BaseModel):
     requires = ("epsilon", "steps")
     produces = CompositionResult
 
-    def solve(self, *, epsilon, steps, delta=0.0, delta_prime=1e-5) -> CompositionResult:
+    def solve(self, *, epsilon, steps, delta=0.0, delta_prime=DELTA_PRIME) -> CompositionResult:
         e = c.num("epsilon", epsilon, lo=0, lo_open=True)
         n = c.positive_int("steps", steps)
         d = c.fraction("delta", delta, allow_zero=True, allow_one=False)
@@ -70,8 +77,9 @@ class CompositionModel(BaseModel):
                                  advanced_delta=n * d + dp, best_epsilon=min(n * e, adv))
 
 
-def dpsgd_accuracy(epsilon: float, *, max_accuracy: float = 0.95,
-                   base_accuracy: float = 0.10, epsilon_scale: float = 2.0) -> float:
+def dpsgd_accuracy(epsilon: float, *, max_accuracy: float = DPSGD_CURVE["max_accuracy"],
+                   base_accuracy: float = DPSGD_CURVE["base_accuracy"],
+                   epsilon_scale: float = DPSGD_CURVE["epsilon_scale"]) -> float:
     """Illustrative DP-SGD accuracy: base + (max - base) (1 - exp(-eps / scale)), where max
     is the non-private accuracy and base the accuracy with no signal left."""
     return base_accuracy + (max_accuracy - base_accuracy) * (
@@ -91,8 +99,9 @@ class DPSGDUtilityModel(BaseModel):
     requires = ("epsilon",)
     produces = DPSGDUtilityResult
 
-    def solve(self, *, epsilon, max_accuracy=0.95, base_accuracy=0.10,
-              epsilon_scale=2.0) -> DPSGDUtilityResult:
+    def solve(self, *, epsilon, max_accuracy=DPSGD_CURVE["max_accuracy"],
+              base_accuracy=DPSGD_CURVE["base_accuracy"],
+              epsilon_scale=DPSGD_CURVE["epsilon_scale"]) -> DPSGDUtilityResult:
         e = c.num("epsilon", epsilon, lo=0, lo_open=True)
         top = c.fraction("max_accuracy", max_accuracy)
         lo = c.fraction("base_accuracy", base_accuracy, allow_zero=True)
@@ -118,8 +127,9 @@ class PrivacyBudgetSolver(BaseSolver):
     requires = ("target_accuracy",)
     produces = PrivacyBudgetResult
 
-    def solve(self, *, target_accuracy, max_accuracy=0.95, base_accuracy=0.10,
-              epsilon_scale=2.0) -> PrivacyBudgetResult:
+    def solve(self, *, target_accuracy, max_accuracy=DPSGD_CURVE["max_accuracy"],
+              base_accuracy=DPSGD_CURVE["base_accuracy"],
+              epsilon_scale=DPSGD_CURVE["epsilon_scale"]) -> PrivacyBudgetResult:
         f = c.fraction("target_accuracy", target_accuracy, allow_one=False)
         top = c.fraction("max_accuracy", max_accuracy)
         lo = c.fraction("base_accuracy", base_accuracy, allow_zero=True)

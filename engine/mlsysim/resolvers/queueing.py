@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
+
+
+P99 = assume("queueing.P99", 0.99, "convention", "tail latency is usually quoted at P99")
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
@@ -102,7 +106,7 @@ class MMcQueueModel(BaseModel):
     requires = ("arrival_rate", "service_rate")
     produces = QueueResult
 
-    def solve(self, *, arrival_rate, service_rate, servers=1, percentile=0.99) -> QueueResult:
+    def solve(self, *, arrival_rate, service_rate, servers=1, percentile=P99) -> QueueResult:
         lam = c.qty("arrival_rate", arrival_rate, c.RATE, c.S ** -1, example="100 1/s")
         mu = c.qty("service_rate", service_rate, c.RATE, c.S ** -1, example="120 1/s")
         n = c.positive_int("servers", servers)
@@ -173,7 +177,7 @@ class BatchingLatencyModel(BaseModel):
     requires = ("arrival_rate", "batch_size", "base_time", "per_item_time")
     produces = BatchingLatencyResult
 
-    def solve(self, *, arrival_rate, batch_size, base_time, per_item_time, percentile=0.99
+    def solve(self, *, arrival_rate, batch_size, base_time, per_item_time, percentile=P99
               ) -> BatchingLatencyResult:
         lam = c.qty("arrival_rate", arrival_rate, c.RATE, c.S ** -1)
         b = c.positive_int("batch_size", batch_size)

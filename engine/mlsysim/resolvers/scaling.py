@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel, BaseSolver
 from ..core.errors import InvalidInputError
 from ..core.results import SolverResult
@@ -19,13 +20,21 @@ from . import _common as c
 
 #: Backward pass costs ~2x the forward pass, so a training step is ~3x forward FLOP
 #: (Kaplan et al. 2020, Sec. 2.1: C ~ 6 N per token vs 2 N forward).
-TRAINING_TO_FORWARD = 3.0
+TRAINING_TO_FORWARD = assume(
+    "scaling.TRAINING_TO_FORWARD", 3.0, "paper", "Kaplan et al. 2020, Sec. 2.1",
+    "https://arxiv.org/abs/2001.08361", "C ~ 6N per token vs 2N forward")
 #: Chinchilla-optimal tokens per parameter (Hoffmann et al. 2022, Table 3: ~20).
-CHINCHILLA_TOKENS_PER_PARAM = 20.0
+CHINCHILLA_TOKENS_PER_PARAM = assume(
+    "scaling.CHINCHILLA_TOKENS_PER_PARAM", 20.0, "paper",
+    "Hoffmann et al. 2022, Training Compute-Optimal Large Language Models, Table 3",
+    "https://arxiv.org/abs/2203.15556", "about 20 tokens per parameter")
 #: Default model FLOPs utilisation of a well-tuned large training run. Chowdhery et al. 2022
 #: (PaLM, Table 3) report 46.2 % MFU for PaLM 540B and list GPT-3 at 21.3 %, Megatron-Turing
 #: NLG at 30.2 %; 0.40 is a typical tuned value (estimate). Small edge devices reach less.
-DEFAULT_MFU = 0.40
+DEFAULT_MFU = assume(
+    "scaling.DEFAULT_MFU", 0.40, "estimate", "Chowdhery et al. 2022, PaLM, Table 3",
+    "https://arxiv.org/abs/2204.02311",
+    "between GPT-3's 21.3 % and PaLM 540B's 46.2 % reported MFU")
 DEFAULT_MFU_SOURCE = ("estimate: 0.40, between GPT-3 (21.3 %) and PaLM (46.2 %) MFU reported "
                       "by Chowdhery et al. 2022")
 

@@ -13,12 +13,21 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseSolver
 from ..core.results import CheckedResult
 from ..core.types import Quantity
 from . import _common as c
 from .iron_law import IronLawModel
 from .queueing import BatchingLatencyModel
+
+
+P99 = assume("solvers.P99", 0.99, "convention", "tail latency is usually quoted at P99")
+MAX_BATCH = assume("solvers.MAX_BATCH", 4096, "convention",
+                   "upper end of the batch sizes a solver searches")
+MEMORY_FRACTION = assume(
+    "solvers.MEMORY_FRACTION", 0.9, "estimate",
+    "usable share of accelerator memory after framework overheads and fragmentation")
 
 
 class RequiredBandwidthResult(CheckedResult):
@@ -80,7 +89,7 @@ class LargestBatchSolver(BaseSolver):
     produces = LargestBatchResult
 
     def solve(self, *, arrival_rate, base_time, per_item_time, target_latency,
-              percentile=0.99, max_batch=4096) -> LargestBatchResult:
+              percentile=P99, max_batch=MAX_BATCH) -> LargestBatchResult:
         target = c.qty("target_latency", target_latency, c.TIME, c.S)
         top = c.positive_int("max_batch", max_batch)
         lam = c.qty("arrival_rate", arrival_rate, c.RATE, c.S ** -1)
@@ -142,7 +151,8 @@ class FewestGPUsSolver(BaseSolver):
     produces = FewestGPUsResult
 
     def solve(self, *, hardware, model=None, target_throughput=None, training=True,
-              precision=None, activation_bytes=None, memory_fraction=0.9, batch_size=1
+              precision=None, activation_bytes=None, memory_fraction=MEMORY_FRACTION,
+              batch_size=1
               ) -> FewestGPUsResult:
         hardware = c.need_hardware(hardware)
         model = c.need_model(model)

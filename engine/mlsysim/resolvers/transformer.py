@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
@@ -165,6 +166,17 @@ class PrefillDecodeModel(BaseModel):
                                    mem.capacity.m_as(c.B), c.B))
 
 
+PAGED_BLOCK_TOKENS = assume(
+    "transformer.PAGED_BLOCK_TOKENS", 16, "paper",
+    "Kwon et al. 2023, Efficient Memory Management for LLM Serving with PagedAttention",
+    "https://arxiv.org/abs/2309.06180", "vLLM's default KV block size is 16 tokens")
+SERVING_MEMORY_FRACTION = assume(
+    "transformer.SERVING_MEMORY_FRACTION", 0.9, "estimate",
+    "vLLM engine argument gpu_memory_utilization (default 0.9)",
+    "https://docs.vllm.ai/en/latest/serving/engine_args.html",
+    "the rest is left to the framework, activations and fragmentation")
+
+
 class BatchingCapacityResult(CheckedResult):
     kv_budget: Quantity
     static_sequences: int
@@ -186,7 +198,8 @@ class BatchingCapacityModel(BaseModel):
     produces = BatchingCapacityResult
 
     def solve(self, *, model, hardware, max_seq_len, mean_seq_len, precision=None,
-              block_tokens=16, memory_fraction=0.9, tp=1) -> BatchingCapacityResult:
+              block_tokens=PAGED_BLOCK_TOKENS, memory_fraction=SERVING_MEMORY_FRACTION, tp=1
+              ) -> BatchingCapacityResult:
         hardware = c.need_hardware(hardware)
         model = c.need_model(model)
         prec = c.precision_for(precision, hardware)
