@@ -3,7 +3,8 @@
 SHELL := /bin/bash
 PY    := .venv/bin/python
 PORT  ?= 4200
-export PYTHONPATH := $(CURDIR)/labs_wasm
+# The same import path as _environment (which an exported PYTHONPATH overrides under Quarto).
+export PYTHONPATH := $(CURDIR)/labs_wasm:$(CURDIR)/engine
 
 .PHONY: setup site serve test bench clean
 

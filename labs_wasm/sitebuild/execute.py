@@ -26,6 +26,7 @@ import builtins
 import io
 import linecache
 import re
+import sys
 import tokenize
 import traceback
 import warnings
@@ -157,6 +158,7 @@ class Runner:
         value = None
         try:
             with redirect_stdout(out), redirect_stderr(err), warnings.catch_warnings():
+                warnings.showwarning = _show_warning     # to the cell's stderr, as in a kernel
                 exec(compile(tree, self.path, "exec"), self.ns)
                 if last is not None:
                     value = eval(compile(last, self.path, "eval"), self.ns)
@@ -268,6 +270,10 @@ def cell_markdown(cell: Cell, o: dict, stdout: str, display: str | None) -> str:
     if md and not asis:
         md = ["::: {.cell}\n", *md, ":::\n"]
     return "".join(md)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _ticks(lines: list[str]) -> str:
