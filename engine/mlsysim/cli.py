@@ -1,4 +1,5 @@
-"""Command line: ``mlsysim zoo``, ``mlsysim eval SCENARIO``, ``mlsysim audit``.
+"""Command line: ``mlsysim zoo``, ``mlsysim eval SCENARIO``, ``mlsysim audit``,
+``mlsysim names``.
 
 A scenario (JSON or TOML) names one resolver, or a pipeline of them, and its inputs::
 
@@ -260,6 +261,19 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def names_markdown() -> str:
+    """The names table (core/names.py) as the Markdown table engine/README.md prints."""
+    from .core.names import NAMES
+
+    rows = [f"| `{name}` | {meaning.replace('|', '/')} |" for name, meaning in NAMES.items()]
+    return "\n".join(["| input | meaning |", "| --- | --- |", *rows])
+
+
+def cmd_names(args) -> int:
+    print(names_markdown())
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse exits 2 too; keep the one-line style
         raise BadInput(message)
@@ -280,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--all", action="store_true", help="list every value, not only estimates")
     au.add_argument("--json", action="store_true")
     au.set_defaults(func=cmd_audit)
+    nm = sub.add_parser("names", help="print the input names table (one name per concept)")
+    nm.set_defaults(func=cmd_names)
     return parser
 
 

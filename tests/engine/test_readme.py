@@ -14,3 +14,15 @@ def test_readme_examples_run():
     for block in blocks:
         exec(compile(block, str(README), "exec"), ns)
     assert ns["results"]["PowerEfficiencyModel"].flops_per_watt.magnitude == pytest.approx(989 / 700)
+
+
+def test_readme_names_table_is_the_engines():
+    """The README prints the names table of core/names.py (regenerate it with
+    `python -m mlsysim names` between the names-table markers)."""
+    from mlsysim.cli import names_markdown
+
+    text = README.read_text(encoding="utf-8")
+    table = re.search(r"<!-- names-table:[^\n]*-->\n(.*?)\n<!-- /names-table -->", text, re.S)
+    assert table, "engine/README.md lost its names-table markers"
+    assert table.group(1).strip() == names_markdown().strip(), \
+        "engine/README.md's names table is stale: paste `python -m mlsysim names` in it"
