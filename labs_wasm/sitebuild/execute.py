@@ -248,8 +248,12 @@ def cell_markdown(cell: Cell, o: dict, stdout: str, display: str | None) -> str:
     enclosures and pastes stdout raw. Cell ids and execution counts are left out."""
     if not o["include"]:
         return ""
-    outputs = [] if o["output"] is False else \
-        [("stdout", _ANSI.sub("", stdout))] * bool(stdout) + [("display", display)] * (display is not None)
+    outputs: list[tuple[str, str]] = []
+    if o["output"] is not False:
+        if stdout:
+            outputs.append(("stdout", _ANSI.sub("", stdout)))
+        if display is not None:
+            outputs.append(("display", display))
     if not cell.shown_code and not outputs:
         return ""
     asis = o["output"] == "asis"
@@ -259,12 +263,12 @@ def cell_markdown(cell: Cell, o: dict, stdout: str, display: str | None) -> str:
         md.append(f"{ticks} {{.python .cell-code}}\n" + "\n".join(cell.shown_code) + f"\n{ticks}\n")
     for kind, text in outputs:
         if not asis:
-            md.append(f"\n::: {{.cell-output .cell-output-{'stdout' if kind == 'stdout' else 'display'}}}\n")
-        if kind == "stdout" and not asis:
+            md.append(f"\n::: {{.cell-output .cell-output-{kind}}}\n")
+        if kind == "stdout" and not asis:      # Quarto's mdCodeOutput
             ticks = _ticks(text.split("\n"))
             md.append(f"{ticks}\n{text}{'' if text.endswith(chr(10)) else chr(10)}{ticks}\n")
         else:
-            md.append(text + ("\n" if kind == "display" else ""))
+            md.append(text if kind == "stdout" else text + "\n")
         if not asis:
             md.append(":::\n")
     if md and not asis:

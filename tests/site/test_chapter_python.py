@@ -12,11 +12,38 @@ from pathlib import Path
 import pytest
 from mlsysim import Hardware, Models
 
-from conftest import REPO, TINY_QUARTO
 from sitebuild.build import build
 from sitebuild.execute import expand
 
-PY_QUARTO = TINY_QUARTO.replace("  output-dir: _book\n", "  output-dir: _book\n  execute-dir: project\n")
+REPO = Path(__file__).resolve().parents[2]
+# conftest's TINY_QUARTO (same chapters) plus what a project with chapter python needs
+PY_QUARTO = """\
+project:
+  type: book
+  output-dir: _book
+  execute-dir: project
+book:
+  title: "Tiny Book"
+  chapters:
+    - book/index.qmd
+    - part: "Volume I: Foundations"
+      chapters:
+        - book/vol1/orientation.qmd
+        - book/vol1/alpha.qmd
+        - book/vol1/beta.qmd
+    - part: "Volume II: Scale"
+      chapters:
+        - book/vol2/gamma.qmd
+    - book/ledger.qmd
+execute:
+  freeze: false
+format:
+  html:
+    toc: true
+    number-sections: true
+    filters:
+      - labs_wasm/filter/lab.lua
+"""
 ENVIRONMENT = "# as the real project: labs_wasm and the engine importable from chapter code\nPYTHONPATH=labs_wasm:engine\n"
 CASES = '''"""Shared by a lab and its chapter: the worked example's names and sizes."""
 CASE = {"name": "ResNet-50", "precision": "fp16"}
