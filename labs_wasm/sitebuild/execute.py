@@ -65,11 +65,14 @@ def expand_chapter(text: str, path: str, defaults: dict | None = None) -> Expans
         return Expansion(text, list(range(1, n_lines + 1)))
     chapter = parse(text, path)
     options = document_options(chapter, defaults or {}, path)
-    for lineno, expr in multiline_inline(_blank_cells(text, chapter.cells)):
+    markdown = _blank_cells(text, chapter.cells)
+    broken = multiline_inline(markdown)
+    if broken:
+        lineno, expr = broken[0]
         raise BuildError(f"{path}:{lineno}: inline expression `{expr.strip()}` spans a line break: "
                          "Quarto evaluates it but never puts its value in the page; keep it on one line")
     runner = Runner(path, text)
-    math = inline.math_spans(_mask_inline(_blank_cells(text, chapter.cells)))
+    math = inline.math_spans(_mask_inline(markdown))
     offsets = _line_offsets(chapter.lines)
     out = _Output()
     for i in range(chapter.front_end):

@@ -210,6 +210,9 @@ def test_chapter_python_chapters_without_python_are_read_untouched(tiny_project,
     plain = tiny_project()
     build(plain, tmp_path / "out2", tmp_path / "bld2", assets=False, log=lambda m: None)
     assert not (tmp_path / "bld2/expanded").exists()
+    # a chapter without python renders to the same bytes whether or not a sibling has python
+    for page in ("vol1/alpha.html", "vol1/beta.html", "index.html"):
+        assert (tmp_path / "out" / page).read_bytes() == (tmp_path / "out2" / page).read_bytes(), page
 
 
 @pytest.mark.parametrize("text", [
