@@ -65,6 +65,7 @@ EXAMPLES = {
     "StorageIOModel": dict(target_throughput=Q_(3000, "image/s"), bytes_per_sample=Q_(110, "kB"),
                            storage_bandwidth=Q_(1, "GB/s"), devices=8),
     "CompressionModel": dict(model=RESNET, precision="int8"),
+    "CompressionFrontierModel": dict(model=RESNET),
     "CurriculumModel": dict(target_accuracy=0.8),
     "AnnotationBudgetModel": dict(budget=Q_(3000, "USD"), cost_per_label=Q_(0.15, "USD")),
     "AnnotationBudgetSolver": dict(target_accuracy=0.85, cost_per_label=Q_(0.15, "USD")),

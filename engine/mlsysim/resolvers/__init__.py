@@ -3,7 +3,7 @@
 ``mlsysim.core.solver`` re-exports all of them.
 """
 from .communication import AllReduceModel, BisectionBandwidthModel, LinkTransferModel
-from .compression import CompressionModel
+from .compression import CompressionFrontierModel, CompressionModel
 from .data import DataGravityModel, DataPipelineModel, StorageIOModel
 from .drift import PopulationStabilityModel, RetrainingCostModel
 from .economics import CostPerInferenceModel, EconomicsModel
@@ -43,6 +43,7 @@ __all__ = [
     "LittlesLawModel", "MMcQueueModel", "BatchingLatencyModel",
     # data, compression
     "DataPipelineModel", "DataGravityModel", "StorageIOModel", "CompressionModel",
+    "CompressionFrontierModel",
     "CurriculumModel", "AnnotationBudgetModel", "AnnotationBudgetSolver", "ParetoFrontier",
     # operations and responsibility
     "FleetReliabilityModel", "YoungDalyModel", "AvailabilityModel", "ErrorBudgetModel",
