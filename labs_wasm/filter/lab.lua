@@ -9,8 +9,9 @@ Contract: labs_wasm/PROTOCOL.md section 4.
   :::
 
 Metadata (read once):
-  lab-prerender-dir  folder with <vol1-01>.json and <vol1-01>.xref.json
-                     (default _build/prerender, relative to the project root)
+  lab-prerender-dir  folder with <vol1-01>.json and <vol1-01>.xref.json, and the labs
+                     catalog catalog/labs.json (default _build/prerender, relative to the
+                     project root)
   site-root          relative path from this page to the site root ("../" ...);
                      under Quarto, quarto.project.offset() is used when site-root is unset.
 
@@ -70,6 +71,29 @@ local function read_file(path)
   return text
 end
 
+-- The labs catalog (sitebuild/prerender.py): read once, nil when absent (then a lab's section
+-- names no chapter and the Ledger page shows ledger keys).
+local catalog_cache = false
+local function labs_catalog()
+  if catalog_cache == false then
+    catalog_cache = nil
+    local text = read_file(config.prerender_dir .. "/catalog/labs.json")
+    if text then
+      local ok, decoded = pcall(json.decode, text, false)
+      if ok and type(decoded) == "table" then catalog_cache = decoded end
+    end
+  end
+  return catalog_cache
+end
+
+local function catalog_lab(lab_id)
+  local catalog = labs_catalog()
+  for _, lab in pairs(catalog and catalog.labs or {}) do
+    if lab.id == lab_id then return lab end
+  end
+  return nil
+end
+
 local function warn(lab_id, message)
   io.stderr:write(string.format("%s: lab %s: %s\n", config.source, lab_id, message))
 end
@@ -92,9 +116,14 @@ local function xref_for_page(xref)
   return out
 end
 
--- Deterministic JSON for the xref map (sorted keys, so pages are byte-stable).
+-- Deterministic JSON (sorted object keys, so pages are byte-stable); lists stay lists.
 local function encode_sorted(value)
-  if type(value) ~= "table" then return json.encode(value) end
+  if type(value) ~= "table" or next(value) == nil then return json.encode(value) end
+  if value[1] ~= nil then
+    local items = {}
+    for _, item in ipairs(value) do table.insert(items, encode_sorted(item)) end
+    return "[" .. table.concat(items, ", ") .. "]"
+  end
   local keys = {}
   for k in pairs(value) do table.insert(keys, k) end
   table.sort(keys)
@@ -132,7 +161,7 @@ local function lab_block(div)
     return notice(lab_id, "Lab " .. lab_id .. " could not be prepared when this page was built. "
       .. "Rebuild the site to run it.")
   end
-  local ok_tree = pcall(json.decode, tree)
+  local ok_tree, decoded_tree = pcall(json.decode, tree, false)
   if not ok_tree then
     warn(lab_id, "pre-render " .. stem .. ".json is not valid JSON")
     return notice(lab_id, "Lab " .. lab_id .. " has a damaged pre-render. Rebuild the site to run it.")
@@ -150,14 +179,28 @@ local function lab_block(div)
   local xref_json = encode_sorted(xref)
   local root = config.site_root
   local dom_id = "lab-" .. lab_id:gsub("[^%w]", "-")
+  -- What a screen reader announces: "Lab 01: The magnitude gap", not the id "vol1/01".
+  local number = lab_id:match("/(%d+)$") or lab_id
+  local title = type(decoded_tree) == "table" and type(decoded_tree.title) == "string" and decoded_tree.title
+  local label = "Lab " .. number .. (title and (": " .. title) or "")
+  -- The chapter this page is, for the lab's header (the build knows titles; the lab only
+  -- its chapter's slug).
+  local chapter_attrs = ""
+  local entry = catalog_lab(lab_id)
+  if entry and type(entry.chapter) == "table" and entry.chapter.title then
+    chapter_attrs = string.format(' data-chapter-title="%s"', escape_attr(tostring(entry.chapter.title)))
+    if entry.chapter.number and entry.chapter.number ~= json.null then
+      chapter_attrs = string.format(' data-chapter-number="%s"', escape_attr(tostring(math.tointeger(entry.chapter.number) or entry.chapter.number))) .. chapter_attrs
+    end
+  end
   local html = string.format(
-    '<section class="lab" id="%s" data-lab="%s" data-state="loading" data-site-root="%s" aria-label="Lab %s">\n'
+    '<section class="lab" id="%s" data-lab="%s" data-state="loading" data-site-root="%s"%s aria-label="%s">\n'
     .. '  <p class="lab-status" role="status" aria-live="polite">Loading Python…</p>\n'
     .. '  <div class="lab-root"></div>\n'
     .. '  <script type="application/json" class="lab-initial">%s</script>\n'
     .. '  <script type="application/json" class="lab-xref">%s</script>\n'
     .. '</section>',
-    escape_attr(dom_id), escape_attr(lab_id), escape_attr(root), escape_attr(lab_id),
+    escape_attr(dom_id), escape_attr(lab_id), escape_attr(root), chapter_attrs, escape_attr(label),
     script_safe(tree:gsub("%s+$", "")), script_safe(xref_json))
   local blocks = {pandoc.RawBlock("html", html)}
   if not boot_emitted then
@@ -168,15 +211,33 @@ local function lab_block(div)
   return blocks
 end
 
+-- The labs catalog for the Ledger page, with hrefs rebased from the site root to this page.
+local function catalog_for_page()
+  local catalog = labs_catalog()
+  if not catalog then return nil end
+  local labs = {}
+  for key, lab in pairs(catalog.labs or {}) do
+    local copy = {}
+    for k, v in pairs(lab) do copy[k] = v end
+    if type(copy.href) == "string" then copy.href = config.site_root .. copy.href end
+    labs[key] = copy
+  end
+  return {version = catalog.version, contexts = catalog.contexts, labs = labs}
+end
+
 local function ledger_block()
   if not is_html() then
     return pandoc.Para(pandoc.Inlines("Your Design Ledger is shown in the HTML edition."))
   end
   local root = escape_attr(config.site_root)
+  local catalog = catalog_for_page()
+  local catalog_script = catalog
+    and string.format('<script type="application/json" class="ledger-catalog">%s</script>', script_safe(encode_sorted(catalog)))
+    or ""
   return {
     pandoc.RawBlock("html", string.format(
       '<section class="ledger-view" data-site-root="%s">'
-      .. '<p class="ledger-status" role="status">Loading your ledger…</p></section>', root)),
+      .. '<p class="ledger-status" role="status">Loading your ledger…</p>%s</section>', root, catalog_script)),
     pandoc.RawBlock("html", string.format(
       '<script type="module" src="%sassets/runtime/ledger.js"></script>', root)),
   }

@@ -6,7 +6,7 @@
 export const MODULES = [
   "start.js", "storage.js", "schema.js", "config.js", "urls.js", "lab.js", "dom.js",
   "render.js", "initial.js", "worker-client.js", "markdown.js", "plot.js",
-  "renderers/text.js", "renderers/controls.js", "renderers/data.js",
+  "renderers/text.js", "renderers/controls.js", "renderers/data.js", "math.js", "mathtext.js", "numbers.js",
   "../vendor/marked.esm.js", "../vendor/purify.min.js",
 ];
 

@@ -15,6 +15,9 @@ export const CONFIG = Object.freeze({
     // Optional: a Pyodide memory snapshot's manifest (sitebuild/snapshot.py); absent = standard boot.
     snapshot: "assets/pyodide-snapshot.json",
     plotly: "assets/vendor/plotly.min.js",
+    // KaTeX typesets the TeX in lab text ($...$, $$...$$); loaded only when a text has math.
+    katex: "assets/vendor/katex/katex.min.js",
+    katexCss: "assets/vendor/katex/katex.min.css",
   }),
   // Where the labs bundle is unpacked inside Pyodide's file system (put on sys.path).
   bundleDir: "/lab_bundle",

@@ -3,6 +3,8 @@
 // shows at once: a saved prediction appears locked, saved control values appear set.
 // It never computes anything; the real tree arrives from Python moments later.
 
+import { toDisplay } from "./numbers.js";
+
 const VALUE_KINDS = new Set(["choice", "number_input", "slider", "select", "toggle", "tabs"]);
 
 function overlayNode(node, state) {
@@ -12,7 +14,8 @@ function overlayNode(node, state) {
     else if (!node.locks && node.name in state.values) {
       const value = state.values[node.name];
       out = { ...node, value };
-      if (node.kind === "slider") out.display = `${value}${node.unit ? " " + node.unit : ""}`;
+      // Python's formatted text arrives with the live tree; until then, the box's own number.
+      if (node.kind === "slider") out.display = `${toDisplay(node, value)}${node.unit ? (node.unit === "%" ? "" : " ") + node.unit : ""}`;
     }
   }
   if (Array.isArray(out.children)) out = { ...out, children: out.children.map((c) => overlayNode(c, state)) };

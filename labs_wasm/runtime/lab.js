@@ -30,6 +30,8 @@ export class LabController {
     this.ctx = {
       labId: this.labId,
       xref: JSON.parse(section.querySelector("script.lab-xref")?.textContent ?? "{}"),
+      // The chapter this page is ({number, title}), written by the build (filter/lab.lua).
+      chapter: chapterOf(section),
       urls,
       patch: patchChildren,
       onChange: (node, value) => this.change(node, value),
@@ -107,7 +109,10 @@ export class LabController {
     try {
       do {
         this.queued = false;
-        const tree = await this.client.render(this.labId, structuredClone(this.state));
+        // The ledger is read fresh for every render (PROTOCOL.md section 2): an entry saved
+        // by another lab or tab since the last render is what the lab reads now.
+        const state = { ...structuredClone(this.state), ledger: this.store.readLedger() };
+        const tree = await this.client.render(this.labId, state);
         renderTree(this.root, tree, this.ctx);
       } while (this.queued);
     } catch (err) {
@@ -151,6 +156,11 @@ export class LabController {
   }
 
   clearError() { this.section.querySelector(".lab-error")?.remove(); }
+}
+
+function chapterOf(section) {
+  const { chapterNumber, chapterTitle } = section.dataset;
+  return chapterTitle ? { number: chapterNumber || null, title: chapterTitle } : null;
 }
 
 async function fetchWheelList(urls) {

@@ -1,22 +1,27 @@
 // Page entry for the Ledger page: lists every saved entry, exports the whole document as a
 // JSON file and imports one back (validated by schema.js; merged, so nothing is lost).
-// Expects <section class="ledger-view"> (or .ledger-page) in the page; builds its own UI inside it.
+// Expects <section class="ledger-view"> (or .ledger-page) in the page; builds its own UI inside
+// it, from the labs catalog the build put there (<script class="ledger-catalog">, lab.lua).
 import { Store } from "./storage.js";
 import { documentProblems } from "./schema.js";
 import { h } from "./dom.js";
+import { HEADINGS, entryRow } from "./ledger-rows.js";
 
 const MAX_IMPORT_BYTES = 1_000_000; // a ledger is a few KB; refuse anything absurd
 
-const fmt = (v) => (v === undefined || v === null ? "—" : typeof v === "boolean" ? (v ? "yes" : "no") : String(v));
-
-function entryRow(key, e) {
-  const act = (a) => (a ? `${fmt(a.prediction)}${a.correct === undefined ? "" : a.correct ? " (right)" : " (wrong)"}` : "—");
-  return h("tr", { dataset: { ledgerKey: key } },
-    h("th", { scope: "row" }, key), h("td", {}, fmt(e.context)), h("td", {}, act(e.act1)), h("td", {}, act(e.act2)),
-    h("td", {}, e.act2?.decision ?? "—"), h("td", {}, fmt(e.constraint_hit)), h("td", {}, fmt(e.completed_at)));
+function readCatalog(page) {
+  const script = page.querySelector("script.ledger-catalog");
+  if (!script) return null;
+  try {
+    return JSON.parse(script.textContent);
+  } catch (err) {
+    console.warn(`Ledger page: the labs catalog is unreadable (${err.message}); showing lab numbers only`);
+    return null;
+  }
 }
 
 function mount(page) {
+  const catalog = readCatalog(page);
   const store = new Store();
   const message = h("p", { class: "ledger-message", role: "status", "aria-live": "polite" });
   const notice = h("p", { class: "lab-notice", role: "note", hidden: true });
@@ -30,8 +35,8 @@ function mount(page) {
       ? h("p", { class: "ledger-empty" }, "No entries yet. Finish a lab and its decisions appear here.")
       : h("table", { class: "ledger-table" },
           h("caption", {}, `Your Design Ledger: ${entries.length} ${entries.length === 1 ? "entry" : "entries"}`),
-          h("thead", {}, h("tr", {}, ["Lab", "Context", "Act I prediction", "Act II prediction", "Decision", "Constraint hit", "Completed"].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", {}, entries.map(([key, e]) => entryRow(key, e)))));
+          h("thead", {}, h("tr", {}, HEADINGS.map((c) => h("th", { scope: "col" }, c)))),
+          h("tbody", {}, entries.map(([key, e]) => entryRow(key, e, catalog)))));
   };
 
   const exportFile = () => {

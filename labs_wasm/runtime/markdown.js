@@ -1,9 +1,11 @@
-// Markdown from Python -> HTML: marked renders, DOMPurify sanitizes, then `@sec-id`,
-// `[@sec-id]` and `[-@sec-id]` in text become links from the page's crossref map.
+// Markdown from Python -> HTML: TeX math is set aside (math.js), marked renders, DOMPurify
+// sanitizes, then `@sec-id`, `[@sec-id]` and `[-@sec-id]` in text become links from the
+// page's crossref map and the math comes back, typeset by KaTeX (loaded on first need).
 // The vendored files are loaded as modules: marked is ESM; DOMPurify's UMD build assigns
 // globalThis.DOMPurify when imported for its side effect.
 import { marked } from "../vendor/marked.esm.js";
 import "../vendor/purify.min.js";
+import { protectMath, restoreMath, typeset } from "./math.js";
 
 const DOMPurify = globalThis.DOMPurify;
 const SEC_REF = /\[-?@(sec-[A-Za-z0-9_-]+)\]|(?<![\w@])@(sec-[A-Za-z0-9_-]+)/g;
@@ -44,10 +46,11 @@ function linkCrossrefs(root, xref) {
 
 /** Render Markdown into a fresh element (block by default, inline for labels). */
 export function renderMarkdown(text, xref = {}, { inline = false, tag } = {}) {
-  const html = inline ? marked.parseInline(String(text ?? ""), { async: false })
-                      : marked.parse(String(text ?? ""), { async: false });
+  const { text: source, formulas } = protectMath(text);
+  const html = inline ? marked.parseInline(source, { async: false }) : marked.parse(source, { async: false });
   const el = document.createElement(tag ?? (inline ? "span" : "div"));
   el.append(DOMPurify.sanitize(html, { ...SANITIZE, RETURN_DOM_FRAGMENT: true }));
   linkCrossrefs(el, xref);
+  if (restoreMath(el, formulas)) typeset(el);
   return el;
 }

@@ -20,7 +20,7 @@ const PROPS = {
   stakeholder: { persona: "str", text: "str" },
   choice: { label: "str", options: "arr", value: "scalar", locks: "bool", locked: "bool", name: "str" },
   number_input: { label: "str", min: "num", max: "num", step: "num", unit: "str?", value: "scalar", locks: "bool", locked: "bool", name: "str" },
-  slider: { label: "str", min: "num", max: "num", step: "num", value: "num", unit: "str?", display: "text", name: "str" },
+  slider: { label: "str", min: "num", max: "num", step: "num", value: "num", unit: "str?", scale: "num?", display: "text", name: "str" },
   select: { label: "str", options: "arr", value: "scalar", name: "str" },
   toggle: { label: "str", options: "arr", value: "scalar", name: "str" },
   tabs: { name: "str", value: "scalar", tabs: "arr" },

@@ -1,7 +1,16 @@
 // The shape of the one localStorage document (PROTOCOL.md section 5), checked in one place.
 // Each validator returns a list of problems (empty when valid), each naming the path.
+// The ledger entry rules mirror labkit/ledger.py field for field (same table, same versions);
+// tests/site/test_schema_agreement.py runs both on the same entries.
 
 export const VERSION = 1;
+// Entry schema versions: 1 the original entry; 2 adds the optional act1.label / act2.label
+// (the words of the chosen option). An entry from a newer schema is foreign: rejected.
+export const ENTRY_VERSION = 2;
+// Lab 00's ledger key: its `context` is the student's home deployment context.
+export const HOME_KEY = "vol1.ch00";
+export const LEDGER_KEY = /^vol[12]\.ch\d\d$/;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function emptyDocument() {
   return { version: VERSION, labs: {}, ledger: {} };
@@ -13,6 +22,85 @@ export function emptyLabState() {
 
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const isScalar = (v) => v === null || ["string", "number", "boolean"].includes(typeof v);
+const isVersion = (v) => Number.isInteger(v) && v >= 1;
+
+// A rule: [what it must be, predicate]. Descriptions are labkit/ledger.py's, word for word.
+const STR = ["a string", (v) => typeof v === "string" && v !== ""];
+const BOOL = ["true or false", (v) => typeof v === "boolean"];
+const NUM_OR_NULL = ["a finite number or null", (v) => v === null || (typeof v === "number" && Number.isFinite(v))];
+const ISO = ["an ISO-8601 timestamp", (v) => typeof v === "string" && ISO_8601.test(v)];
+const SCHEMA_VERSION = [`a schema version from 1 to ${ENTRY_VERSION}`, isVersion];
+
+// Required fields; a nested object is an object with its own fields.
+const REQUIRED = {
+  lab: STR,
+  context: STR,
+  act1: { prediction: STR, correct: BOOL, predicted_value: NUM_OR_NULL, actual_value: NUM_OR_NULL },
+  act2: { prediction: STR, correct: BOOL, decision: STR, result: NUM_OR_NULL, unit: STR },
+  constraint_hit: BOOL,
+};
+// Optional fields by dotted path: [the schema version that introduced it, rule].
+const OPTIONAL = {
+  completed_at: [1, ISO],
+  schema: [1, SCHEMA_VERSION],
+  "act1.label": [2, STR],
+  "act2.label": [2, STR],
+};
+
+/** {dotted path: [rule description, required?, since version]}: compared with labkit's. */
+export function entrySchemaTable() {
+  const table = {};
+  const walk = (schema, prefix) => {
+    for (const [field, rule] of Object.entries(schema)) {
+      if (Array.isArray(rule)) table[prefix + field] = [rule[0], true, 1];
+      else { table[prefix + field] = ["an object", true, 1]; walk(rule, `${prefix}${field}.`); }
+    }
+  };
+  walk(REQUIRED, "");
+  for (const [path, [since, rule]] of Object.entries(OPTIONAL)) table[path] = [rule[0], false, since];
+  return table;
+}
+
+const show = (v) => JSON.stringify(v) ?? String(v);
+
+function fieldProblems(value, schema, path, version, where) {
+  const at = (field) => `${where}${path ? "." + path : ""}.${field}`;
+  if (!isObject(value)) return [`${where}${path ? "." + path : ""} must be an object`];
+  const prefix = path ? path + "." : "";
+  const problems = [];
+  for (const [field, rule] of Object.entries(schema)) {
+    if (!(field in value)) problems.push(`${at(field)} is missing`);
+    else if (!Array.isArray(rule)) problems.push(...fieldProblems(value[field], rule, prefix + field, version, where));
+    else if (!rule[1](value[field])) problems.push(`${at(field)} must be ${rule[0]} (found ${show(value[field])})`);
+  }
+  const optional = Object.entries(OPTIONAL)
+    .filter(([p]) => p.startsWith(prefix) && !p.slice(prefix.length).includes("."))
+    .map(([p, spec]) => [p.slice(prefix.length), spec]);
+  for (const [field, [since, [what, ok]]] of optional) {
+    if (!(field in value)) continue;
+    if (since > version) problems.push(`${at(field)} needs ${where}.schema ${since} or later (found schema ${version})`);
+    else if (!ok(value[field])) problems.push(`${at(field)} must be ${what} (found ${show(value[field])})`);
+  }
+  const known = new Set([...Object.keys(schema), ...optional.map(([f]) => f)]);
+  const extra = Object.keys(value).filter((f) => !known.has(f)).sort();
+  if (extra.length) problems.push(`${where}${path ? "." + path : ""} has unknown field(s) ${extra.join(", ")}`);
+  return problems;
+}
+
+/** Problems with one ledger entry stored under `key` (e.g. "vol1.ch01"). */
+export function ledgerEntryProblems(entry, key, where = `ledger.${key}`) {
+  if (!isObject(entry)) return [`${where} must be an object`];
+  let version = "schema" in entry ? entry.schema : 1;
+  if (isVersion(version) && version > ENTRY_VERSION) {
+    return [`${where}.schema ${version} is newer than this book understands (up to ${ENTRY_VERSION}): the entry was made by a newer edition`];
+  }
+  if (!isVersion(version)) version = 1; // reported by the field check
+  // The filing problems first: they say most about an entry that is not this book's.
+  const problems = [];
+  if (!LEDGER_KEY.test(String(key))) problems.push(`${where}: the key must look like "vol1.ch01" (found ${show(key)})`);
+  if (typeof entry.lab === "string" && entry.lab !== key) problems.push(`${where}.lab must equal its key "${key}" (found ${show(entry.lab)})`);
+  return [...problems, ...fieldProblems(entry, REQUIRED, "", version, where)];
+}
 
 /** Problems with one lab's saved state: {answers: {name: scalar}, values: {...}, updated?}. */
 export function labStateProblems(state, where = "lab") {
@@ -29,27 +117,35 @@ export function labStateProblems(state, where = "lab") {
   return problems;
 }
 
-/** Problems with one ledger entry stored under `key` (e.g. "vol1.ch01"). */
-export function ledgerEntryProblems(entry, key, where = `ledger.${key}`) {
-  if (!isObject(entry)) return [`${where} must be an object`];
-  const problems = [];
-  if (entry.lab !== key) problems.push(`${where}.lab must equal its key "${key}" (found ${JSON.stringify(entry.lab)})`);
-  for (const act of ["act1", "act2"]) {
-    if (act in entry && !isObject(entry[act])) problems.push(`${where}.${act} must be an object`);
-  }
-  if ("constraint_hit" in entry && typeof entry.constraint_hit !== "boolean") problems.push(`${where}.constraint_hit must be true or false`);
-  if ("completed_at" in entry && typeof entry.completed_at !== "string") problems.push(`${where}.completed_at must be an ISO-8601 string`);
-  return problems;
-}
-
-/** Problems with a whole document; [] means it is safe to use as-is. */
-export function documentProblems(doc) {
+/**
+ * Problems with a document's structure (version, labs, ledger map of objects); the entries'
+ * own fields are not checked. This decides whether a stored document is usable: an entry
+ * this runtime does not understand (a newer edition's, say) is kept, never a reason to set
+ * the student's whole record aside; readers skip it (validLedger, labkit.ledger.parse_ledger).
+ */
+export function structureProblems(doc) {
   if (!isObject(doc)) return ["the document must be a JSON object"];
-  if (doc.version !== VERSION) return [`version must be ${VERSION} (found ${JSON.stringify(doc.version)})`];
+  if (doc.version !== VERSION) return [`version must be ${VERSION} (found ${show(doc.version)})`];
   const problems = [];
   if (!isObject(doc.labs)) problems.push("labs must be an object");
   else for (const [id, state] of Object.entries(doc.labs)) problems.push(...labStateProblems(state, `labs["${id}"]`));
   if (!isObject(doc.ledger)) problems.push("ledger must be an object");
-  else for (const [key, entry] of Object.entries(doc.ledger)) problems.push(...ledgerEntryProblems(entry, key));
+  else for (const [key, entry] of Object.entries(doc.ledger)) if (!isObject(entry)) problems.push(`ledger.${key} must be an object`);
   return problems;
+}
+
+/** Problems with a whole document, every entry included; [] means it can be imported as-is. */
+export function documentProblems(doc) {
+  const problems = structureProblems(doc);
+  if (problems.length || !isObject(doc.ledger)) return problems;
+  for (const [key, entry] of Object.entries(doc.ledger)) problems.push(...ledgerEntryProblems(entry, key));
+  return problems;
+}
+
+/** The entries of a ledger map that pass the schema, in book order. */
+export function validLedger(ledger) {
+  const out = {};
+  const keys = Object.keys(isObject(ledger) ? ledger : {}).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  for (const key of keys) if (ledgerEntryProblems(ledger[key], key).length === 0) out[key] = ledger[key];
+  return out;
 }

@@ -4,7 +4,7 @@
 // `mlsysbook:v1:corrupt:<timestamp>` (never overwritten) and the student is told.
 // Never wipe the whole Storage object: other sites' and other tools' keys on this origin are not ours.
 import { CONFIG } from "./config.js";
-import { documentProblems, emptyDocument, emptyLabState, ledgerEntryProblems } from "./schema.js";
+import { documentProblems, emptyDocument, emptyLabState, ledgerEntryProblems, structureProblems } from "./schema.js";
 
 const NOT_SAVING = "Not saving: this browser is blocking storage (disabled or full), so your answers last for this visit only and are lost on reload.";
 
@@ -52,7 +52,7 @@ export class Store {
     try { raw = this.ls.getItem(this.key); } catch { this.#stopSaving(); return this.memory; }
     if (raw === null) return emptyDocument();
     let doc, problems;
-    try { doc = JSON.parse(raw); problems = documentProblems(doc); } catch (err) { problems = [`not valid JSON (${err.message})`]; }
+    try { doc = JSON.parse(raw); problems = structureProblems(doc); } catch (err) { problems = [`not valid JSON (${err.message})`]; }
     if (problems.length === 0) return doc;
     this.#setAside(raw, problems);
     return emptyDocument();
@@ -80,7 +80,7 @@ export class Store {
       try { raw = this.ls.getItem(this.key); } catch { this.#stopSaving(); }
       if (raw !== null) {
         let problems;
-        try { const doc = JSON.parse(raw); problems = documentProblems(doc); if (!problems.length) this.memory = doc; }
+        try { const doc = JSON.parse(raw); problems = structureProblems(doc); if (!problems.length) this.memory = doc; }
         catch (err) { problems = [`not valid JSON (${err.message})`]; }
         // Something else (another tab, a tool) left it unreadable: keep a copy before we write.
         if (problems.length) this.#setAside(raw, problems);
@@ -131,6 +131,27 @@ export class Store {
   }
 
   ledger() { return structuredClone(this.memory.ledger); }
+
+  /**
+   * The stored ledger map as it is now in localStorage (another tab or lab may have saved an
+   * entry since this page loaded), for the state sent to Python on every render. Entries are
+   * passed as stored: labkit validates them and skips what it cannot use. A document that has
+   * become unreadable is left for the next write to set aside; the copy in memory is used.
+   */
+  readLedger() {
+    if (this.saving) {
+      try {
+        const raw = this.ls.getItem(this.key);
+        if (raw !== null) {
+          const doc = JSON.parse(raw);
+          if (structureProblems(doc).length === 0) this.memory = doc;
+        }
+      } catch {
+        // unreadable right now: keep what we have in memory
+      }
+    }
+    return structuredClone(this.memory.ledger);
+  }
   exportDocument() { return structuredClone(this.memory); }
 
   /** Merge a validated document: imported entries win, nothing else is lost. */

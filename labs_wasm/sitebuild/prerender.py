@@ -5,6 +5,12 @@ Writes, for each id in labkit.catalog.all_ids():
   <build>/prerender/vol1-01.xref.json  {sec-id: {label, short, number, title, href}} for every
                                        @sec id the lab's source or tree mentions; href is
                                        relative to the site root (the filter rebases it)
+and once:
+  <build>/prerender/catalog/labs.json  labkit.catalog.manifest() (each lab's title and
+                                       contexts; context names) plus each lab's chapter
+                                       {number, title, href} and page href: the filter puts
+                                       the chapter on the lab's section and the whole catalog
+                                       on the Ledger page
 
 Runnable alone (Quarto's pre-render hook names it):
   python -m sitebuild.prerender [--root .] [--build-dir _build]
@@ -27,7 +33,7 @@ from pathlib import Path
 from .crossref import SEC_REF, lab_source_refs
 from .errors import BuildError
 
-EMPTY_STATE = {"answers": {}, "values": {}}
+EMPTY_STATE = {"answers": {}, "values": {}, "ledger": {}}  # a student with no ledger yet
 
 
 def file_stem(lab_id: str) -> str:
@@ -69,7 +75,33 @@ def lab_xref(root: Path, lab_id: str, tree_json: str, sections: dict) -> dict:
     return {sec_id: {k: sections[sec_id][k] for k in keep} for sec_id in sorted(refs)}
 
 
-def prerender(root: Path, build_dir: Path, sections: dict) -> list[str]:
+def labs_catalog(catalog, chapters: list[dict]) -> dict | None:
+    """The labs catalog: labkit's manifest plus where each lab lives in the book (its
+    chapter's number, title and page, from the crossref index). None when this labkit
+    has no manifest (an older or stand-in toolkit)."""
+    manifest = getattr(catalog, "manifest", None)
+    if manifest is None:
+        return None
+    out = manifest()
+    by_src = {c.get("src"): c for c in chapters}
+    for lab in out.get("labs", {}).values():
+        chapter = by_src.get(f"book/vol{lab['volume']}/{lab['chapter']}.qmd")
+        if chapter is None:
+            continue
+        lab["chapter"] = {"slug": lab["chapter"], "number": chapter.get("number"),
+                          "title": chapter.get("title"), "href": chapter.get("href")}
+        lab["href"] = f"{chapter.get('href')}#lab-{file_stem(lab['id'])}"
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def prerender(root: Path, build_dir: Path, sections: dict,
+              chapters: list[dict] | None = None) -> list[str]:
     """Write the pre-render files; return the lab ids rendered."""
     out_dir = build_dir / "prerender"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -90,9 +122,14 @@ def prerender(root: Path, build_dir: Path, sections: dict) -> list[str]:
         xref = lab_xref(root, lab_id, tree_json, sections)
         stem = out_dir / file_stem(lab_id)
         for suffix, text in ((".json", tree_json), (".xref.json", json.dumps(xref, ensure_ascii=False, sort_keys=True))):
-            tmp = stem.with_name(stem.name + suffix + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(stem.with_name(stem.name + suffix))
+            _write(stem.with_name(stem.name + suffix), text)
+    try:
+        labs = labs_catalog(catalog, chapters or [])
+    except Exception:
+        raise BuildError(f"labkit.catalog.manifest() failed:\n{traceback.format_exc()}") from None
+    if labs is not None:
+        (out_dir / "catalog").mkdir(exist_ok=True)
+        _write(out_dir / "catalog" / "labs.json", json.dumps(labs, ensure_ascii=False, sort_keys=True))
     return ids
 
 
@@ -106,11 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         index_path = build_dir / "crossref.json"
         if index_path.is_file():
-            sections = json.loads(index_path.read_text(encoding="utf-8"))["sections"]
+            index = json.loads(index_path.read_text(encoding="utf-8"))
         else:   # standalone run (Quarto's pre-render hook): build the index first
             from .build import crossref_index
-            sections = crossref_index(root, build_dir)["sections"]
-        ids = prerender(root, build_dir, sections)
+            index = crossref_index(root, build_dir)
+        ids = prerender(root, build_dir, index["sections"], index.get("chapters", []))
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -27,7 +27,9 @@ VENDOR_FILES: list[tuple[tuple[str, ...], str]] = [
     (("dompurify/dist/purify.min.js",), "purify.min.js"),
     (("marked/lib/marked.esm.js",), "marked.esm.js"),
 ]
-KATEX_FILES = ["katex.min.css"]  # math is typeset at build time (mathrender.py): CSS + fonts only
+# Book pages are typeset at build time (mathrender.py) and need the CSS and fonts only; the
+# script is for lab text, loaded by runtime/math.js only when a lab text holds math.
+KATEX_FILES = ["katex.min.css", "katex.min.js"]
 RUNTIME_SKIP_DIRS = {"test", "tests", "__tests__", "node_modules"}
 
 

@@ -63,3 +63,22 @@ def test_filter_non_html_output_degrades_to_text():
                           cwd=GOLDEN, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert "Interactive lab vol1/01: open the HTML edition to run it." in proc.stdout
+
+
+def test_filter_lab_section_names_its_chapter_and_title_not_its_id():
+    html = render("lab_embed").stdout
+    section = re.search(r"<section class=\"lab\"[^>]*>", html).group(0)
+    assert 'data-chapter-number="1"' in section and 'data-chapter-title="Introduction"' in section
+    assert 'aria-label="Lab 01: Golden lab"' in section and 'aria-label="Lab vol1/01"' not in section
+
+
+def test_filter_ledger_page_carries_the_labs_catalog_with_rebased_links():
+    proc = subprocess.run([pypandoc.get_pandoc_path(), "ledger_view_site_root.md", "-f", "markdown", "-t", "html5",
+                           "--metadata", "site-root=../", "--lua-filter", str(LAB_LUA)],
+                          cwd=GOLDEN, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    catalog = json.loads(re.search(r'class="ledger-catalog">(.*?)</script>', proc.stdout, re.S).group(1))
+    lab = catalog["labs"]["vol1.ch01"]
+    assert lab["title"] == "Golden lab" and lab["contexts"] == ["cloud", "tiny"]
+    assert lab["href"] == "../vol1/introduction.html#lab-vol1-01"
+    assert catalog["contexts"]["tiny"] == "TinyML"

@@ -1,5 +1,6 @@
 """Math is typeset at build time with KaTeX (sitebuild/mathrender.py): pages carry KaTeX's
-HTML and MathML, no TeX is left for a script to render, and bad TeX fails the build."""
+HTML and MathML, no TeX is left for a script to render, and bad TeX fails the build. (Lab
+text is typeset in the browser, lazily: tests/site/test_lab_math.py, tests/e2e.)"""
 from __future__ import annotations
 
 import re
@@ -18,9 +19,14 @@ def test_math_every_formula_typeset_in_the_built_book(built_site):
 
 
 def test_math_pages_load_no_katex_script(built_site):
+    # Book pages never run KaTeX; its script is vendored for lab text only, and only the lab
+    # runtime names it (runtime/math.js loads it when a lab text has math: tests/e2e).
     for page in built_site.out_dir.rglob("*.html"):
         assert "katex.min.js" not in page.read_text(), page
-    assert not (built_site.out_dir / "assets" / "vendor" / "katex" / "katex.min.js").exists()
+    assert (built_site.out_dir / "assets" / "vendor" / "katex" / "katex.min.js").is_file()
+    runtime = built_site.out_dir / "assets" / "runtime"
+    naming = sorted(p.name for p in runtime.rglob("*.js") if "katex.min.js" in p.read_text())
+    assert naming == ["config.js"]
 
 
 def test_math_bad_tex_fails_the_build_naming_page_and_formula(tiny_project, tmp_path, cli):

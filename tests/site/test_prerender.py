@@ -60,7 +60,7 @@ def test_prerender_writes_tree_and_xref_and_page_embeds_them(tiny_project, tmp_p
                                        "title": "Scale", "href": "vol2/gamma.html#sec-gamma-scale"}
     html = (result.out_dir / "vol1/beta.html").read_text()
     section = re.search(r'<section class="lab" id="lab-vol1-02" data-lab="vol1/02" data-state="loading" '
-                        r'data-site-root="\.\./" aria-label="Lab vol1/02">(.*?)</section>', html, re.S)
+                        r'data-site-root="\.\./" aria-label="Lab 02: Fake lab">(.*?)</section>', html, re.S)
     assert section, "lab embed missing"
     embedded = json.loads(re.search(r'class="lab-initial">(.*?)</script>', section.group(1), re.S).group(1))
     assert embedded == tree

@@ -5,6 +5,7 @@
 // Updates happen in place and skip the focused element, so typing is never clobbered.
 import { h, domId } from "../dom.js";
 import { renderMarkdown } from "../markdown.js";
+import { displayBounds, fromDisplay, snap, toDisplay } from "../numbers.js";
 
 const inline = (text, ctx) => renderMarkdown(text, ctx.xref, { inline: true });
 const optionLabel = (options, value) => options.find((o) => o.value === value)?.label ?? String(value);
@@ -93,18 +94,27 @@ const numberInput = {
   },
 };
 
+// The range works in stored units; the number box in display units (node.scale: a percent
+// slider stores 0.8 and its box shows and accepts 80). Both sides snap to the step grid, so
+// neither shows float noise (numbers.js, the same rules as labkit's Slider).
 const slider = {
   create(node, ctx) {
     const id = domId(ctx.labId, node.key);
-    const range = h("input", { type: "range", id, min: node.min, max: node.max, step: node.step, value: node.value });
-    const number = h("input", { type: "number", id: `${id}-exact`, min: node.min, max: node.max, step: node.step, value: node.value, class: "lab-slider-exact" });
+    const range = h("input", { type: "range", id });
+    const number = h("input", { type: "number", id: `${id}-exact`, class: "lab-slider-exact", inputmode: "decimal" });
     const output = h("output", { for: id, class: "lab-slider-display" });
-    range.addEventListener("input", () => { number.value = range.value; ctx.onChange(el._labNode, range.valueAsNumber); });
+    range.addEventListener("input", () => {
+      const n = el._labNode;
+      const v = snap(n, range.valueAsNumber);
+      number.value = toDisplay(n, v);
+      ctx.onChange(n, v);
+    });
     number.addEventListener("change", () => {
       const n = el._labNode;
-      const v = Math.min(n.max, Math.max(n.min, number.valueAsNumber));
-      if (!Number.isFinite(v)) { number.value = range.value; return; }
-      number.value = range.value = String(v);
+      const v = fromDisplay(n, number.value);
+      if (!Number.isFinite(v)) { number.value = toDisplay(n, Number(range.value)); return; }
+      range.value = String(v);
+      number.value = toDisplay(n, v);
       ctx.onChange(n, v);
     });
     const el = h("div", { class: "lab-field lab-slider" },
@@ -112,16 +122,18 @@ const slider = {
       h("div", { class: "lab-slider-row" }, range, output),
       h("span", { class: "lab-input-row" },
         h("label", { for: `${id}-exact`, class: "lab-exact-label" }, "Exact value"), number,
-        node.unit ? h("span", { class: "lab-unit" }, node.unit) : null));
+        h("span", { class: "lab-unit" })));
     return slider.update(el, node, ctx);
   },
   update(el, node) {
     el._labNode = node;
     const [range, number] = el.querySelectorAll("input");
-    for (const input of [range, number]) {
-      Object.assign(input, { min: node.min, max: node.max, step: node.step });
-      if (document.activeElement !== input) input.value = String(node.value);
-    }
+    Object.assign(range, { min: node.min, max: node.max, step: node.step });
+    const box = displayBounds(node);
+    Object.assign(number, { min: box.min, max: box.max, step: box.step });
+    if (document.activeElement !== range) range.value = String(node.value);
+    if (document.activeElement !== number) number.value = toDisplay(node, node.value);
+    el.querySelector(".lab-unit").textContent = node.unit ?? "";
     el.querySelector("output").textContent = `${node.display}`;
     range.setAttribute("aria-valuetext", String(node.display));
     return el;

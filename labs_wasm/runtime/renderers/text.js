@@ -7,9 +7,17 @@ import { renderMarkdown } from "../markdown.js";
 const TONES = new Set(["info", "success", "warn", "danger"]);
 const md = (text, ctx, opts) => renderMarkdown(text, ctx.xref, opts);
 
+const ROMAN = ["", "I", "II", "III"];
+
+// The kicker names the lab the way the book does ("Volume I · Lab 09 · Chapter 9: Data
+// Selection"): the chapter's number and title come from the page (ctx.chapter, written by
+// the build), never the lab's internal chapter slug.
 const header = {
   create(node, ctx) {
-    const facts = [`Volume ${node.volume}`, `Lab ${node.number}`, node.chapter, node.minutes ? `about ${node.minutes} min` : null].filter(Boolean);
+    const chapter = ctx.chapter?.title
+      ? `${ctx.chapter.number ? `Chapter ${ctx.chapter.number}: ` : ""}${ctx.chapter.title}` : null;
+    const volume = ROMAN[Number(node.volume)] ?? String(node.volume);
+    const facts = [`Volume ${volume}`, `Lab ${node.number}`, chapter, node.minutes ? `about ${node.minutes} min` : null].filter(Boolean);
     return h("header", { class: "lab-header" },
       h("p", { class: "lab-kicker" }, facts.join(" · ")),
       h("h2", { class: "lab-title" }, node.title),
