@@ -48,6 +48,12 @@ NAMES: dict[str, str] = {
     "steps": "iterations: training steps, or composed mechanisms (DP-SGD steps)",
     "rounds": "federated-learning rounds",
     "clients_per_round": "clients that take part in one federated round",
+    "clients": "clients (devices) in a federated population",
+    "fan_out": "leaf calls one request waits for (scatter-gather width)",
+    "retries": "retry attempts after a failed attempt (0: none)",
+    "failures": "failures (interruptions) observed",
+    "bins": "number of histogram bins",
+    "warmup": "leading measurements discarded as warm-up runs",
     "kernels": "kernel launches (operators run as separate kernels)",
     "gemm_shape": "(M, N, K) of a matrix multiply C[M x N] = A[M x K] B[K x N]",
     "layers": "transformer layers",
@@ -77,6 +83,7 @@ NAMES: dict[str, str] = {
     "model_bytes": "bytes of a model's weights or update",
     "bytes_per_sample": "bytes read per training sample",
     "activation_bytes": "activation bytes per sample",
+    "byte_budget": "most bytes one client may send (a data plan or uplink budget)",
     # ---- work
     "ops": "arithmetic of one piece of work, FLOP (Iron Law O)",
     "training_flops": "training compute budget C, FLOP",
@@ -91,6 +98,8 @@ NAMES: dict[str, str] = {
     "uplink": "bytes per second from a client",
     "arrival_rate": "requests (or any count) arriving per second",
     "service_rate": "requests one server completes per second",
+    "arrival_rates": "arrival rate of each priority class, highest priority first",
+    "service_rates": "service rate of each priority class (or one for all)",
     "throughput": "work completed per second (requests, tokens, samples: any count/s)",
     "target_throughput": "the rate that must be sustained (any count/s)",
     # ---- times
@@ -107,6 +116,12 @@ NAMES: dict[str, str] = {
     "local_compute_time": "client-side compute time per federated round",
     "checkpoint_time": "time to write one checkpoint",
     "restart_time": "time to restart after a failure",
+    "repair_time": "mean time to repair or replace a failed part (MTTR)",
+    "retrain_time": "time to retrain and redeploy a model once a problem is detected",
+    "tolerated_time": "longest a violation (accuracy under its floor) may last",
+    "deadline": "time limit of one federated round (stragglers past it are dropped)",
+    "straggler_delay": "mean extra time a client takes beyond the fastest (shifted "
+                       "exponential client times)",
     "mtbf": "mean time between failures of one part",
     "window": "an SLO's measurement window",
     "downtime": "time out of service so far",
@@ -121,6 +136,15 @@ NAMES: dict[str, str] = {
     "sparsity": "fraction of weights pruned, 0-1",
     "compression": "size of an update relative to the model, 0-1",
     "percentile": "tail percentile as a fraction (0.99 for P99)",
+    "percentiles": "percentiles as fractions (0.5, 0.9, 0.99)",
+    "service_cv": "coefficient of variation of the service time (std / mean; 1 exponential, "
+                  "0 deterministic)",
+    "failure_probability": "probability one attempt (or call) fails, 0-1",
+    "confidence": "confidence level of an interval, 0-1 (0.95)",
+    "participation": "fraction of a federated population eligible at round time (idle, "
+                     "charging, unmetered), 0-1",
+    "dropout": "fraction of selected clients that drop out before reporting, 0-1",
+    "overselection": "clients selected per round / clients_per_round, >= 1",
     "slo": "availability objective as a fraction (0.999)",
     "availabilities": "availability of each component, fractions",
     "pue": "power usage effectiveness, >= 1",
@@ -146,12 +170,25 @@ NAMES: dict[str, str] = {
     "tau_steps": "time constant of an illustrative training curve, steps",
     "label_scale": "label count constant of an illustrative active-learning curve",
     "epsilon_scale": "epsilon constant of the illustrative DP-SGD utility curve",
-    "decay_rate": "accuracy lost per unit time (e.g. '0.5 %/day')",
+    "decay_rate": "accuracy lost per unit time (e.g. '0.5 %/day'; for an exponential decay, "
+                  "the initial loss rate)",
+    "decay": "shape of an illustrative accuracy decay: linear or exponential",
+    "initial_accuracy": "accuracy when a model is deployed or last retrained, 0-1",
+    "regime": "training regime of the illustrative curriculum curves: normal, "
+              "limited_budget, noisy_labels",
+    # ---- benchmarking
+    "measurements": "repeated measurements of one benchmark (numbers or Quantities of one "
+                    "unit)",
+    "baseline_measurements": "measurements of the baseline a speed-up is claimed against",
+    "groups": "measurements by setting: {setting: [measurements]}",
+    "claimed_speedup": "a claimed speed-up (baseline time / new time)",
     # ---- privacy
     "epsilon": "differential-privacy epsilon",
     "delta": "differential-privacy delta",
     "delta_prime": "slack delta of advanced composition",
     "sensitivity": "L2 sensitivity of a query",
+    "noise_multiplier": "DP-SGD Gaussian noise std as a multiple of the clipping norm",
+    "sampling_rate": "fraction of the dataset in one batch (DP-SGD Poisson sampling rate q)",
     # ---- fairness, drift
     "confusion": "per-group confusion counts {group: {tp, fp, tn, fn}}",
     "base_rate": "share of positives in a group, 0-1",

@@ -13,9 +13,36 @@ from ..core.types import Quantity
 
 
 @dataclass(frozen=True)
+class LayerShape:
+    """One layer's output tensor at the model's native input size (per sample): ``channels``
+    x ``height`` x ``width``; ``repeat`` identical layers in a row (a stage's blocks).
+    A 1 x 1 layer after global pooling stays 1 x 1 at any input resolution."""
+
+    name: str
+    channels: int
+    height: int = 1
+    width: int = 1
+    repeat: int = 1
+
+    def __post_init__(self):
+        for f in ("channels", "height", "width", "repeat"):
+            validate.number(f"layer {self.name!r}.{f}", getattr(self, f), lo=1, integer=True)
+
+    @property
+    def elements(self) -> int:
+        """Values in one output tensor (one sample, native resolution)."""
+        return self.channels * self.height * self.width
+
+
+@dataclass(frozen=True)
 class Workload:
     """A neural network workload. ``flops_per_inference`` counts 1 MAC = 2 FLOP; for a
-    language model it is the forward FLOP per token at ``context_length``."""
+    language model it is the forward FLOP per token at ``context_length``.
+
+    Transformer shape: ``ffn_hidden`` (MLP inner width), ``gated`` (SwiGLU-style MLP with
+    three weight matrices), ``tied_embeddings`` (input and output embeddings share weights);
+    None where unknown. CNNs may carry ``layer_shapes``: each layer's output shape, in order.
+    """
 
     name: str
     key: str = ""
@@ -28,6 +55,10 @@ class Workload:
     kv_heads: int | None = None
     context_length: int | None = None
     vocab_size: int | None = None
+    ffn_hidden: int | None = None
+    gated: bool | None = None
+    tied_embeddings: bool | None = None
+    layer_shapes: tuple | None = None
     peak_activation_bytes: Quantity | None = None
     default_precision: str = "fp16"
     input_shape: tuple | None = None
@@ -43,7 +74,7 @@ class Workload:
         set_frozen(self, "peak_activation_bytes", check_quantity(
             owner, "peak_activation_bytes", self.peak_activation_bytes, "B", optional=True))
         for name in ("layers", "hidden_size", "heads", "kv_heads", "context_length",
-                     "vocab_size"):
+                     "vocab_size", "ffn_hidden"):
             value = getattr(self, name)
             if value is not None:
                 validate.number(f"{owner}.{name}", value, lo=1, integer=True)
@@ -51,6 +82,14 @@ class Workload:
             raise InvalidInputError(f"{owner}.kv_heads", f"a divisor of heads={self.heads}",
                                     self.kv_heads)
         precision_bytes(self.default_precision, f"{owner}.default_precision")  # raises if unknown
+        for name in ("gated", "tied_embeddings"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, bool):
+                raise InvalidInputError(f"{owner}.{name}", "True, False or None", value)
+        if self.layer_shapes is not None:
+            shapes = tuple(s if isinstance(s, LayerShape) else LayerShape(**s)
+                           for s in self.layer_shapes)
+            set_frozen(self, "layer_shapes", shapes)
         if self.input_shape is not None:
             set_frozen(self, "input_shape", tuple(self.input_shape))
         set_frozen(self, "provenance", freeze_provenance(owner, self.provenance))

@@ -2,6 +2,7 @@
 
 ``mlsysim.core.solver`` re-exports all of them.
 """
+from .attention import AttentionMemoryModel
 from .communication import AllReduceModel, BisectionBandwidthModel, LinkTransferModel
 from .compression import CompressionFrontierModel, CompressionModel
 from .data import DataGravityModel, DataPipelineModel, StorageIOModel
@@ -10,14 +11,14 @@ from .economics import CostPerInferenceModel, EconomicsModel
 from .fairness import ChouldechovaModel, GroupFairnessModel
 from .federated import FederatedCommunicationModel
 from .frameworks import DispatchOverheadModel, FusionModel
-from .iron_law import IronLawModel, RooflineModel
+from .iron_law import GemmModel, IronLawModel, RooflineModel
 from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
                               ParetoFrontier)
 from .memory import MemoryFootprintModel, TrainingMemoryModel
 from .optimizers import DesignSweepOptimizer, ParallelismOptimizer
 from .parallelism import DistributedModel, ParallelismModel
-from .privacy import (CompositionModel, DPSGDUtilityModel, GaussianMechanismModel,
-                      PrivacyBudgetSolver)
+from .privacy import (CompositionModel, DPSGDAccountantModel, DPSGDUtilityModel,
+                      GaussianMechanismModel, PrivacyBudgetSolver)
 from .queueing import BatchingLatencyModel, LittlesLawModel, MMcQueueModel
 from .reliability import (AvailabilityModel, ErrorBudgetModel, FleetReliabilityModel,
                           YoungDalyModel)
@@ -31,10 +32,11 @@ from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeMode
 __all__ = [
     # performance
     "IronLawModel", "RooflineModel", "DispatchOverheadModel", "FusionModel",
-    "AmdahlModel",
+    "AmdahlModel", "GemmModel",
     # memory and transformers
     "MemoryFootprintModel", "TrainingMemoryModel",
     "TransformerCountsModel", "KVCacheModel", "PrefillDecodeModel", "BatchingCapacityModel",
+    "AttentionMemoryModel",
     # training, scaling, distributed
     "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
     "ParallelismModel", "DistributedModel",
@@ -48,6 +50,7 @@ __all__ = [
     # operations and responsibility
     "FleetReliabilityModel", "YoungDalyModel", "AvailabilityModel", "ErrorBudgetModel",
     "GaussianMechanismModel", "CompositionModel", "DPSGDUtilityModel", "PrivacyBudgetSolver",
+    "DPSGDAccountantModel",
     "FederatedCommunicationModel",
     "EnergyCarbonModel", "EmbodiedCarbonModel", "JevonsReboundModel",
     "EconomicsModel", "CostPerInferenceModel",

@@ -194,3 +194,61 @@ class RooflineModel(BaseModel):
             arithmetic_intensity=c.q(ai, c.FLOP_PER_B),
             attainable_flops=c.q(attainable, c.FLOPS),
             bound="memory" if ai * bw < peak else "compute", mfu=mfu, mfu_ceiling=ceiling)
+
+
+class GemmResult(SolverResult):
+    ops: Quantity
+    data_bytes: Quantity
+    arithmetic_intensity: Quantity
+    ridge_point: Quantity
+    attainable_flops: Quantity
+    mfu_ceiling: float
+    bound: str
+    t_memory: Quantity
+    t_compute: Quantity
+    total: Quantity
+    precision: str
+
+
+def _gemm_shape(value):
+    try:
+        m, n, k = value
+    except (TypeError, ValueError):
+        raise InvalidInputError("gemm_shape", "three positive integers (M, N, K)",
+                                value) from None
+    return tuple(c.positive_int(f"gemm_shape[{i}]", v) for i, v in enumerate((m, n, k)))
+
+
+class GemmModel(BaseModel):
+    """One matrix multiply C[M x N] = A[M x K] B[K x N] on the roofline.
+
+    FLOP = 2 M N K; bytes = (M K + K N + M N) x bytes/element (each operand read once and
+    the result written once: the ideal for a tiled kernel whose tiles fit on chip);
+    arithmetic intensity = FLOP / bytes. For a linear layer at batch b (tokens or images),
+    M = b, K = inputs, N = outputs: at small b the intensity is about 2 b / bytes-per-element
+    FLOP/B, so batching moves a GEMM right along the roofline (Williams et al. 2009,
+    "Roofline: an insightful visual performance model"). Attainable FLOP/s = min(peak,
+    intensity x bandwidth); ``mfu_ceiling`` = attainable / peak is a bound, not a
+    measurement. ``total`` = max(bytes / BW, FLOP / peak) (perfect overlap)."""
+
+    requires = ("gemm_shape", "hardware")
+    produces = GemmResult
+
+    def solve(self, *, gemm_shape, hardware, precision=None) -> GemmResult:
+        m, n, k = _gemm_shape(gemm_shape)
+        hardware = c.need_hardware(hardware)
+        prec = c.precision_for(precision, hardware)
+        bpe = c.precision_bytes(prec)
+        flops = 2.0 * m * n * k
+        data = (m * k + k * n + m * n) * bpe
+        ai = flops / data
+        peak = c.peak_flops(hardware, prec)
+        bw = hardware.memory.bandwidth.m_as(c.B_PER_S)
+        attainable = min(peak, ai * bw)
+        t_m, t_c = data / bw, flops / peak
+        return GemmResult(
+            ops=c.q(flops, c.FLOP), data_bytes=c.q(data, c.B),
+            arithmetic_intensity=c.q(ai, c.FLOP_PER_B), ridge_point=c.q(peak / bw, c.FLOP_PER_B),
+            attainable_flops=c.q(attainable, c.FLOPS), mfu_ceiling=attainable / peak,
+            bound="memory" if ai * bw < peak else "compute", t_memory=c.q(t_m, c.S),
+            t_compute=c.q(t_c, c.S), total=c.q(max(t_m, t_c), c.S), precision=prec)

@@ -96,8 +96,42 @@ MIXED_ADAM_BYTES = assume(
 FP32_SGD_BYTES = assume(
     "memory.FP32_SGD_BYTES", {"weights": 4.0, "gradients": 4.0, "optimizer": 4.0},
     "convention", "fp32 weights, gradients and one momentum buffer (SGD with momentum)")
-OPTIMIZERS = {"adam_mixed": MIXED_ADAM_BYTES, "sgd_fp32": FP32_SGD_BYTES}
+#: Full fp32 Adam: weights 4, gradients 4, first and second moments 4 + 4 (Kingma & Ba 2015
+#: keep m and v per parameter).
+FP32_ADAM_BYTES = assume(
+    "memory.FP32_ADAM_BYTES", {"weights": 4.0, "gradients": 4.0, "optimizer": 8.0},
+    "paper", "Kingma & Ba 2015, Adam: A Method for Stochastic Optimization, Algorithm 1",
+    "https://arxiv.org/abs/1412.6980", "fp32 weights and gradients + m and v: 16 B/param")
+#: Plain fp32 SGD without momentum: weights 4, gradients 4, no optimizer state.
+PLAIN_SGD_BYTES = assume(
+    "memory.PLAIN_SGD_BYTES", {"weights": 4.0, "gradients": 4.0, "optimizer": 0.0},
+    "convention", "fp32 weights and gradients; w -= lr g keeps no state")
+OPTIMIZERS = {"adam_mixed": MIXED_ADAM_BYTES, "adam_fp32": FP32_ADAM_BYTES,
+              "sgd_fp32": FP32_SGD_BYTES, "sgd_plain": PLAIN_SGD_BYTES}
 CHECKPOINTING = ("none", "selective", "full")
+
+#: Training step = forward + backward, the backward costing twice the forward (Kaplan et
+#: al. 2020, Sec. 2.1): full recomputation reruns the forward once more, adding 1/3 of the
+#: step's FLOP (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost", Sec. 3).
+FULL_RECOMPUTE_OVERHEAD = assume(
+    "memory.FULL_RECOMPUTE_OVERHEAD", 1.0 / 3.0, "paper",
+    "Chen et al. 2016, Training Deep Nets with Sublinear Memory Cost (one extra forward)",
+    "https://arxiv.org/abs/1604.06174", "extra forward F over a 3F step: +33 % FLOP")
+
+
+def recompute_overhead(checkpointing: str, seq_len=None, hidden=None) -> float:
+    """Extra FLOP of activation recomputation as a fraction of a training step's 3 F.
+
+    Full: one more forward (1/3). Selective (Korthikanti et al. 2022, Sec. 5) recomputes only
+    the attention core (Q K^T, softmax, dropout, scores x V): 4 b s^2 h FLOP of a layer's
+    forward 24 b s h^2 + 4 b s^2 h (Narayanan et al. 2021, Sec. 5.1), i.e. a fraction
+    x / (3 (1 + x)) with x = s / (6 h); it needs a transformer's ``seq_len`` and width."""
+    if checkpointing == "full":
+        return FULL_RECOMPUTE_OVERHEAD
+    if checkpointing == "selective" and seq_len and hidden:
+        x = seq_len / (6.0 * hidden)
+        return x / (3.0 * (1.0 + x))
+    return 0.0
 
 
 def transformer_activation_bytes(seq_len, batch, hidden, heads, layers, tp=1,
@@ -126,20 +160,29 @@ class TrainingMemoryResult(CheckedResult):
     bytes_per_parameter: float
     zero_stage: int
     activation_note: str
+    recompute_overhead: float
 
 
 class TrainingMemoryModel(BaseModel):
     """Training memory per device = weights + gradients + optimizer state + activations.
 
-    Mixed-precision Adam costs 16 B per parameter (ZeRO, Rajbhandari et al. 2020). ZeRO stage
+    ``optimizer``: "adam_mixed" (16 B per parameter: fp16 weights and gradients, fp32 master
+    weights, m and v; ZeRO, Rajbhandari et al. 2020), "adam_fp32" (4 + 4 + 8 = 16 B),
+    "sgd_fp32" (with momentum, 12 B), "sgd_plain" (no momentum, 8 B). ZeRO stage
     1 shards the optimizer state over ``dp`` data-parallel ranks, stage 2 also gradients,
     stage 3 also weights. Tensor (``tp``) and pipeline (``pp``) parallelism split all model
     states. Activations: transformer workloads with ``seq_len`` use Korthikanti et al. 2022
-    (``checkpointing`` none, selective or full; each pipeline stage holds layers/pp layers for
-    one micro-batch); otherwise ``activation_bytes`` per sample, else the model's
+    (``checkpointing`` none, selective or full; a pipeline stage holds layers/pp layers for
+    each micro-batch in flight: under 1F1B the first stage has min(pp, ``microbatches``) in
+    flight, Narayanan et al. 2021, Sec. 2.2; Korthikanti Sec. 4.2.3); otherwise ``activation_bytes`` per sample, else the model's
     ``peak_activation_bytes`` per sample (a lower bound: training keeps every layer's
     activations, not only the peak). With ``hardware`` the total is checked against its
     memory (a "<memory> capacity" violation when it does not fit); without, nothing is.
+
+    ``recompute_overhead``: the extra FLOP checkpointing costs, as a fraction of a training
+    step without it (full: +1/3, one more forward; selective: the attention core only, see
+    ``recompute_overhead()``). Checkpointing is modelled for transformer workloads given
+    ``seq_len``; elsewhere activations and compute are unchanged (the note says so).
     """
 
     requires = ("model",)
@@ -147,7 +190,7 @@ class TrainingMemoryModel(BaseModel):
 
     def solve(self, *, model, batch_size=1, seq_len=None, optimizer="adam_mixed",
               checkpointing="none", zero_stage=0, dp=1, tp=1, pp=1, activation_bytes=None,
-              hardware=None) -> TrainingMemoryResult:
+              hardware=None, microbatches=None) -> TrainingMemoryResult:
         model = c.need_model(model)
         table = OPTIMIZERS[c.choice("optimizer", optimizer, tuple(OPTIMIZERS))]
         ckpt = c.choice("checkpointing", checkpointing, CHECKPOINTING)
@@ -158,20 +201,28 @@ class TrainingMemoryModel(BaseModel):
         w = n * table["weights"] / (dp if stage >= 3 else 1)
         g = n * table["gradients"] / (dp if stage >= 2 else 1)
         o = n * table["optimizer"] / (dp if stage >= 1 else 1)
+        overhead = 0.0
         if activation_bytes is not None:
             a = c.qty("activation_bytes", activation_bytes, c.BYTES, c.B, allow_zero=True) * b
             note = "activation_bytes x batch_size"
         elif seq_len is not None and model.layers and model.hidden_size and model.heads:
             s = c.positive_int("seq_len", seq_len)
             layers = math.ceil(model.layers / pp)
+            in_flight = pp if microbatches is None else \
+                min(pp, c.positive_int("microbatches", microbatches))
             a = transformer_activation_bytes(s, b, model.hidden_size, model.heads,
-                                             layers, tp, ckpt)
+                                             layers, tp, ckpt) * in_flight
             note = f"Korthikanti et al. 2022, checkpointing={ckpt}"
+            if pp > 1:
+                note += f"; 1F1B: the first stage holds {in_flight} micro-batches"
+            overhead = recompute_overhead(ckpt, s, model.hidden_size)
         elif getattr(model, "peak_activation_bytes", None) is not None:
             a = model.peak_activation_bytes.m_as(c.B) * b
             note = "peak_activation_bytes x batch_size (lower bound)"
         else:
             a, note = 0.0, "no activation size known: activations omitted"
+        if ckpt != "none" and "Korthikanti" not in note:
+            note += f" (checkpointing={ckpt} not applied: modelled for transformers only)"
         total = w + g + o + a
         violations = []
         if hardware is not None:
@@ -182,4 +233,4 @@ class TrainingMemoryModel(BaseModel):
             weights=c.q(w, c.B), gradients=c.q(g, c.B), optimizer_state=c.q(o, c.B),
             activations=c.q(a, c.B), total=c.q(total, c.B),
             bytes_per_parameter=sum(table.values()), zero_stage=stage,
-            activation_note=note, violations=violations)
+            activation_note=note, recompute_overhead=overhead, violations=violations)

@@ -12,7 +12,7 @@ from ..core.results import CheckedOptimizerResult
 from . import _common as c
 from .iron_law import IronLawModel
 from .memory import MemoryFootprintModel
-from .parallelism import DistributedModel, ParallelismModel
+from .parallelism import DistributedModel
 
 
 SEQ_LEN = assume("optimizers.SEQ_LEN", 4096, "illustrative",
@@ -33,46 +33,39 @@ class ParallelismSearchResult(CheckedOptimizerResult):
 
 class ParallelismOptimizer(BaseOptimizer):
     """Fastest dp x tp x pp split of ``fleet`` for ``model`` whose per-GPU training memory
-    (ZeRO stage ``zero_stage``) fits. Step time = DistributedModel step + tensor-parallel
-    traffic over the node's link + pipeline traffic over the fabric. tp is limited to one
-    node's accelerators (tensor parallelism needs the fast intra-node link). When no split
-    fits, the smallest per-GPU memory found is reported against the GPU's capacity."""
+    (ZeRO stage ``zero_stage``) fits. Every candidate is evaluated by DistributedModel (one
+    place for the physics: compute, recompute, pipeline bubble, and data-, tensor-,
+    pipeline-parallel and ZeRO traffic over the links they use); its step breakdown is in
+    the table. tp is limited to one node's accelerators (tensor parallelism needs the fast
+    intra-node link). When no split fits, the smallest per-GPU memory found is reported
+    against the GPU's capacity."""
 
     requires = ("model", "fleet")
     produces = ParallelismSearchResult
 
     def solve(self, *, model, fleet, seq_len=SEQ_LEN, micro_batch_size=1,
-              microbatches=MICROBATCHES, zero_stage=ZERO_STAGE, checkpointing="full"
-              ) -> ParallelismSearchResult:
+              microbatches=MICROBATCHES, zero_stage=ZERO_STAGE, checkpointing="full",
+              mfu=None, global_batch_tokens=None) -> ParallelismSearchResult:
         model = c.need_model(model)
         hw, n, cluster = c.fleet_parts(fleet)
         per_node = cluster.node.accelerators if hasattr(cluster, "node") else n
-        intra = cluster.node.intra_node if hasattr(cluster, "node") else \
-            (cluster.intra_node if cluster is not None else None)
-        intra_bw = intra.bandwidth.m_as(c.B_PER_S) if intra is not None else \
-            hw.memory.bandwidth.m_as(c.B_PER_S)
-        inter_bw = cluster.fabric.bandwidth_per_gpu.m_as(c.B_PER_S) \
-            if hasattr(cluster, "fabric") else intra_bw
         cap = hw.memory.capacity.m_as(c.B)
         table = []
         for tp in _divisors(n, min(per_node, n)):
             for pp in _divisors(n // tp):
                 if model.layers and pp > model.layers:
                     continue
-                dp = n // (tp * pp)
-                par = ParallelismModel().solve(model=model, dp=dp, tp=tp, pp=pp,
-                                               microbatches=microbatches,
-                                               micro_batch_size=micro_batch_size,
-                                               seq_len=seq_len, zero_stage=zero_stage,
-                                               checkpointing=checkpointing)
-                dist = DistributedModel().solve(model=model, fleet=fleet, tp=tp, pp=pp,
-                                                microbatches=microbatches)
-                t = (dist.step_time.m_as(c.S) + par.tp_bytes_per_gpu.m_as(c.B) / intra_bw
-                     + par.pp_bytes_per_gpu.m_as(c.B) / inter_bw)
-                mem = par.memory_per_gpu.m_as(c.B)
-                table.append({"dp": dp, "tp": tp, "pp": pp, "step_time_s": t,
-                              "memory_per_gpu_GB": mem / 1e9, "fits": mem <= cap,
-                              "bubble": par.bubble_fraction})
+                dist = DistributedModel().solve(
+                    model=model, fleet=fleet, tp=tp, pp=pp, microbatches=microbatches,
+                    micro_batch_size=micro_batch_size, seq_len=seq_len, zero_stage=zero_stage,
+                    checkpointing=checkpointing, mfu=mfu,
+                    global_batch_tokens=global_batch_tokens)
+                mem = dist.memory_per_gpu.m_as(c.B)
+                row = {"dp": dist.dp, "tp": tp, "pp": pp, "step_time_s": dist.step_time.m_as(c.S),
+                       "memory_per_gpu_GB": mem / 1e9, "fits": dist.feasible,
+                       "bubble": dist.bubble_fraction, "effective_mfu": dist.effective_mfu}
+                row.update({f"{k}_s": v.m_as(c.S) for k, v in dist.step_breakdown.items()})
+                table.append(row)
         ok = [r for r in table if r["fits"]]
         if not ok:
             least = min(r["memory_per_gpu_GB"] for r in table) * 1e9

@@ -47,19 +47,30 @@ class TransformerCountsResult(SolverResult):
 
 class TransformerCountsModel(BaseModel):
     """Parameters and forward FLOP/token of a decoder-only transformer at context ``seq_len``
-    (Kaplan et al. 2020). ``ffn_hidden`` defaults to 4 d; ``gated`` for SwiGLU-style MLPs."""
+    (Kaplan et al. 2020). Shape inputs left out come from ``model`` (the registry records
+    ``ffn_hidden``, ``gated`` and ``tied_embeddings`` from each model's paper or released
+    config); without a model, ``ffn_hidden`` = 4 d, ``gated`` False (two MLP matrices; True:
+    SwiGLU's three) and ``tied_embeddings`` True (the vocabulary table counted once).
+    Biases, norms and learned position tables are not counted."""
 
     requires = ("seq_len",)
     produces = TransformerCountsResult
 
     def solve(self, *, seq_len, model=None, layers=None, hidden_size=None, heads=None,
-              kv_heads=None, vocab_size=None, ffn_hidden=None, gated=False,
-              tied_embeddings=True) -> TransformerCountsResult:
+              kv_heads=None, vocab_size=None, ffn_hidden=None, gated=None,
+              tied_embeddings=None) -> TransformerCountsResult:
         model = None if model is None else c.need_model(model)
         L, d, h, kv = _shape(model, layers, hidden_size, heads, kv_heads)
         n_ctx = c.positive_int("seq_len", seq_len)
-        if vocab_size is None and model is not None:
-            vocab_size = model.vocab_size
+        if model is not None:
+            vocab_size = vocab_size if vocab_size is not None else model.vocab_size
+            ffn_hidden = ffn_hidden if ffn_hidden is not None else model.ffn_hidden
+            gated = gated if gated is not None else model.gated
+            tied_embeddings = tied_embeddings if tied_embeddings is not None else \
+                model.tied_embeddings
+        gated = bool(c.choice("gated", gated, (None, True, False)))
+        tied_embeddings = c.choice("tied_embeddings", tied_embeddings, (None, True, False)) \
+            is not False
         V = c.positive_int("vocab_size", vocab_size) if vocab_size is not None else 0
         ff = c.positive_int("ffn_hidden", ffn_hidden) if ffn_hidden is not None else 4 * d
         d_kv = d // h * kv

@@ -140,3 +140,100 @@ def test_embodied_and_jevons():
 def test_rejects_bad_inputs(call, name):
     with pytest.raises(InvalidInputError, match=name):
         call()
+
+
+# ---- DistributedModel: memory, and the traffic of every kind of parallelism ----
+GPT3 = Workload(name="GPT-3 175B", parameters=175e9, layers=96, hidden_size=12288, heads=96,
+                kv_heads=96, context_length=2048)
+W70 = Workload(name="70B", parameters=70.6e9, layers=80, hidden_size=8192, heads=64,
+               kv_heads=8, context_length=8192)
+
+
+@pytest.fixture(scope="module")
+def h100_256(cluster):
+    return Cluster(name="256", node=cluster.node, nodes=32, fabric=cluster.fabric)
+
+
+def test_175b_pure_data_parallel_on_256_h100_does_not_fit(h100_256):
+    # Rajbhandari et al. 2020 (ZeRO, Sec. 3.1): mixed-precision Adam keeps 16 B per
+    # parameter; 175e9 x 16 B = 2.8 TB on every GPU under pure data parallelism, vs 80 GB.
+    r = DistributedModel().solve(model=GPT3, fleet=h100_256)
+    assert (r.dp, r.tp, r.pp) == (256, 1, 1) and not r.feasible
+    v = r.violation("HBM3 capacity")
+    assert v.available.m_as("GB") == 80 and v.required.m_as("TB") > 2.8
+    # sharding everything over 256 ranks (ZeRO-3) with tp 8 x pp 8 and full checkpointing
+    ok = DistributedModel().solve(model=GPT3, fleet=h100_256, tp=8, pp=8, zero_stage=1,
+                                  checkpointing="full")
+    assert ok.feasible, ok.violations
+
+
+def test_tensor_parallel_traffic_megatron(h100_256):
+    # Megatron-LM (Shoeybi et al. 2019, Sec. 3): 4 AllReduces of b s h activations per
+    # layer per micro-batch, ring over the 8 NVLink GPUs of a node (450 GB/s, 2 us).
+    r = DistributedModel().solve(model=W70, fleet=h100_256, tp=8, pp=1, seq_len=4096,
+                                 microbatches=4)
+    msg = 1 * 4096 * 8192 * 2
+    ring = 2 * 7 * 2e-6 + 2 * 7 / 8 * msg / 450e9
+    assert r.tp_communication_time.m_as("s") == pytest.approx(4 * 80 * 4 * ring)
+    # full recomputation repeats the forward's 2 AllReduces: 6 per layer
+    full = DistributedModel().solve(model=W70, fleet=h100_256, tp=8, pp=1, seq_len=4096,
+                                    microbatches=4, checkpointing="full")
+    assert full.tp_communication_time.m_as("s") == pytest.approx(6 * 80 * 4 * ring)
+    assert full.recompute_time_per_step == full.compute_time_per_step / 3
+
+
+def test_tensor_parallel_across_nodes_uses_the_fabric(h100_256):
+    # tp = 16 spans two DGX nodes: the AllReduces run over 50 GB/s InfiniBand, not NVLink
+    # (Vol II Lab 02's failure: communication exceeds compute).
+    inside = DistributedModel().solve(model=W70, fleet=h100_256, tp=8, seq_len=4096)
+    across = DistributedModel().solve(model=W70, fleet=h100_256, tp=16, seq_len=4096)
+    msg = 4096 * 8192 * 2
+    ring = 2 * 15 * 5e-6 + 2 * 15 / 16 * msg / 50e9
+    assert across.tp_communication_time.m_as("s") == pytest.approx(
+        4 * 80 * across.microbatches * ring)
+    assert across.tp_communication_time > across.compute_time_per_step
+    assert inside.tp_communication_time < inside.compute_time_per_step
+
+
+def test_pipeline_traffic_and_bubble(h100_256):
+    # pp = 4 stages of tp = 8: stages sit on different nodes, so each micro-batch sends
+    # b s h x 2 B / tp forward and the same back over the fabric (Narayanan et al. 2021,
+    # Sec. 4.1, scatter/gather). Bubble = (p - 1)/m of the compute time.
+    r = DistributedModel().solve(model=W70, fleet=h100_256, tp=8, pp=4, seq_len=4096,
+                                 microbatches=16)
+    act = 4096 * 8192 * 2
+    assert r.pp_communication_time.m_as("s") == pytest.approx(2 * 16 * (5e-6 + act / 8 / 50e9))
+    assert r.bubble_time_per_step.m_as("s") == pytest.approx(
+        r.compute_time_per_step.m_as("s") * 3 / 16)
+    assert r.bubble_fraction == pytest.approx(3 / 19)
+
+
+def test_zero3_all_gathers_are_half_more_dp_traffic(h100_256):
+    # ZeRO paper, Sec. 7.2: stage 3 moves 1.5x the data-parallel volume (3 Psi vs 2 Psi).
+    z1 = DistributedModel().solve(model=W70, fleet=h100_256, zero_stage=1, seq_len=1024)
+    z3 = DistributedModel().solve(model=W70, fleet=h100_256, zero_stage=3, seq_len=1024)
+    assert z3.dp_communication_time == z1.dp_communication_time
+    both = (z3.dp_communication_time + z3.zero_communication_time).m_as("s")
+    assert both == pytest.approx(1.5 * z1.dp_communication_time.m_as("s"))
+    vol = ParallelismModel().solve(model=W70, dp=256, zero_stage=3, seq_len=1024)
+    assert vol.zero_bytes_per_gpu.m_as("B") == pytest.approx(vol.dp_bytes_per_gpu.m_as("B") / 2)
+
+
+def test_step_breakdown_adds_up_and_overlap_hides_dp(h100_256):
+    r = DistributedModel().solve(model=W70, fleet=h100_256, tp=8, pp=4, seq_len=4096,
+                                 zero_stage=3, checkpointing="selective")
+    parts = {k: v.m_as("s") for k, v in r.step_breakdown.items()}
+    assert set(parts) == {"compute", "recompute", "pipeline_bubble", "dp_communication",
+                          "zero_communication", "tp_communication", "pp_communication"}
+    assert sum(parts.values()) == pytest.approx(r.step_time.m_as("s"))
+    assert r.effective_mfu == pytest.approx(0.4 * parts["compute"] / r.step_time.m_as("s"))
+    hidden = DistributedModel().solve(model=W70, fleet=h100_256, tp=8, pp=4, seq_len=4096,
+                                      zero_stage=3, checkpointing="selective", overlap=True)
+    assert hidden.step_breakdown["dp_communication"].m_as("s") < parts["dp_communication"]
+    assert hidden.step_breakdown["tp_communication"].m_as("s") == parts["tp_communication"]
+
+
+def test_microbatches_follow_the_global_batch(h100_256):
+    # 4 Mi tokens / (dp 32 x 1 sequence x 4096 tokens) = 32 micro-batches per pipeline.
+    r = DistributedModel().solve(model=W70, fleet=h100_256, tp=8, seq_len=4096)
+    assert r.dp == 32 and r.microbatches == 32

@@ -170,3 +170,41 @@ def test_roofline_attainable_never_exceeds_either_roof(h100, ai):
     r = RooflineModel().solve(hardware=h100, arithmetic_intensity=Q_(ai, "FLOP/B"))
     assert r.attainable_flops.m_as("FLOP/s") <= 989e12 * (1 + 1e-12)
     assert r.attainable_flops.m_as("FLOP/s") <= ai * 3.35e12 * (1 + 1e-12)
+
+
+# ---- GEMM arithmetic intensity (GemmModel) ----
+from mlsysim.resolvers import GemmModel  # noqa: E402
+
+
+def test_gemm_intensity_and_roofline_place(h100):
+    # Square fp16 GEMM n x n x n: 2 n^3 FLOP over 3 n^2 x 2 B = n / 3 FLOP/B. n = 279 gives
+    # 93 FLOP/B; the H100's ridge is 989e12 / 3.35e12 = 295 FLOP/B (datasheet), so the
+    # kernel is memory-bound and reaches at most 93 / 295 = 31.5 % of peak (Vol I Lab 11).
+    r = GemmModel().solve(gemm_shape=(279, 279, 279), hardware=h100)
+    assert r.ops.m_as("FLOP") == 2 * 279 ** 3
+    assert r.data_bytes.m_as("B") == 3 * 279 ** 2 * 2
+    assert r.arithmetic_intensity.m_as("FLOP/B") == pytest.approx(93.0)
+    assert r.ridge_point.m_as("FLOP/B") == pytest.approx(295.2, rel=1e-3)
+    assert r.mfu_ceiling == pytest.approx(93.0 / 295.22, rel=1e-3)
+    assert 0.31 < r.mfu_ceiling < 0.32 and r.bound == "memory"
+    assert r.total.m_as("s") == pytest.approx(r.data_bytes.m_as("B") / 3.35e12)
+
+
+def test_gemm_batch_moves_a_linear_layer_along_the_roofline(h100):
+    # A 4096 x 4096 linear layer at batch b: intensity ~ b FLOP/B at fp16 for small b
+    # (2 b d^2 / (2 d^2 + 4 b d) B), compute-bound only past the ridge.
+    ai = [GemmModel().solve(gemm_shape=(b, 4096, 4096), hardware=h100)
+          .arithmetic_intensity.m_as("FLOP/B") for b in (1, 8, 64, 512)]
+    assert ai == sorted(ai) and ai[0] == pytest.approx(1.0, rel=1e-3)
+    assert GemmModel().solve(gemm_shape=(1, 4096, 4096), hardware=h100).bound == "memory"
+    assert GemmModel().solve(gemm_shape=(4096, 4096, 4096), hardware=h100).bound == "compute"
+    # int8 halves the bytes: twice the intensity of the same shape
+    fp8 = GemmModel().solve(gemm_shape=(64, 4096, 4096), hardware=h100, precision="fp8")
+    fp16 = GemmModel().solve(gemm_shape=(64, 4096, 4096), hardware=h100)
+    assert fp8.arithmetic_intensity == 2 * fp16.arithmetic_intensity
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (0, 4, 4), "4x4x4", (1.5, 2, 2)])
+def test_gemm_rejects_bad_shape(h100, shape):
+    with pytest.raises(InvalidInputError, match="gemm_shape"):
+        GemmModel().solve(gemm_shape=shape, hardware=h100)

@@ -68,3 +68,50 @@ def test_footprint_rejects_bad_inputs(h100, resnet50, kwargs, name):
     args = dict(model=resnet50, hardware=h100) | kwargs
     with pytest.raises(InvalidInputError, match=name):
         MemoryFootprintModel().solve(**args)
+
+
+# ---- training memory: optimizers and the cost of recomputation ----
+from mlsysim.resolvers import TrainingMemoryModel  # noqa: E402
+
+
+@pytest.mark.parametrize("optimizer, per_param", [
+    ("adam_mixed", 16),  # ZeRO (Rajbhandari et al. 2020, Sec. 3.1): 2 + 2 + 12
+    ("adam_fp32", 16),   # fp32 weights 4 + gradients 4 + m 4 + v 4 (Kingma & Ba 2015)
+    ("sgd_fp32", 12),    # with momentum: 4 + 4 + 4
+    ("sgd_plain", 8),    # no momentum: 4 + 4
+])
+def test_optimizer_state_bytes(optimizer, per_param):
+    w = Workload(name="7B", parameters=7e9)
+    r = TrainingMemoryModel().solve(model=w, optimizer=optimizer)
+    assert r.bytes_per_parameter == per_param
+    assert r.total.m_as("GB") == pytest.approx(7 * per_param)  # Vol I Lab 08: 112 GB for Adam
+
+
+def test_recompute_cost_full_and_selective(llama3_8b):
+    # Full recomputation reruns the forward: +1/3 of a 3-forward step (Chen et al. 2016).
+    full = TrainingMemoryModel().solve(model=llama3_8b, seq_len=2048, checkpointing="full")
+    assert full.recompute_overhead == pytest.approx(1 / 3)
+    # Selective recomputes the attention core only: 4 b s^2 h of the forward's
+    # 24 b s h^2 + 4 b s^2 h (Korthikanti et al. 2022, Sec. 5): x / (3 (1 + x)), x = s / 6h.
+    sel = TrainingMemoryModel().solve(model=llama3_8b, seq_len=2048, checkpointing="selective")
+    x = 2048 / (6 * 4096)
+    assert sel.recompute_overhead == pytest.approx(x / (3 * (1 + x)))
+    assert sel.recompute_overhead < 0.03  # "much less" than full
+    none = TrainingMemoryModel().solve(model=llama3_8b, seq_len=2048)
+    assert none.recompute_overhead == 0
+    assert full.activations < sel.activations < none.activations
+
+
+def test_pipeline_first_stage_holds_in_flight_microbatches(llama3_8b):
+    # 1F1B: the first of p stages holds p micro-batches of L/p layers = L layers' worth
+    # (Korthikanti et al. 2022, Sec. 4.2.3), unless fewer micro-batches exist.
+    one = TrainingMemoryModel().solve(model=llama3_8b, seq_len=2048)
+    p4 = TrainingMemoryModel().solve(model=llama3_8b, seq_len=2048, pp=4)
+    assert p4.activations == one.activations
+    few = TrainingMemoryModel().solve(model=llama3_8b, seq_len=2048, pp=4, microbatches=2)
+    assert few.activations.m_as("B") == pytest.approx(one.activations.m_as("B") / 2)
+
+
+def test_training_memory_rejects_unknown_optimizer():
+    with pytest.raises(InvalidInputError, match="optimizer"):
+        TrainingMemoryModel().solve(model=Workload(name="x", parameters=1), optimizer="lion")

@@ -122,3 +122,26 @@ def test_seed_pipeline_example_runs():
     assert out["DistributedModel"].hardware is mlsysim.Systems.Clusters.Frontier_8K.node.hardware
     assert out["EconomicsModel"].devices == mlsysim.Systems.Clusters.Frontier_8K.total_accelerators
     assert out["EconomicsModel"].total_cost.m_as("USD") > 0
+
+
+def test_parallelism_optimizer_times_are_distributed_models(h100):
+    # One place for the physics: each row is DistributedModel's step (it used to add TP and
+    # PP traffic on top of DistributedModel's step by itself).
+    from mlsysim.core.solver import DistributedModel
+    from mlsysim.hardware.types import Interconnect
+    from mlsysim.systems.types import Cluster, Fabric, Node
+    node = Node(name="n", hardware=h100, accelerators=8,
+                intra_node=Interconnect("NVLink", Q_(450, "GB/s")))
+    fleet = Cluster(name="c", node=node, nodes=4,
+                    fabric=Fabric(name="ib", bandwidth_per_gpu=Q_(50, "GB/s"),
+                                  latency=Q_(5, "us")))
+    w = Workload(name="70B", parameters=70e9, layers=80, hidden_size=8192, heads=64,
+                 kv_heads=8)
+    r = ParallelismOptimizer().solve(model=w, fleet=fleet)
+    for row in r.table[:6]:
+        d = DistributedModel().solve(model=w, fleet=fleet, tp=row["tp"], pp=row["pp"],
+                                     seq_len=4096, microbatches=32, zero_stage=1,
+                                     checkpointing="full")
+        assert row["step_time_s"] == pytest.approx(d.step_time.m_as("s"))
+        assert row["fits"] == d.feasible
+        assert row["tp_communication_s"] == pytest.approx(d.tp_communication_time.m_as("s"))

@@ -68,3 +68,40 @@ def test_batching_capacity_rejects_mean_above_max(h100, llama3_8b):
     with pytest.raises(InvalidInputError, match="mean_seq_len"):
         BatchingCapacityModel().solve(model=llama3_8b, hardware=h100, max_seq_len=10,
                                       mean_seq_len=20)
+
+
+@pytest.mark.parametrize("key, published", [
+    # Meta Llama 3 model cards / Llama 3 paper (Table 3 shapes): 8.03 B and 70.6 B parameters.
+    ("Llama3_8B", 8.03e9), ("Llama3_70B", 70.6e9)])
+def test_llama3_counts_match_published(key, published):
+    # Before the registry carried ffn_hidden, gated and tied_embeddings the count was
+    # 6.16 B for Llama 3 8B (4 d MLP, two matrices, tied embeddings).
+    import mlsysim
+    m = mlsysim.Models.get(key)
+    r = TransformerCountsModel().solve(model=m, seq_len=m.context_length)
+    assert r.parameters == pytest.approx(published, rel=1e-3)
+    d, ff = m.hidden_size, m.ffn_hidden
+    assert r.mlp_parameters == m.layers * 3 * d * ff  # SwiGLU: gate, up, down
+    assert r.embedding_parameters == 2 * m.vocab_size * d  # untied input and output tables
+
+
+def test_counts_inputs_override_the_registry_shape():
+    import mlsysim
+    m = mlsysim.Models.Llama3_8B
+    tied = TransformerCountsModel().solve(model=m, seq_len=8, tied_embeddings=True)
+    untied = TransformerCountsModel().solve(model=m, seq_len=8)
+    assert untied.parameters - tied.parameters == m.vocab_size * m.hidden_size
+    plain = TransformerCountsModel().solve(model=m, seq_len=8, gated=False)
+    assert untied.mlp_parameters / plain.mlp_parameters == pytest.approx(1.5)
+    with pytest.raises(InvalidInputError, match="gated"):
+        TransformerCountsModel().solve(model=m, seq_len=8, gated="yes")
+
+
+def test_gpt2_and_gpt3_counts_from_registry():
+    # GPT-2 124,439,808 (released weights; we omit biases, norms and the position table:
+    # 0.7 % less); GPT-3 175 B (Brown et al. 2020, Table 2.1).
+    import mlsysim
+    for key, rel in (("GPT2", 0.01), ("GPT3_175B", 0.005)):
+        m = mlsysim.Models.get(key)
+        r = TransformerCountsModel().solve(model=m, seq_len=m.context_length)
+        assert r.parameters == pytest.approx(m.parameters, rel=rel)
