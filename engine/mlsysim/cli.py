@@ -195,6 +195,13 @@ def zoo_rows(which: str | None = None) -> list[dict]:
             elif ns == "Clusters":
                 row.update(accelerators=e.total_accelerators,
                            fabric=q(e.fabric.bandwidth_per_gpu, "GB/s"))
+            elif ns == "Links":
+                row.update(bandwidth=q(e.bandwidth), latency=q(e.latency))
+            elif ns == "Storage":
+                row.update(read=q(e.read_bandwidth, "GB/s"), iops=q(e.read_iops, "1/s"),
+                           latency=q(e.latency))
+            elif ns == "Egress":
+                row.update(price=q(e.price_per_gb), as_of=e.as_of)
             else:
                 row.update(carbon_intensity=q(e.carbon_intensity))
             rows.append(row)
