@@ -10,6 +10,7 @@ from mlsysim.core.solver import IronLawModel, MemoryFootprintModel
 
 from labkit import fmt, validate_entry
 from labs.vol1 import lab_01_introduction as lab01
+from labs.vol1 import introduction_cases as cases
 
 H100, MCU = Hardware.Cloud.H100, Hardware.Tiny.STM32H743
 BOTH = {"act1.prediction": "C", "act2.prediction": "B"}
@@ -28,7 +29,7 @@ def expected_act1():
 
 def expected_act2():
     r = IronLawModel().solve(hardware=H100, model=Models.Vision.ResNet50, precision="fp16", batch_size=1,
-                             kernels=lab01.launches("resnet50", "eager"))
+                             kernels=cases.launches("resnet50", "eager"))
     return r, {"compute": "A", "memory": "B", "overhead": "C"}[r.binding]
 
 

@@ -32,7 +32,7 @@ def test_lab_source_is_browser_safe(path):
                  [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
         for name in names:
             top = name.split(".")[0]
-            assert top in {"__future__", "math", "functools", "mlsysim", "labkit"}, (
+            assert top in {"__future__", "math", "functools", "mlsysim", "labkit", "labs"}, (
                 f"{path.name} imports {name}: labs use the stdlib, mlsysim and labkit only")
 
 

@@ -1,73 +1,93 @@
-"""The worked numbers in chapter text are written by hand; these tests recompute each with the
-engine and find it in the chapter, so a registry change that moves a number fails here and
-names the sentence to update (instead of the book and its labs quietly disagreeing)."""
+"""The numbers in Chapters 1 and 9 are computed at build time with the engine, through the
+case modules the chapters share with their labs (labs_wasm/labs/vol1/*_cases.py): they equal
+what the lab shows, they follow the engine's data, and the chapter does not work out the cases
+the lab's predictions ask about."""
 from __future__ import annotations
 
+import math
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from mlsysim import Hardware, Models
-from mlsysim.core.solver import IronLawModel, MemoryFootprintModel
 
-INTRO = Path(__file__).resolve().parents[2] / "book" / "vol1" / "introduction.qmd"
-H100, MCU = Hardware.Cloud.H100, Hardware.Tiny.STM32H743
-RESNET = Models.Vision.ResNet50
+from labkit import fmt
+from labs.vol1 import introduction_cases as intro
+from sitebuild.run_python import expand_chapters
 
-
-def chapter() -> str:
-    return INTRO.read_text(encoding="utf-8")
+REPO = Path(__file__).resolve().parents[2]
+INTRO = "book/vol1/introduction.qmd"
 
 
-def worked_example():
-    # The chapter's example: weights only ("ignore activations for now"), FP16, batch 1.
-    return IronLawModel().solve(hardware=H100, data_bytes=RESNET.size_in_bytes("fp16"),
-                                ops=RESNET.flops_per_inference, precision="fp16")
+def expand_real(tmp_path: Path, chapter: str, edit=None) -> str:
+    """The Markdown the build renders for ``chapter``, computed in a child process against the
+    repository's labs and a copy of its engine (``edit(engine_dir)`` may change the copy)."""
+    root = tmp_path / "project"
+    (root / Path(chapter).parent).mkdir(parents=True)
+    shutil.copy(REPO / chapter, root / chapter)
+    shutil.copytree(REPO / "engine" / "mlsysim", root / "engine" / "mlsysim",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if edit:
+        edit(root / "engine" / "mlsysim")
+    (root / "_environment").write_text(f"PYTHONPATH=engine:{REPO / 'labs_wasm'}\n")
+    expanded = expand_chapters(root, tmp_path / "build", [chapter], {}, "project")
+    text = expanded[chapter].path.read_text(encoding="utf-8")
+    # one line of prose per paragraph; Quarto escapes punctuation in inline strings
+    return re.sub(r"\s+", " ", text.replace("\\", ""))
 
 
-def test_chapter1_iron_law_terms_match_the_engine():
-    r = worked_example()
-    compute_us, data_us = r.t_compute.m_as("us"), r.t_memory.m_as("us")
-    text = chapter()
-    assert rf"\approx {compute_us:.1f}\ \mu\text{{s}}" in text, f"O/R is {compute_us:.2f} us now"
-    assert rf"\approx {data_us:.1f}\ \mu\text{{s}}" in text, f"D/BW is {data_us:.2f} us now"
-    assert f"factor of ${data_us:.1f} / {compute_us:.1f} \\approx {data_us / compute_us:.1f}$" in text
-    assert f"about {compute_us + data_us:.1f} µs" in text  # the additive sum
+@pytest.fixture(scope="module")
+def chapter1(tmp_path_factory):
+    return expand_real(tmp_path_factory.mktemp("ch1"), INTRO)
 
 
-def test_chapter1_ridge_point_and_intensity_match_the_engine():
-    r = worked_example()
-    text = chapter()
-    assert f"\\approx {r.ridge_point.m_as('FLOP/B'):.0f}$ FLOP" in text
-    assert f"\\approx {r.arithmetic_intensity.m_as('FLOP/B'):.0f}$ FLOP per byte" in text
-    # and the chapter's FP16 weight size is the registry's
-    assert f"= {RESNET.size_in_bytes('fp16').m_as('MB'):.1f}$ MB" in text
+def us(seconds: float) -> str:
+    return fmt.num(seconds * 1e6)
 
 
-def test_chapter1_gap_ratios_match_the_registry():
-    text = chapter()
-    bandwidth = (H100.memory.bandwidth / MCU.memory.bandwidth).m_as("")
-    assert f"{bandwidth:,.0f}× in bandwidth" in text
-    memory = (H100.memory.capacity / MCU.memory.sram).m_as("")
-    assert f"about {round(memory, -3):,.0f}× in memory" in text
-    compute = (H100.compute.peak("fp16") / MCU.compute.peak_flops).m_as("")
-    assert 0.95e6 < compute < 1.1e6, "the chapter's ~10^6 compute gap"
-
-
-def test_chapter1_mcu_cannot_hold_resnet50():
-    fit = MemoryFootprintModel().solve(model=RESNET, hardware=MCU, precision="int8")
+def test_chapter1_states_the_labs_numbers(chapter1):
+    r = intro.iron_law("edge", "resnet50", 1, "eager")
+    t = intro.term_times(r)
+    assert f"approx {us(t['memory'])} mu" in chapter1           # the D/BW formula
+    assert "{python}" not in chapter1                            # every value was substituted
+    assert f"({us(t['memory'])} µs) leads eager dispatch overhead ({us(t['overhead'])} µs)" \
+        in chapter1
+    assert fmt.num(r.arithmetic_intensity.m_as("FLOP/B")) in chapter1
+    fit = intro.footprint("tiny", "mobilenetv2")
     assert not fit.feasible
-    text = chapter()
-    assert f"weights occupy {RESNET.size_in_bytes('int8').m_as('MB'):.1f} MB" in text
-    assert f"has {MCU.memory.flash.m_as('MiB'):.0f} MB of flash" in text
+    assert f"needs {fmt.ratio(fit.violation('flash capacity').ratio)} the microcontroller's flash" \
+        in chapter1
+    for axis in intro.AXES:
+        assert fmt.ratio(intro.gap(axis, "cloud", "edge")) in chapter1
 
 
-def test_chapter9_training_time_matches_the_engine():
-    from mlsysim.core.solver import TrainingTimeModel
+def test_chapter1_does_not_work_out_lab01s_predictions(chapter1):
+    """Lab 01 asks the Cloud/TinyML compute gap (Act I) and which term binds for ResNet-50 at
+    batch 1 on the H100, eager (Act II): the chapter teaches the method on other cases."""
+    gap = intro.gap("compute", "cloud", "tiny")
+    assert fmt.num(gap) not in chapter1 and fmt.ratio(gap) not in chapter1
+    assert "million times" not in chapter1
+    cloud = intro.term_times(intro.iron_law("cloud", "resnet50", 1, "eager"))
+    for seconds in cloud.values():
+        assert f"{us(seconds)} µs" not in chapter1 and f"{us(seconds)}\\ \\mu" not in chapter1
 
-    # 100,000 images x 90 epochs of ResNet-50 on one H100 at 40% MFU (the chapter's example).
-    images, epochs, batch = 100_000, 90, 256
-    r = TrainingTimeModel().solve(model=RESNET, hardware=H100, steps=images * epochs / batch, batch_size=batch, mfu=0.4)
-    text = (INTRO.parent / "data_selection.qmd").read_text(encoding="utf-8")
-    assert f"\\approx {round(r.total_time.m_as('s'), -1):.0f}$ s" in text
-    assert f"\\approx {r.total_flops.m_as('FLOP') / 1e17:.1f} \\times 10^{{17}}" in text
+
+def test_chapter1_follows_the_engine_data(tmp_path, chapter1):
+    """Change the Jetson Orin NX's memory bandwidth in (a copy of) the engine's data: the
+    worked example's data term follows."""
+    def halve_orin_bandwidth(engine: Path):
+        edge = engine / "hardware/data/edge.toml"
+        text = edge.read_text(encoding="utf-8")
+        pattern = re.compile(r'(\[JetsonOrinNX\.memory\][^\[]*?bandwidth = \{ value = ")([^"]+)(")',
+                             re.S)
+        assert pattern.search(text), "the Orin NX bandwidth line moved; update this test"
+        edge.write_text(pattern.sub(r"\g<1>51.2 GB/s\g<3>", text, count=1), encoding="utf-8")
+
+    changed = expand_real(tmp_path, INTRO, halve_orin_bandwidth)
+    r = intro.iron_law("edge", "resnet50", 1, "eager")
+    before = r.data_bytes.m_as("B") / intro.MACHINES["edge"].memory.bandwidth.m_as("B/s")
+    after = r.data_bytes.m_as("B") / 51.2e9
+    assert math.isclose(after, 2 * before, rel_tol=1e-2)
+    assert f"data term ({us(after)} µs)" in changed
+    assert f"data term ({us(before)} µs)" in chapter1
+    assert f"data term ({us(before)} µs)" not in changed

@@ -9,12 +9,10 @@ source.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-
-from mlsysim import Hardware, Models
-from mlsysim.core.solver import IronLawModel, MemoryFootprintModel
-
 from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labs.vol1 import introduction_cases as cases
+from labs.vol1.introduction_cases import (AXES, MODELS, PRECISION, SPECTRUM, footprint,
+                                          iron_law, term_times)
 
 LAB = Lab(
     id="vol1/01", chapter="introduction", title="The magnitude gap",
@@ -31,77 +29,21 @@ LAB = Lab(
     ],
 )
 
-# ---- the machines -------------------------------------------------------------------
-# The four points of the deployment spectrum (LAB_PROTOCOL "Deployment contexts").
-SPECTRUM = {key: (contexts.name(key), hw) for key, hw in (
-    ("tiny", Hardware.Tiny.STM32H743), ("mobile", Hardware.Mobile.A17Pro),
-    ("edge", Hardware.Edge.JetsonOrinNX), ("cloud", Hardware.Cloud.H100))}
+# ---- the machines and models: shared with Chapter 1 (introduction_cases.py) -------------
 CONTEXT_LABELS = contexts.labels({"cloud": "NVIDIA H100 SXM", "tiny": "STM32H743 (Cortex-M7)"})
-# The precision each context normally runs inference at (chapter: @sec-introduction-
-# deployment-spectrum): FP16 on the datacenter GPU, INT8 on the microcontroller (CMSIS-NN
-# and TensorFlow Lite Micro kernels are int8).
-PRECISION = {"cloud": "fp16", "tiny": "int8"}
-
-# ---- the workloads ------------------------------------------------------------------
-MODELS = {
-    "resnet50": Models.Vision.ResNet50,
-    "mobilenetv2": Models.Vision.MobileNetV2,
-    "dscnn": Models.get("DS_CNN_S"),
-}
 MODEL_LABELS = {"resnet50": "ResNet-50 (image classifier)",
                 "mobilenetv2": "MobileNetV2 (mobile image classifier)",
                 "dscnn": "DS-CNN-S (keyword spotting)"}
-# Weighted layers = kernel launches when a framework runs one kernel per layer. Used only
-# when the registry does not give ``layers``. Sources: He et al. 2016 (ResNet-50: 49 conv +
-# 1 fully connected layer on the main path); Sandler et al. 2018, Table 2 (MobileNetV2:
-# 1 + 2 + 16 x 3 bottleneck convolutions + 1 conv + 1 classifier = 53); ARM ML-KWS-for-MCU
-# DS-CNN-S (1 conv + 4 x (depthwise + pointwise) + 1 classifier = 10).
-WEIGHTED_LAYERS = {"resnet50": 50, "mobilenetv2": 53, "dscnn": 10}
 EXECUTION = {"eager": "Eager: one kernel launch per layer",
              "graph": "Compiled graph: one launch for the whole network"}
-
-IRON = IronLawModel()
-FIT = MemoryFootprintModel()
-
-
-def launches(model_key: str, execution: str) -> int:
-    if execution == "graph":
-        return 1
-    return getattr(MODELS[model_key], "layers", None) or WEIGHTED_LAYERS[model_key]
-
-
-@lru_cache(maxsize=256)
-def iron_law(context: str, model_key: str, batch: int, execution: str):
-    return IRON.solve(hardware=SPECTRUM[context][1], model=MODELS[model_key],
-                      precision=PRECISION[context], batch_size=batch,
-                      kernels=launches(model_key, execution))
-
-
-@lru_cache(maxsize=64)
-def footprint(context: str, model_key: str, batch: int):
-    return FIT.solve(model=MODELS[model_key], hardware=SPECTRUM[context][1],
-                     precision=PRECISION[context],
-                     batch_size=batch)
 
 
 def _b(q) -> float:
     return q.m_as("B")
 
 
-@lru_cache(maxsize=1)
 def spectrum_specs() -> dict:
-    """Per context: peak FLOP/s (default precision), B/s, memory bytes, watts."""
-    out = {}
-    for key, (_, hw) in SPECTRUM.items():
-        out[key] = {"compute": hw.compute.peak_flops.m_as("FLOP/s"),
-                    "bandwidth": hw.memory.bandwidth.m_as("B/s"),
-                    "memory": _b(hw.memory.capacity), "power": hw.tdp.m_as("W"),
-                    "precision": hw.compute.default_precision}
-    return out
-
-
-AXES = {"compute": ("Peak compute", "FLOP/s"), "bandwidth": ("Memory bandwidth", "B/s"),
-        "memory": ("Memory capacity", "B"), "power": ("Power", "W")}
+    return cases.specs()
 
 
 def spec_text(axis: str, value: float, context: str) -> str:
@@ -145,11 +87,6 @@ def act1_options(ratio: float) -> dict:
 TERMS = {"compute": "O/(R·η), compute", "memory": "D/BW, data movement",
          "overhead": "L, fixed overhead"}
 ACT2_OPTION_TERM = {"A": "compute", "B": "memory", "C": "overhead"}  # D: "they tie"
-
-
-def term_times(r) -> dict[str, float]:
-    return {"memory": r.t_memory.m_as("s"), "compute": r.t_compute.m_as("s"),
-            "overhead": r.t_overhead.m_as("s")}
 
 
 def act2_truth():
