@@ -90,6 +90,7 @@ NAMES: dict[str, str] = {
     "flops_per_sample": "training FLOP per sample (default 3x forward)",
     "arithmetic_intensity": "FLOP per byte moved",
     "achieved_flops": "measured FLOP/s",
+    "memory_level": "where operands are read from: sram_8kb, sram_32kb, sram_1mb, dram",
     # ---- rates
     "bandwidth": "bytes per second of a memory, link or path",
     "intra_bandwidth": "per-device bandwidth inside a node (hierarchical collectives)",

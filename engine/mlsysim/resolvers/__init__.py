@@ -3,13 +3,15 @@
 ``mlsysim.core.solver`` re-exports all of them.
 """
 from .attention import AttentionMemoryModel
+from .benchmarking import BenchmarkStatsModel, BenchmarkVarianceModel, SpeedupClaimModel
 from .communication import AllReduceModel, BisectionBandwidthModel, LinkTransferModel
 from .compression import CompressionFrontierModel, CompressionModel
 from .data import DataGravityModel, DataPipelineModel, StorageIOModel
-from .drift import PopulationStabilityModel, RetrainingCostModel
+from .drift import AccuracyDecayModel, PopulationStabilityModel, RetrainingCostModel
 from .economics import CostPerInferenceModel, EconomicsModel
 from .fairness import ChouldechovaModel, GroupFairnessModel
-from .federated import FederatedCommunicationModel
+from .energy import KernelEnergyModel
+from .federated import FederatedCommunicationModel, FederatedRoundModel
 from .frameworks import DispatchOverheadModel, FusionModel
 from .iron_law import GemmModel, IronLawModel, RooflineModel
 from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
@@ -19,11 +21,15 @@ from .optimizers import DesignSweepOptimizer, ParallelismOptimizer
 from .parallelism import DistributedModel, ParallelismModel
 from .privacy import (CompositionModel, DPSGDAccountantModel, DPSGDUtilityModel,
                       GaussianMechanismModel, PrivacyBudgetSolver)
-from .queueing import BatchingLatencyModel, LittlesLawModel, MMcQueueModel
+from .ops import FanOutTailModel, RetryAmplificationModel
+from .queueing import (BatchingLatencyModel, LittlesLawModel, MG1QueueModel, MMcQueueModel,
+                       ResponseTimeDistributionModel)
 from .reliability import (AvailabilityModel, ErrorBudgetModel, FleetReliabilityModel,
-                          YoungDalyModel)
+                          ObservedMTBFModel, YoungDalyModel)
+from .serving import TTFTModel
 from .scaling import ComputeOptimalSolver, TrainingComputeModel, TrainingTimeModel
 from .scaling_laws import AmdahlModel
+from .scheduling import PriorityQueueModel
 from .solvers import FewestGPUsSolver, LargestBatchSolver, RequiredBandwidthSolver
 from .sustainability import EmbodiedCarbonModel, EnergyCarbonModel, JevonsReboundModel
 from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeModel,
@@ -32,26 +38,31 @@ from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeMode
 __all__ = [
     # performance
     "IronLawModel", "RooflineModel", "DispatchOverheadModel", "FusionModel",
+    "KernelEnergyModel",
     "AmdahlModel", "GemmModel",
     # memory and transformers
     "MemoryFootprintModel", "TrainingMemoryModel",
     "TransformerCountsModel", "KVCacheModel", "PrefillDecodeModel", "BatchingCapacityModel",
-    "AttentionMemoryModel",
+    "AttentionMemoryModel", "TTFTModel",
     # training, scaling, distributed
     "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
     "ParallelismModel", "DistributedModel",
     "AllReduceModel", "LinkTransferModel", "BisectionBandwidthModel",
     # serving
     "LittlesLawModel", "MMcQueueModel", "BatchingLatencyModel",
+    "ResponseTimeDistributionModel", "MG1QueueModel", "PriorityQueueModel",
+    "FanOutTailModel", "RetryAmplificationModel",
     # data, compression
     "DataPipelineModel", "DataGravityModel", "StorageIOModel", "CompressionModel",
     "CompressionFrontierModel",
     "CurriculumModel", "AnnotationBudgetModel", "AnnotationBudgetSolver", "ParetoFrontier",
     # operations and responsibility
-    "FleetReliabilityModel", "YoungDalyModel", "AvailabilityModel", "ErrorBudgetModel",
+    "FleetReliabilityModel", "ObservedMTBFModel", "YoungDalyModel", "AvailabilityModel",
+    "ErrorBudgetModel", "AccuracyDecayModel",
+    "BenchmarkStatsModel", "SpeedupClaimModel", "BenchmarkVarianceModel",
     "GaussianMechanismModel", "CompositionModel", "DPSGDUtilityModel", "PrivacyBudgetSolver",
     "DPSGDAccountantModel",
-    "FederatedCommunicationModel",
+    "FederatedCommunicationModel", "FederatedRoundModel",
     "EnergyCarbonModel", "EmbodiedCarbonModel", "JevonsReboundModel",
     "EconomicsModel", "CostPerInferenceModel",
     "GroupFairnessModel", "ChouldechovaModel",
