@@ -174,8 +174,8 @@ class TrainingMemoryModel(BaseModel):
     states. Activations: transformer workloads with ``seq_len`` use Korthikanti et al. 2022
     (``checkpointing`` none, selective or full; a pipeline stage holds layers/pp layers for
     each micro-batch in flight: under 1F1B the first stage has min(pp, ``microbatches``) in
-    flight, Narayanan et al. 2021, Sec. 2.2; Korthikanti Sec. 4.2.3); otherwise ``activation_bytes`` per sample, else the model's
-    ``peak_activation_bytes`` per sample (a lower bound: training keeps every layer's
+    flight, Narayanan et al. 2021, Sec. 2.2; Korthikanti Sec. 4.2.3); otherwise
+    ``activation_bytes`` per sample, else the model's ``peak_activation_bytes`` per sample (a lower bound: training keeps every layer's
     activations, not only the peak). With ``hardware`` the total is checked against its
     memory (a "<memory> capacity" violation when it does not fit); without, nothing is.
 

@@ -15,6 +15,7 @@ from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
+from .communication import ring_allreduce
 
 
 def _shape(model, layers, hidden_size, heads, kv_heads):
@@ -120,6 +121,8 @@ class KVCacheModel(BaseModel):
 class PrefillDecodeResult(CheckedResult):
     prefill_time: Quantity
     decode_time_per_token: Quantity
+    prefill_communication: Quantity
+    decode_communication_per_token: Quantity
     total_time: Quantity
     prefill_binding: str
     decode_binding: str
@@ -138,15 +141,18 @@ class PrefillDecodeModel(BaseModel):
     FLOP per sequence (memory-bound at small batch). Decode KV is taken at the final length
     (an upper bound). Attention FLOP over the context are neglected (small for n << 6d).
     With tensor parallelism over ``tp`` devices each holds and reads 1/tp of the weights and
-    KV cache and does 1/tp of the arithmetic (TP communication is not counted here). Weights
-    plus KV cache beyond one device's memory is a violated "<memory> capacity" constraint;
-    the times are then those of a device that could hold them."""
+    KV cache and does 1/tp of the arithmetic, and every layer adds 2 AllReduces of its
+    output (Megatron-LM, Shoeybi et al. 2019, Sec. 3: one after attention, one after the
+    MLP), b x h x bytes/element per decode step and b x prompt x h for the prefill, ring
+    over ``link`` (default the device's first interconnect, e.g. NVLink), not overlapped.
+    Weights plus KV cache beyond one device's memory is a violated "<memory> capacity"
+    constraint; the times are then those of a device that could hold them."""
 
     requires = ("model", "hardware", "prompt_tokens", "output_tokens")
     produces = PrefillDecodeResult
 
     def solve(self, *, model, hardware, prompt_tokens, output_tokens, batch_size=1,
-              precision=None, mfu=1.0, tp=1) -> PrefillDecodeResult:
+              precision=None, mfu=1.0, tp=1, link=None) -> PrefillDecodeResult:
         model = c.need_model(model)
         hardware = c.need_hardware(hardware)
         prec = c.precision_for(precision, hardware)
@@ -163,10 +169,15 @@ class PrefillDecodeModel(BaseModel):
                                   precision=prec).total.m_as(c.B) / t
         pm, pc = weights / bw, flops_tok * p * b / rate
         dm, dc = (weights + kv) / bw, flops_tok * b / rate
-        prefill, decode = max(pm, pc), max(dm, dc)
+        bpe = c.precision_bytes(prec)
+        p_comm = tp_allreduce_time(model, hardware, t, b * p * bpe, link)
+        d_comm = tp_allreduce_time(model, hardware, t, b * bpe, link)
+        prefill, decode = max(pm, pc) + p_comm, max(dm, dc) + d_comm
         mem = hardware.memory
         return PrefillDecodeResult(
             prefill_time=c.q(prefill, c.S), decode_time_per_token=c.q(decode, c.S),
+            prefill_communication=c.q(p_comm, c.S),
+            decode_communication_per_token=c.q(d_comm, c.S),
             total_time=c.q(prefill + o * decode, c.S),
             prefill_binding="compute" if pc >= pm else "memory",
             decode_binding="compute" if dc >= dm else "memory",
@@ -175,6 +186,26 @@ class PrefillDecodeModel(BaseModel):
             precision=prec,
             violations=c.violation(f"{mem.kind or 'DRAM'} capacity", weights + kv,
                                    mem.capacity.m_as(c.B), c.B))
+
+
+def tp_allreduce_time(model, hardware, tp, bytes_per_hidden, link=None) -> float:
+    """Time of the 2 per-layer AllReduces of a tensor-parallel forward pass, each of
+    ``bytes_per_hidden`` x hidden_size bytes, ring over ``link`` (Shoeybi et al. 2019)."""
+    if tp == 1:
+        return 0.0
+    if link is None:
+        if not hardware.interconnects:
+            raise InvalidInputError("link", f"an Interconnect: {hardware.name} lists none",
+                                    None)
+        link = hardware.interconnects[0]
+    if not hasattr(link, "bandwidth"):
+        raise InvalidInputError("link", "an Interconnect (e.g. hardware.interconnect("
+                                "'NVLink'))", link)
+    L = c.positive_int("model.layers", model.layers)
+    h = c.positive_int("model.hidden_size", model.hidden_size)
+    alpha = link.latency.m_as(c.S) if link.latency is not None else 0.0
+    return 2 * L * ring_allreduce(bytes_per_hidden * h, tp, link.bandwidth.m_as(c.B_PER_S),
+                                  alpha)
 
 
 PAGED_BLOCK_TOKENS = assume(

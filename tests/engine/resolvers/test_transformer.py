@@ -105,3 +105,71 @@ def test_gpt2_and_gpt3_counts_from_registry():
         m = mlsysim.Models.get(key)
         r = TransformerCountsModel().solve(model=m, seq_len=m.context_length)
         assert r.parameters == pytest.approx(m.parameters, rel=rel)
+
+
+# ---- serving with tensor parallelism ----
+def test_kv_per_token_llama3_70b_gqa():
+    # Llama 3 70B (Llama 3 paper, Table 3): 80 layers, 8 KV heads of 128: 2 x 80 x 8 x 128
+    # x 2 B = 327,680 B = 320 KiB per token at FP16 (Vol II Lab 10's "~320 KB"); 8x less
+    # than with 64 KV heads.
+    import mlsysim
+    r = KVCacheModel().solve(model=mlsysim.Models.Llama3_70B, seq_len=4096, precision="fp16")
+    assert r.bytes_per_token.m_as("B") == 2 * 80 * 8 * 128 * 2 == 327680
+    assert r.bytes_per_token.m_as("KiB") == 320 and r.gqa_saving == 8
+    assert r.bytes_per_sequence.m_as("GiB") == pytest.approx(1.25)
+
+
+def test_70b_fp16_needs_more_than_one_h100_in_both_serving_models(h100):
+    import mlsysim
+    m = mlsysim.Models.Llama3_70B  # 70.6e9 x 2 B = 141 GB of weights vs 80 GB
+    one = PrefillDecodeModel().solve(model=m, hardware=h100, prompt_tokens=512,
+                                     output_tokens=128, link=NVLINK)
+    cap = BatchingCapacityModel().solve(model=m, hardware=h100, max_seq_len=4096,
+                                        mean_seq_len=1000)
+    assert not one.feasible and not cap.feasible
+    assert one.violations[0].name == cap.violations[0].name == "HBM3 capacity"
+    two = PrefillDecodeModel().solve(model=m, hardware=h100, prompt_tokens=512,
+                                     output_tokens=128, tp=2, link=NVLINK)
+    assert two.feasible
+    assert two.memory_per_device.m_as("GB") < 80
+    cap8 = BatchingCapacityModel().solve(model=m, hardware=h100, max_seq_len=4096,
+                                         mean_seq_len=1000, tp=8)
+    # per device: 72 GB usable - 17.65 GB weights; KV 40 KiB/token/device x 4096 tokens
+    assert cap8.feasible
+    assert cap8.static_sequences == int((72e9 - 70.6e9 * 2 / 8) // (327680 / 8 * 4096))
+
+
+NVLINK = __import__("mlsysim.hardware.types", fromlist=["Interconnect"]).Interconnect(
+    "NVLink 4", Q_(450, "GB/s"), Q_(2, "us"))
+
+
+def test_tp_decode_adds_two_allreduces_per_layer(h100):
+    # Megatron-LM (Shoeybi et al. 2019, Sec. 3): 2 AllReduces of b x h per layer in the
+    # forward pass; ring over 8 GPUs on NVLink 450 GB/s with 2 us per step.
+    import mlsysim
+    m = mlsysim.Models.Llama3_70B
+    r = PrefillDecodeModel().solve(model=m, hardware=h100, prompt_tokens=1024,
+                                   output_tokens=128, batch_size=8, tp=8, link=NVLINK)
+    ring = lambda n: 2 * 7 * 2e-6 + 2 * 7 / 8 * n / 450e9  # noqa: E731
+    assert r.decode_communication_per_token.m_as("s") == pytest.approx(
+        2 * 80 * ring(8 * 8192 * 2))
+    assert r.prefill_communication.m_as("s") == pytest.approx(2 * 80 * ring(8 * 1024 * 8192 * 2))
+    base = PrefillDecodeModel().solve(model=m, hardware=h100, prompt_tokens=1024,
+                                      output_tokens=128, batch_size=8, tp=8,
+                                      link=Interconnect_free())
+    extra = (r.decode_time_per_token - base.decode_time_per_token).m_as("s")
+    assert extra == pytest.approx((r.decode_communication_per_token
+                                   - base.decode_communication_per_token).m_as("s"))
+    # the latency term dominates a decode AllReduce: 160 x 28 us = 4.5 ms per token
+    assert r.decode_communication_per_token.m_as("ms") == pytest.approx(4.5, rel=0.02)
+
+
+def Interconnect_free():
+    from mlsysim.hardware.types import Interconnect
+    return Interconnect("ideal", Q_(1e9, "TB/s"))
+
+
+def test_tp_link_must_be_an_interconnect(h100, llama3_8b):
+    with pytest.raises(InvalidInputError, match="link"):
+        PrefillDecodeModel().solve(model=llama3_8b, hardware=h100, prompt_tokens=8,
+                                   output_tokens=8, tp=2, link="fast")
