@@ -6,11 +6,17 @@
   (checkpoint overhead + on average half an interval of recomputation per failure).
 - Availability: series = product of availabilities; parallel (redundant) = 1 - prod(1 - a).
 - Error budget: (1 - SLO) x window (Beyer et al. 2016, "Site Reliability Engineering").
+- Availability of a part = MTBF / (MTBF + MTTR); all N parts up at once = A^N (0.999^1000 =
+  37%).
+
+Cited failure data: the Llama 3 405B pre-training run (``LLAMA3_405B_INTERRUPTIONS``). The
+per-GPU MTBF it implies is the default ``mtbf`` of FleetReliabilityModel.
 """
 from __future__ import annotations
 
 import math
 
+from ..core.assumptions import assume
 from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
 from ..core.results import SolverResult
@@ -18,27 +24,97 @@ from ..core.types import Quantity
 from . import _common as c
 
 
+LLAMA3_URL = "https://arxiv.org/abs/2407.21783"
+#: Llama Team 2024, "The Llama 3 Herd of Models", Sec. 3.3.4: "During a 54-day snapshot period
+#: of pre-training, we experienced a total of 466 job interruptions. Of these, 47 were planned
+#: [...] The remaining 419 were unexpected interruptions" (classified in Table 5; ~78% confirmed
+#: or suspected hardware, GPU issues the largest category at 58.7%).
+LLAMA3_405B_INTERRUPTIONS = assume(
+    "reliability.LLAMA3_405B_INTERRUPTIONS",
+    {"failures": 419, "planned": 47, "duration_days": 54, "devices": 16_384},
+    "paper", "Llama Team 2024, The Llama 3 Herd of Models, Sec. 3.3.4 and Table 5", LLAMA3_URL,
+    "failures = unexpected interruptions of the 405B pre-training job (all causes: GPU, host, "
+    "network, software); devices = 16,384 H100s, the largest configuration of Table 4 (the "
+    "paper trains on 'up to 16K' GPUs and does not give the snapshot's exact count)")
+_L3 = LLAMA3_405B_INTERRUPTIONS
+#: The job's MTBF and the per-GPU MTBF it implies (every interruption charged to the GPUs).
+LLAMA3_JOB_MTBF_HOURS = assume(
+    "reliability.LLAMA3_JOB_MTBF_HOURS", _L3["duration_days"] * 24 / _L3["failures"],
+    "estimate", "from Llama Team 2024, Sec. 3.3.4", LLAMA3_URL,
+    "54 days x 24 h / 419 unexpected interruptions = 3.09 h between interruptions")
+LLAMA3_GPU_MTBF_HOURS = assume(
+    "reliability.LLAMA3_GPU_MTBF_HOURS", LLAMA3_JOB_MTBF_HOURS * _L3["devices"],
+    "estimate", "from Llama Team 2024, Sec. 3.3.4", LLAMA3_URL,
+    "16,384 GPUs x 3.09 h = 50,700 h (5.8 years) per GPU: the job-interrupting failure rate "
+    "of one GPU's share of the fleet (host, network and software causes included)")
+LLAMA3_SOURCE = ("per-GPU MTBF implied by the Llama 3 405B run: 419 unexpected interruptions "
+                 "in 54 days on 16,384 GPUs (Llama Team 2024, Sec. 3.3.4)")
+
+
 class FleetReliabilityResult(SolverResult):
     fleet_mtbf: Quantity
     failures_per_day: float
     prob_no_failure: float
+    mtbf: Quantity                    # per-device MTBF used
+    device_availability: float | None
+    prob_all_up: float | None
+    expected_down: float | None
+    source: str
 
 
 class FleetReliabilityModel(BaseModel):
     """Fleet MTBF = per-device MTBF / N for N ``devices``; probability that a job of
-    ``duration`` sees no failure = exp(-duration / fleet MTBF)."""
+    ``duration`` sees no failure = exp(-duration / fleet MTBF). Without ``mtbf`` the per-GPU
+    MTBF implied by the Llama 3 405B run is used (``LLAMA3_GPU_MTBF_HOURS``, about 50,700 h).
+    With ``repair_time`` (MTTR): each device is up A = MTBF / (MTBF + MTTR) of the time, all N
+    are up at once A^N of the time, and N (1 - A) are down on average."""
 
-    requires = ("mtbf", "devices")
+    requires = ("devices",)
     produces = FleetReliabilityResult
 
-    def solve(self, *, mtbf, devices, duration=None) -> FleetReliabilityResult:
-        m = c.qty("mtbf", mtbf, c.TIME, c.HOUR, example="50000 hour")
+    def solve(self, *, devices, mtbf=None, duration=None, repair_time=None
+              ) -> FleetReliabilityResult:
+        if mtbf is None:
+            m, source = LLAMA3_GPU_MTBF_HOURS, LLAMA3_SOURCE
+        else:
+            m = c.qty("mtbf", mtbf, c.TIME, c.HOUR, example="50000 hour")
+            source = "mtbf given"
         n = c.positive_int("devices", devices)
         fleet = m / n
         t = c.opt_qty("duration", duration, c.TIME, c.HOUR)
+        mttr = c.opt_qty("repair_time", repair_time, c.TIME, c.HOUR, allow_zero=True)
+        a = None if mttr is None else m / (m + mttr)
         return FleetReliabilityResult(fleet_mtbf=c.q(fleet, c.HOUR),
                                       failures_per_day=24.0 / fleet,
-                                      prob_no_failure=math.exp(-t / fleet) if t else 1.0)
+                                      prob_no_failure=math.exp(-t / fleet) if t else 1.0,
+                                      mtbf=c.q(m, c.HOUR), device_availability=a,
+                                      prob_all_up=None if a is None else a ** n,
+                                      expected_down=None if a is None else n * (1 - a),
+                                      source=source)
+
+
+class ObservedMTBFResult(SolverResult):
+    mtbf: Quantity            # of the whole job or fleet
+    device_mtbf: Quantity     # of one device, if every failure is charged to the devices
+    failures_per_day: float
+
+
+class ObservedMTBFModel(BaseModel):
+    """MTBF from an observed failure count: ``failures`` in ``duration`` on ``devices``
+    devices gives the job's MTBF = duration / failures and a per-device MTBF = devices x
+    that (exponential failures, independent devices). The Llama 3 405B run
+    (``LLAMA3_405B_INTERRUPTIONS``: 419 in 54 days on 16,384 GPUs) gives 3.09 h and 50,700 h.
+    """
+
+    requires = ("failures", "duration")
+    produces = ObservedMTBFResult
+
+    def solve(self, *, failures, duration, devices=1) -> ObservedMTBFResult:
+        f = c.positive_int("failures", failures)
+        t = c.qty("duration", duration, c.TIME, c.HOUR, example="54 day")
+        n = c.positive_int("devices", devices)
+        return ObservedMTBFResult(mtbf=c.q(t / f, c.HOUR), device_mtbf=c.q(n * t / f, c.HOUR),
+                                  failures_per_day=24.0 * f / t)
 
 
 class CheckpointResult(SolverResult):

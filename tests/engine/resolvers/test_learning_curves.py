@@ -15,19 +15,46 @@ from mlsysim.resolvers.learning_curves import (ACTIVE_LEARNING_CURVES, CURRICULU
 def test_curriculum_is_labelled_illustrative_with_sources():
     r = CurriculumModel().solve(target_accuracy=0.8)
     assert r.illustrative is True
+    assert "Wu et al. 2021" in r.source
     assert "Bengio" in r.source and "Hacohen" in r.source
     assert "illustrative" in CurriculumModel.__doc__
 
 
-def test_curriculum_speedups_ordered_and_in_reported_range():
-    # Hacohen & Weinshall 2019: paced curriculum beats random, anti-curriculum is worse.
-    r = CurriculumModel().solve(target_accuracy=0.8, strategy="curriculum")
-    s = r.speedup_by_strategy
+def test_curriculum_normal_budget_gives_little_or_no_benefit():
+    # Wu, Dyer & Neyshabur 2021 (ICLR), Sec. 4: on standard benchmarks with a normal training
+    # budget "curricula have only marginal benefits, and randomly ordered samples perform as
+    # well or better than curricula and anti-curricula". The default regime is that one:
+    # every ordering within 5% of random order (the old table gave the curriculum 2.5x).
+    r = CurriculumModel().solve(target_accuracy=0.8)
+    assert r.regime == "normal"
+    for strategy, speedup in r.speedup_by_strategy.items():
+        assert 0.95 <= speedup <= 1.05, strategy
+    assert r.speedup_by_strategy["hard_first"] <= 1.0 <= r.speedup_vs_random
+
+
+@pytest.mark.parametrize("regime", ["limited_budget", "noisy_labels"])
+def test_curriculum_helps_with_a_limited_budget_or_noisy_labels(regime):
+    # Wu et al. 2021, Sec. 5: "curriculum, but not anti-curriculum can indeed improve the
+    # performance either with limited training time budget or in existence of noisy data".
+    s = CurriculumModel().solve(target_accuracy=0.8, regime=regime).speedup_by_strategy
     assert s["random"] == 1.0
-    assert s["hard_first"] < 1.0 < s["curriculum"]
-    assert 2.0 <= r.speedup_vs_random <= 3.0  # the 2-3x range the lab discusses
+    assert s["hard_first"] < 1.0 < 1.5 <= s["curriculum"]
+    assert s["curriculum"] == max(s.values())
+
+
+def test_curriculum_limited_budget_speedup_is_its_pace_factor():
     # same ceiling, exponential curve: speedup = 1 / tau_scale exactly
-    assert r.speedup_vs_random == pytest.approx(1 / CURRICULUM_CURVES["curriculum"]["tau_scale"])
+    r = CurriculumModel().solve(target_accuracy=0.8, regime="limited_budget")
+    assert r.speedup_vs_random == pytest.approx(
+        1 / CURRICULUM_CURVES["limited_budget"]["curriculum"]["tau_scale"])
+
+
+def test_curriculum_noisy_labels_lower_random_orders_plateau():
+    # noisy labels: random order plateaus at 0.93 x 0.9 = 0.837, so a 0.84 target is never
+    # reached in random order while the curriculum (which skips the noise) gets there.
+    r = CurriculumModel().solve(target_accuracy=0.84, regime="noisy_labels")
+    assert r.steps_by_strategy["random"] == math.inf and r.reachable
+    assert r.speedup_vs_random == math.inf
 
 
 def test_curriculum_steps_closed_form():
@@ -38,8 +65,9 @@ def test_curriculum_steps_closed_form():
 
 
 def test_curriculum_easy_first_plateaus_below_high_targets():
-    # easy_first ceiling 0.97 x 0.9 = 0.873: a 0.88 target is never reached.
-    r = CurriculumModel().solve(target_accuracy=0.88, strategy="easy_first")
+    # limited budget: easy_first ceiling 0.97 x 0.9 = 0.873: a 0.88 target is never reached.
+    r = CurriculumModel().solve(target_accuracy=0.88, strategy="easy_first",
+                                regime="limited_budget")
     assert not r.reachable and r.steps_to_target == math.inf and r.speedup_vs_random == 0.0
 
 
@@ -52,6 +80,7 @@ def test_curriculum_accuracy_at_steps():
     (dict(target_accuracy=0), "target_accuracy"),
     (dict(target_accuracy=1.0), "target_accuracy"),
     (dict(target_accuracy=0.5, strategy="shuffle"), "strategy"),
+    (dict(target_accuracy=0.5, regime="short"), "regime"),
     (dict(target_accuracy=0.5, tau_steps=-3), "tau_steps"),
     (dict(target_accuracy=0.5, max_accuracy=1.2), "max_accuracy"),
     (dict(target_accuracy=0.5, steps=-1), "steps"),
