@@ -133,6 +133,9 @@ EXAMPLES = {
                                per_item_time=Q_(0.1, "ms"), target_latency=Q_(30, "ms")),
     "FewestGPUsSolver": dict(hardware=H100, model=LLAMA70),
     "ParallelismOptimizer": dict(model=LLAMA8, fleet=Systems.Nodes.DGX_H100),
+    "FleetSizingOptimizer": dict(model=LLAMA8, fleet=CLUSTER, tokens=1e12,
+                                 duration=Q_(90, "day"), budget=Q_(5e6, "USD"),
+                                 node_counts=(8, 16, 32)),
     "DesignSweepOptimizer": dict(model=RESNET, candidates=[H100, ORIN], batch_sizes=(1, 8)),
 }
 
@@ -180,6 +183,8 @@ INFEASIBLE = {
     "FewestGPUsSolver": dict(hardware=H100, model=LLAMA70, activation_bytes=Q_(90, "GB")),
     "ParallelismOptimizer": dict(model=Models.GPT3_175B, fleet=Systems.Nodes.DGX_H100,
                                  zero_stage=0, checkpointing="none"),
+    "FleetSizingOptimizer": dict(model=LLAMA8, fleet=CLUSTER, tokens=1e12,
+                                 duration=Q_(5, "day"), node_counts=(8, 16, 32)),
     "DesignSweepOptimizer": dict(model=RESNET, candidates=[H100], batch_sizes=(1,),
                                  target_latency=Q_(1, "ns")),
 }

@@ -17,7 +17,7 @@ from .iron_law import GemmModel, IronLawModel, RooflineModel
 from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
                               ParetoFrontier)
 from .memory import MemoryFootprintModel, TrainingMemoryModel
-from .optimizers import DesignSweepOptimizer, ParallelismOptimizer
+from .optimizers import DesignSweepOptimizer, FleetSizingOptimizer, ParallelismOptimizer
 from .parallelism import DistributedModel, ParallelismModel
 from .privacy import (CompositionModel, DPSGDAccountantModel, DPSGDUtilityModel,
                       GaussianMechanismModel, PrivacyBudgetSolver)
@@ -69,5 +69,5 @@ __all__ = [
     "PopulationStabilityModel", "RetrainingCostModel",
     # solvers and optimizers
     "RequiredBandwidthSolver", "LargestBatchSolver", "FewestGPUsSolver",
-    "ParallelismOptimizer", "DesignSweepOptimizer",
+    "ParallelismOptimizer", "DesignSweepOptimizer", "FleetSizingOptimizer",
 ]

@@ -153,3 +153,105 @@ class DesignSweepOptimizer(BaseOptimizer):
                            best_config={k: best[k] for k in ("hardware", "precision",
                                                              "batch_size")},
                            total_searched=len(table), table=table)
+
+
+class FleetSizingResult(CheckedOptimizerResult):
+    table: list
+
+
+def _pow2_up_to(n: int) -> tuple:
+    out, k = [], 1
+    while k <= n:
+        out.append(k)
+        k *= 2
+    return tuple(out)
+
+
+class FleetSizingOptimizer(BaseOptimizer):
+    """Size a training cluster: the cheapest (nodes, tp, pp) that trains ``model`` on
+    ``tokens`` within the deadline ``duration`` and the ``budget``.
+
+    ``fleet`` is a Cluster used as the template (its node and fabric); ``node_counts`` are
+    the sizes searched (default: powers of two up to twice the template's). Each size and
+    split is evaluated by DistributedModel (C = 6 N D at ``mfu``, bubble, communication,
+    memory per GPU) and EconomicsModel over the time it trains (``price_per_hour`` rented,
+    else owned: purchase amortised over ``lifetime`` + electricity at ``pue``). A row is
+    feasible when it fits in memory, finishes within ``duration`` and costs at most
+    ``budget`` (either may be omitted). With no feasible row the result names what failed:
+    memory (smallest per-GPU need), the deadline (fastest time found) or the budget
+    (cheapest cost among the rows meeting the deadline)."""
+
+    requires = ("model", "fleet", "tokens")
+    produces = FleetSizingResult
+
+    def solve(self, *, model, fleet, tokens, duration=None, budget=None, node_counts=None,
+              mfu=None, seq_len=SEQ_LEN, zero_stage=ZERO_STAGE, checkpointing="full",
+              global_batch_tokens=None, price_per_hour=None, lifetime=None,
+              electricity_price=None) -> FleetSizingResult:
+        from ..systems.types import Cluster
+        from .economics import EconomicsModel
+
+        model = c.need_model(model)
+        hw, _, template = c.fleet_parts(fleet)
+        if not hasattr(template, "fabric"):
+            raise InvalidInputError("fleet", "a Cluster (its node and fabric are the "
+                                    "template of the sizes searched)", fleet)
+        deadline = c.opt_qty("duration", duration, c.TIME, c.S)
+        cap_usd = c.opt_qty("budget", budget, c.CURRENCY, c.USD)
+        counts = _pow2_up_to(2 * template.nodes) if node_counts is None else node_counts
+        try:
+            counts = sorted({c.positive_int("node_counts[]", k) for k in counts})
+        except TypeError:
+            raise InvalidInputError("node_counts", "a list of positive integers",
+                                    node_counts) from None
+        per_node = template.node.accelerators
+        econ, table = EconomicsModel(), []
+        for k in counts:
+            cluster = Cluster(name=f"{k} x {template.node.name}", node=template.node,
+                              nodes=k, fabric=template.fabric)
+            n = cluster.total_accelerators
+            for tp in _divisors(per_node):
+                for pp in _divisors(n // tp):
+                    if model.layers and pp > model.layers:
+                        continue
+                    d = DistributedModel().solve(
+                        model=model, fleet=cluster, tokens=tokens, tp=tp, pp=pp, mfu=mfu,
+                        seq_len=seq_len, zero_stage=zero_stage, checkpointing=checkpointing,
+                        global_batch_tokens=global_batch_tokens)
+                    secs = d.time_to_train.m_as(c.S)
+                    cost = econ.solve(duration=c.q(secs, c.S), fleet=cluster,
+                                      price_per_hour=price_per_hour, lifetime=lifetime,
+                                      electricity_price=electricity_price
+                                      ).total_cost.m_as(c.USD)
+                    row = {"nodes": k, "devices": n, "dp": d.dp, "tp": tp, "pp": pp,
+                           "days": secs / 86400.0, "cost_usd": cost,
+                           "effective_mfu": d.effective_mfu, "fits": d.feasible,
+                           "memory_per_gpu_GB": d.memory_per_gpu.m_as(c.GB),
+                           "meets_deadline": deadline is None or secs <= deadline,
+                           "within_budget": cap_usd is None or cost <= cap_usd}
+                    row["ok"] = row["fits"] and row["meets_deadline"] and row["within_budget"]
+                    table.append(row)
+        ok = [r for r in table if r["ok"]]
+        if ok:
+            best = min(ok, key=lambda r: (r["cost_usd"], r["days"]))
+            return FleetSizingResult(
+                objective_value=c.q(best["cost_usd"], c.USD),
+                best_config={k: best[k] for k in ("nodes", "devices", "dp", "tp", "pp",
+                                                  "days")},
+                total_searched=len(table), table=table)
+        fits = [r for r in table if r["fits"]]
+        timely = [r for r in fits if r["meets_deadline"]]
+        if not fits:
+            least = min(r["memory_per_gpu_GB"] for r in table)
+            violations = c.violation(f"{hw.memory.kind or 'DRAM'} capacity", least,
+                                     hw.memory.capacity.m_as(c.GB), c.GB)
+        elif not timely:
+            fastest = min(r["days"] for r in fits)
+            violations = [c.Constraint("deadline", c.q(fastest, c.DAY),
+                                       c.q(deadline / 86400.0, c.DAY))]
+        else:
+            cheapest = min(r["cost_usd"] for r in timely)
+            violations = [c.Constraint("budget", c.q(cheapest, c.USD), c.q(cap_usd, c.USD))]
+        return FleetSizingResult(objective_value=None, best_config={},
+                                 total_searched=len(table), table=table,
+                                 violations=violations)

@@ -155,7 +155,8 @@ class DistributedModel(BaseModel):
       step), with ``microbatches`` m per step per pipeline (default: global batch /
       (dp x ``micro_batch_size`` x ``seq_len``)).
     - data parallel: the gradient AllReduce (2 B per parameter of the GPU's shard), ring
-      inside the node over its link, then across nodes over ``fabric.bandwidth_per_gpu``;
+      inside the node over its link, then across nodes over ``fabric.bandwidth_per_gpu``
+      (divided by the fabric's oversubscription);
       ZeRO-3 adds a parameter all-gather (1.5x in all).
     - tensor parallel: 4 AllReduces (6 with full recomputation) of b s h activations per
       layer per micro-batch, over the node's link when tp fits in a node, else the fabric.
@@ -261,10 +262,16 @@ class DistributedModel(BaseModel):
 
 
 def _link(interconnect):
-    """(bandwidth B/s, latency s) of an Interconnect or Fabric."""
-    bw = getattr(interconnect, "bandwidth_per_gpu", None) or interconnect.bandwidth
+    """(bandwidth B/s, latency s) of an Interconnect or Fabric. A fabric's per-GPU bandwidth
+    is divided by its upper tiers' oversubscription (traffic between nodes crosses them;
+    Leiserson 1985, Al-Fares et al. 2008): 2:1 halves it."""
+    per_gpu = getattr(interconnect, "bandwidth_per_gpu", None)
+    if per_gpu is not None:
+        bw = per_gpu.m_as(c.B_PER_S) / float(getattr(interconnect, "oversubscription", 1.0))
+    else:
+        bw = interconnect.bandwidth.m_as(c.B_PER_S)
     lat = interconnect.latency
-    return bw.m_as(c.B_PER_S), (lat.m_as(c.S) if lat is not None else 0.0)
+    return bw, (lat.m_as(c.S) if lat is not None else 0.0)
 
 
 def _links(cluster, hw):

@@ -237,3 +237,15 @@ def test_microbatches_follow_the_global_batch(h100_256):
     # 4 Mi tokens / (dp 32 x 1 sequence x 4096 tokens) = 32 micro-batches per pipeline.
     r = DistributedModel().solve(model=W70, fleet=h100_256, tp=8, seq_len=4096)
     assert r.dp == 32 and r.microbatches == 32
+
+
+def test_fabric_oversubscription_slows_cross_node_traffic(cluster):
+    # 2:1 oversubscribed upper tiers halve the per-GPU bandwidth between nodes (Al-Fares et
+    # al. 2008); the NVLink part of the hierarchical AllReduce is unchanged.
+    w = Workload(name="8B", parameters=8e9)
+    over = Cluster(name="2:1", node=cluster.node, nodes=128,
+                   fabric=Fabric(name="IB 2:1", bandwidth_per_gpu=Q_(50, "GB/s"),
+                                 latency=Q_(5, "us"), oversubscription=2.0))
+    r = DistributedModel().solve(model=w, fleet=over)
+    comm = (2 * 7 * 2e-6 + 2 * 7 / 8 * 16e9 / 450e9) + (2 * 127 * 5e-6 + 2 * 127 / 128 * 2e9 / 25e9)
+    assert r.dp_communication_time.m_as("s") == pytest.approx(comm)

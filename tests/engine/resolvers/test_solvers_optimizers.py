@@ -145,3 +145,61 @@ def test_parallelism_optimizer_times_are_distributed_models(h100):
         assert row["step_time_s"] == pytest.approx(d.step_time.m_as("s"))
         assert row["fits"] == d.feasible
         assert row["tp_communication_s"] == pytest.approx(d.tp_communication_time.m_as("s"))
+
+
+def _template(h100, nodes=4):
+    from mlsysim.hardware.types import Interconnect
+    from mlsysim.systems.types import Cluster, Fabric, Node
+    node = Node(name="n", hardware=h100, accelerators=8,
+                intra_node=Interconnect("NVLink", Q_(450, "GB/s"), Q_(2, "us")))
+    return Cluster(name="c", node=node, nodes=nodes,
+                   fabric=Fabric(name="ib", bandwidth_per_gpu=Q_(50, "GB/s"),
+                                 latency=Q_(5, "us")))
+
+
+def test_fleet_sizing_cheapest_cluster_meeting_deadline_and_budget(h100):
+    # Vol II Lab 01: size a cluster for C = 6 N D. An 8B model on 1 T tokens is 4.8e22 FLOP;
+    # at 40 % of 989 TFLOP/s that is 1.21e8 GPU-seconds (1,404 GPU-days) before overheads.
+    from mlsysim.resolvers import DistributedModel, EconomicsModel, FleetSizingOptimizer
+    w = Workload(name="8B", parameters=8e9, layers=32, hidden_size=4096, heads=32, kv_heads=8,
+                 context_length=4096)
+    tmpl = _template(h100)
+    r = FleetSizingOptimizer().solve(model=w, fleet=tmpl, tokens=1e12, duration="60 day",
+                                     budget="2000000 USD", node_counts=(2, 4, 8, 16))
+    assert r.feasible and r.total_searched == len(r.table)
+    best = r.best_config
+    assert best["days"] <= 60
+    ok = [x for x in r.table if x["ok"]]
+    assert r.objective_value.m_as("USD") == min(x["cost_usd"] for x in ok)
+    # the row is DistributedModel's time and EconomicsModel's cost for that cluster
+    from mlsysim.systems.types import Cluster
+    cl = Cluster(name="x", node=tmpl.node, nodes=best["nodes"], fabric=tmpl.fabric)
+    d = DistributedModel().solve(model=w, fleet=cl, tokens=1e12, tp=best["tp"], pp=best["pp"],
+                                 seq_len=4096, zero_stage=1, checkpointing="full")
+    assert best["days"] == pytest.approx(d.time_to_train.m_as("day"))
+    cost = EconomicsModel().solve(duration=d.time_to_train, fleet=cl).total_cost
+    assert r.objective_value.m_as("USD") == pytest.approx(cost.m_as("USD"))
+    ideal_gpu_days = 6 * 8e9 * 1e12 / (989e12 * 0.4) / 86400
+    assert best["days"] * best["devices"] > ideal_gpu_days  # overheads only add time
+
+
+def test_fleet_sizing_names_what_failed(h100):
+    from mlsysim.resolvers import FleetSizingOptimizer
+    w = Workload(name="8B", parameters=8e9, layers=32, hidden_size=4096, heads=32, kv_heads=8,
+                 context_length=4096)
+    late = FleetSizingOptimizer().solve(model=w, fleet=_template(h100), tokens=1e12,
+                                        duration="1 day", node_counts=(2, 4))
+    assert not late.feasible and late.violations[0].name == "deadline"
+    assert late.violations[0].required.m_as("day") > 1
+    poor = FleetSizingOptimizer().solve(model=w, fleet=_template(h100), tokens=1e12,
+                                        budget="100 USD", node_counts=(2, 4))
+    assert not poor.feasible and poor.violations[0].name == "budget"
+    big = FleetSizingOptimizer().solve(model=Workload(name="1T", parameters=1e12), fleet=
+                                       _template(h100), tokens=1e9, node_counts=(1,),
+                                       zero_stage=0)
+    assert not big.feasible and big.violations[0].name == "HBM3 capacity"
+    with pytest.raises(InvalidInputError, match="fleet"):
+        FleetSizingOptimizer().solve(model=w, fleet=h100, tokens=1e9)
+    with pytest.raises(InvalidInputError, match="node_counts"):
+        FleetSizingOptimizer().solve(model=w, fleet=_template(h100), tokens=1e9,
+                                     node_counts=(0,))
