@@ -82,6 +82,56 @@ def test_edge_and_tiny_values():
     assert 5e5 < gap.magnitude < 2e6
 
 
+def test_orin_nx_gpu_only_is_separate_from_the_module_figure():
+    # Orin NX 16GB: module 100 sparse INT8 TOPS (GPU + 2 DLA) -> 25 TFLOP/s dense FP16 is the
+    # default entry; the GPU alone is 8 SM x 2048 FLOP/clock x 918 MHz = 15.04 TFLOP/s.
+    E = mlsysim.Hardware.Edge
+    gpu = E.JetsonOrinNX_GPU
+    assert gpu.compute.peak_flops.to("TFLOP/s").magnitude == pytest.approx(8 * 2048 * 0.918e9 / 1e12, rel=1e-3)
+    assert gpu.compute.peak("int8") == 2 * gpu.compute.peak_flops
+    assert gpu.memory.bandwidth == E.JetsonOrinNX.memory.bandwidth
+    assert "GPU + DLA" in E.JetsonOrinNX.provenance["compute.peak_flops"].note
+    agx = E.JetsonAGXOrin_GPU
+    assert agx.compute.peak("int8").to("TFLOP/s").magnitude == pytest.approx(170 / 2, rel=0.01)
+
+
+def test_int8_and_int4_peaks_let_the_iron_law_run_at_those_precisions():
+    from mlsysim.resolvers import IronLawModel
+    H = mlsysim.Hardware
+    for hw in (H.Cloud.H100, H.Cloud.A100_80GB, H.Cloud.L4, H.Edge.JetsonOrinNX,
+               H.Edge.JetsonOrinNX_GPU, H.Mobile.A17Pro, H.Tiny.STM32H743):
+        assert IronLawModel().solve(hardware=hw, model=mlsysim.Models.ResNet50,
+                                    precision="int8").precision == "int8"
+    # A100 datasheet: INT4 1,248 TOPS dense (2,496 with sparsity) = 2 x INT8
+    a100 = H.Cloud.A100_80GB
+    assert a100.compute.peak("int4") == 2 * a100.compute.peak("int8") == Q_("1248 TFLOP/s")
+    # L4 datasheet: 485 INT8 TOPS and 242 FP16 TFLOPS with sparsity; 300 GB/s; 72 W
+    l4 = H.Cloud.L4
+    assert l4.compute.peak("int8") == Q_("242.5 TFLOP/s") and l4.tdp == Q_("72 W")
+    assert l4.memory.bandwidth == Q_("300 GB/s")
+    # the MCU's int8 rate is an estimate (clock x SMLAD MACs), and says so
+    assert H.Tiny.STM32H743.provenance["compute.precision_flops.int8"].kind == "estimate"
+    assert H.Mobile.A17Pro.compute.default_precision == "int8"
+
+
+def test_rental_prices_are_dated_estimates_usable_as_price_per_hour():
+    # AWS EC2 Capacity Blocks (late 2024): p5.48xlarge $39.33/h for 8 H100 = $4.916/GPU-h;
+    # p4d.24xlarge $14.75/h for 8 A100 40GB = $1.844.
+    from mlsysim.resolvers import CostPerInferenceModel, EconomicsModel
+    h = mlsysim.Hardware.Cloud.H100
+    assert h.price_per_hour.to("USD/hour").magnitude == pytest.approx(39.33 / 8, rel=1e-3)
+    assert mlsysim.Hardware.Cloud.A100_40GB.price_per_hour.to("USD/hour").magnitude == \
+        pytest.approx(14.75 / 8, rel=1e-3)
+    prov = h.provenance["price_per_hour"]
+    assert prov.kind == "estimate" and "2024" in prov.reference and prov.url
+    r = EconomicsModel().solve(hardware=h, devices=8, duration=Q_(10, "hour"),
+                               price_per_hour=h.price_per_hour)
+    assert r.total_cost.m_as("USD") == pytest.approx(8 * 10 * 4.916)
+    c = CostPerInferenceModel().solve(throughput=Q_(1000, "token/s"),
+                                      price_per_hour=h.price_per_hour)
+    assert c.cost_per_million.m_as("USD") == pytest.approx(4.916 / 3.6)
+
+
 def test_vision_models():
     r50 = mlsysim.Models.Vision.ResNet50
     assert r50.parameters == pytest.approx(25.6e6, rel=0.01)

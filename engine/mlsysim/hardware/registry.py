@@ -29,6 +29,7 @@ def build_node(key: str, category: str, data: dict, provenance: dict) -> Hardwar
                             default_precision=default),
         memory=MemoryHierarchy(**data["memory"]),
         tdp=data.get("tdp"), unit_cost=data.get("unit_cost"),
+        price_per_hour=data.get("price_per_hour"),
         dispatch_overhead=data.get("dispatch_overhead"),
         interconnects=links, provenance=provenance,
     )

@@ -84,7 +84,10 @@ class Interconnect:
 
 @dataclass(frozen=True)
 class HardwareNode:
-    """One device: compute, memory, power, cost, links, and where each number comes from."""
+    """One device: compute, memory, power, cost, links, and where each number comes from.
+    ``unit_cost`` is the purchase price; ``price_per_hour`` a dated public rental price of
+    one device-hour (an estimate: prices move), usable as ``price_per_hour`` in
+    EconomicsModel and CostPerInferenceModel."""
 
     name: str
     release_year: int
@@ -92,6 +95,7 @@ class HardwareNode:
     memory: MemoryHierarchy
     tdp: Quantity | None = None
     unit_cost: Quantity | None = None
+    price_per_hour: Quantity | None = None
     key: str = ""
     category: str = ""
     vendor: str | None = None
@@ -113,6 +117,8 @@ class HardwareNode:
         set_frozen(self, "tdp", check_quantity(owner, "tdp", self.tdp, "W", optional=True))
         set_frozen(self, "unit_cost",
                    check_quantity(owner, "unit_cost", self.unit_cost, "USD", optional=True))
+        set_frozen(self, "price_per_hour", check_quantity(
+            owner, "price_per_hour", self.price_per_hour, "USD/hour", optional=True))
         set_frozen(self, "dispatch_overhead", check_quantity(
             owner, "dispatch_overhead", self.dispatch_overhead, "[time]", optional=True))
         links = tuple(self.interconnects)
