@@ -30,6 +30,7 @@ NAMES: dict[str, str] = {
     "candidates": "devices an optimizer searches (HardwareNodes or names; default: all)",
     "grid": "an electricity grid region: a GridRegion from mlsysim.Systems.Grids, or its name",
     "link": "one interconnect: an Interconnect, e.g. hardware.interconnect('NVLink')",
+    "storage": "a storage tier: a StorageTier from mlsysim.Systems.Storage, or its name",
     # ---- numeric format
     "precision": "numeric format of weights, activations and arithmetic (fp32, fp16, bf16, "
                  "fp8, int8, int4); default: the precision rule (README)",
@@ -78,6 +79,7 @@ NAMES: dict[str, str] = {
     "zero_stage": "ZeRO stage 0-3 (what is sharded over the data-parallel ranks)",
     # ---- sizes (bytes)
     "data_bytes": "bytes moved: between memory and compute (Iron Law D), or over a link",
+    "distance": "length of the path a signal travels (fibre route), e.g. '3000 km'",
     "message_bytes": "bytes in one collective or point-to-point message",
     "tensor_bytes": "bytes of one tensor",
     "model_bytes": "bytes of a model's weights or update",
@@ -95,6 +97,7 @@ NAMES: dict[str, str] = {
     "bandwidth": "bytes per second of a memory, link or path",
     "intra_bandwidth": "per-device bandwidth inside a node (hierarchical collectives)",
     "storage_bandwidth": "bytes per second storage delivers",
+    "storage_units": "units of a storage tier working in parallel (drives, appliances, prefixes)",
     "downlink": "bytes per second to a client",
     "uplink": "bytes per second from a client",
     "arrival_rate": "requests (or any count) arriving per second",
@@ -129,6 +132,9 @@ NAMES: dict[str, str] = {
     "lifetime": "service life over which a device's cost or carbon is amortised",
     "time_in_system": "time a request spends in the system (Little's W)",
     "target_latency": "the latency that must not be exceeded",
+    "queueing_time": "time a request waits in queues before it is served",
+    "deadline": "time by which a job or a transfer must be done",
+    "max_stall": "longest the job may be paused (e.g. by a checkpoint write)",
     # ---- fractions and ratios (plain numbers)
     "mfu": "achieved fraction of peak FLOP/s, 0-1 (the Iron Law's eta; model FLOPs utilisation)",
     "utilization": "fraction of time (and of TDP) a device is busy, 0-1",
@@ -150,6 +156,8 @@ NAMES: dict[str, str] = {
     "availabilities": "availability of each component, fractions",
     "pue": "power usage effectiveness, >= 1",
     "oversubscription": "upper-tier oversubscription ratio of a network, >= 1",
+    "radix": "ports per network switch",
+    "round_trips": "network round trips one request makes",
     "in_system": "requests in the system (Little's L)",
     # ---- money, power, carbon
     "power": "average electrical power of one device",
@@ -157,6 +165,10 @@ NAMES: dict[str, str] = {
     "electricity_price": "price of energy, e.g. '0.08 USD/kWh'",
     "cost_per_label": "price of one annotation",
     "budget": "money available",
+    "switch_price": "price of one network switch",
+    "optic_price": "price of the optics of one link end (transceiver and cable share)",
+    "egress_price": "price per byte leaving a cloud ('0.09 USD/GB'), or an entry of "
+                    "mlsysim.Systems.Egress, or its name",
     "retrain_cost": "money one retraining costs",
     "loss_per_point": "money lost per day per percentage point of accuracy lost",
     "max_unit_cost": "most a device may cost",
@@ -167,6 +179,10 @@ NAMES: dict[str, str] = {
     "target_accuracy": "accuracy that must be reached, 0-1",
     "max_accuracy": "ceiling of an (illustrative) learning curve, 0-1",
     "base_accuracy": "floor of an (illustrative) learning curve, 0-1",
+    "target_robust_accuracy": "accuracy under attack that must be reached, 0-1",
+    "adversarial_fraction": "share of each training batch that is adversarial (0: standard, 1: PGD training)",
+    "attack_steps": "PGD iterations per adversarial example (k)",
+    "dataset": "named benchmark dataset (e.g. cifar10, mnist)",
     "strategy": "named strategy of a curve (curriculum, active learning)",
     "tau_steps": "time constant of an illustrative training curve, steps",
     "label_scale": "label count constant of an illustrative active-learning curve",
@@ -200,6 +216,8 @@ NAMES: dict[str, str] = {
     "smoothing": "floor given to empty bins",
     # ---- behaviour switches
     "algorithm": "collective algorithm name",
+    "access_pattern": "how a loader reads samples: sequential (packed shards), random, "
+                      "small_files (one file per sample)",
     "optimizer": "training optimizer name (its state bytes per parameter)",
     "checkpointing": "activation checkpointing: none, selective, full",
     "pruning": "pruning kind: unstructured, structured, 2:4",

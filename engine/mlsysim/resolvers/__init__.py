@@ -4,7 +4,8 @@
 """
 from .attention import AttentionMemoryModel
 from .benchmarking import BenchmarkStatsModel, BenchmarkVarianceModel, SpeedupClaimModel
-from .communication import AllReduceModel, BisectionBandwidthModel, LinkTransferModel
+from .communication import (AllGatherModel, AllReduceModel, BisectionBandwidthModel,
+                            LinkTransferModel, ReduceScatterModel)
 from .compression import CompressionFrontierModel, CompressionModel
 from .data import DataGravityModel, DataPipelineModel, StorageIOModel
 from .drift import AccuracyDecayModel, PopulationStabilityModel, RetrainingCostModel
@@ -12,11 +13,13 @@ from .economics import CostPerInferenceModel, EconomicsModel
 from .fairness import ChouldechovaModel, GroupFairnessModel
 from .energy import KernelEnergyModel
 from .federated import FederatedCommunicationModel, FederatedRoundModel
-from .frameworks import DispatchOverheadModel, FusionModel
+from .frameworks import (CompileBreakEvenModel, DispatchOverheadModel, FusionModel,
+                         KernelCountModel)
 from .iron_law import GemmModel, IronLawModel, RooflineModel
 from .learning_curves import (AnnotationBudgetModel, AnnotationBudgetSolver, CurriculumModel,
                               ParetoFrontier)
 from .memory import MemoryFootprintModel, TrainingMemoryModel
+from .network import FatTreeModel, LatencyWaterfallModel, PropagationDelayModel
 from .optimizers import DesignSweepOptimizer, FleetSizingOptimizer, ParallelismOptimizer
 from .parallelism import DistributedModel, ParallelismModel
 from .privacy import (CompositionModel, DPSGDAccountantModel, DPSGDUtilityModel,
@@ -24,6 +27,7 @@ from .privacy import (CompositionModel, DPSGDAccountantModel, DPSGDUtilityModel,
 from .ops import FanOutTailModel, RetryAmplificationModel
 from .queueing import (BatchingLatencyModel, LittlesLawModel, MG1QueueModel, MMcQueueModel,
                        ResponseTimeDistributionModel)
+from .robustness import AdversarialTrainingModel
 from .reliability import (AvailabilityModel, ErrorBudgetModel, FleetReliabilityModel,
                           ObservedMTBFModel, YoungDalyModel)
 from .serving import TTFTModel
@@ -31,6 +35,7 @@ from .scaling import ComputeOptimalSolver, TrainingComputeModel, TrainingTimeMod
 from .scaling_laws import AmdahlModel
 from .scheduling import PriorityQueueModel
 from .solvers import FewestGPUsSolver, LargestBatchSolver, RequiredBandwidthSolver
+from .storage import CheckpointModel
 from .sustainability import EmbodiedCarbonModel, EnergyCarbonModel, JevonsReboundModel
 from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeModel,
                           TransformerCountsModel)
@@ -39,7 +44,7 @@ __all__ = [
     # performance
     "IronLawModel", "RooflineModel", "DispatchOverheadModel", "FusionModel",
     "KernelEnergyModel",
-    "AmdahlModel", "GemmModel",
+    "AmdahlModel", "GemmModel", "KernelCountModel", "CompileBreakEvenModel",
     # memory and transformers
     "MemoryFootprintModel", "TrainingMemoryModel",
     "TransformerCountsModel", "KVCacheModel", "PrefillDecodeModel", "BatchingCapacityModel",
@@ -48,6 +53,8 @@ __all__ = [
     "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
     "ParallelismModel", "DistributedModel",
     "AllReduceModel", "LinkTransferModel", "BisectionBandwidthModel",
+    "ReduceScatterModel", "AllGatherModel", "FatTreeModel", "PropagationDelayModel",
+    "LatencyWaterfallModel", "CheckpointModel",
     # serving
     "LittlesLawModel", "MMcQueueModel", "BatchingLatencyModel",
     "ResponseTimeDistributionModel", "MG1QueueModel", "PriorityQueueModel",
@@ -62,7 +69,7 @@ __all__ = [
     "BenchmarkStatsModel", "SpeedupClaimModel", "BenchmarkVarianceModel",
     "GaussianMechanismModel", "CompositionModel", "DPSGDUtilityModel", "PrivacyBudgetSolver",
     "DPSGDAccountantModel",
-    "FederatedCommunicationModel", "FederatedRoundModel",
+    "FederatedCommunicationModel", "AdversarialTrainingModel", "FederatedRoundModel",
     "EnergyCarbonModel", "EmbodiedCarbonModel", "JevonsReboundModel",
     "EconomicsModel", "CostPerInferenceModel",
     "GroupFairnessModel", "ChouldechovaModel",
