@@ -8,8 +8,8 @@ from .types import Workload
 NAMESPACES = {"Vision": "vision.toml", "Language": "language.toml"}
 _FIELDS = ("name", "family", "parameters", "flops_per_inference", "layers", "hidden_size",
            "heads", "kv_heads", "context_length", "vocab_size", "ffn_hidden", "gated",
-           "tied_embeddings", "layer_shapes", "peak_activation_bytes", "default_precision",
-           "input_shape")
+           "tied_embeddings", "layer_shapes", "kernels_eager", "kernels_fused",
+           "peak_activation_bytes", "default_precision", "input_shape")
 
 
 def _load():

@@ -41,7 +41,10 @@ class Workload:
 
     Transformer shape: ``ffn_hidden`` (MLP inner width), ``gated`` (SwiGLU-style MLP with
     three weight matrices), ``tied_embeddings`` (input and output embeddings share weights);
-    None where unknown. CNNs may carry ``layer_shapes``: each layer's output shape, in order.
+    None where unknown. CNNs may carry ``layer_shapes``: each layer's output shape, in order,
+    and ``kernels_eager`` / ``kernels_fused``: kernel launches of one forward pass run
+    operator by operator (eager) and with normalisation folded and element-wise work fused
+    into the convolutions (compiled).
     """
 
     name: str
@@ -59,6 +62,8 @@ class Workload:
     gated: bool | None = None
     tied_embeddings: bool | None = None
     layer_shapes: tuple | None = None
+    kernels_eager: int | None = None
+    kernels_fused: int | None = None
     peak_activation_bytes: Quantity | None = None
     default_precision: str = "fp16"
     input_shape: tuple | None = None
@@ -74,7 +79,7 @@ class Workload:
         set_frozen(self, "peak_activation_bytes", check_quantity(
             owner, "peak_activation_bytes", self.peak_activation_bytes, "B", optional=True))
         for name in ("layers", "hidden_size", "heads", "kv_heads", "context_length",
-                     "vocab_size", "ffn_hidden"):
+                     "vocab_size", "ffn_hidden", "kernels_eager", "kernels_fused"):
             value = getattr(self, name)
             if value is not None:
                 validate.number(f"{owner}.{name}", value, lo=1, integer=True)
