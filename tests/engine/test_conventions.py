@@ -26,6 +26,8 @@ H100, A17, MCU, ORIN = (Hardware.Cloud.H100, Hardware.Mobile.A17Pro, Hardware.Ti
                         Hardware.Edge.JetsonOrinNX)
 RESNET, LLAMA8, LLAMA70 = Models.Vision.ResNet50, Models.Llama3_8B, Models.Llama3_70B
 CLUSTER = Systems.Clusters.Research_256
+SCORES = {"a": {"base_rate": 0.3, "pos_mean": 1.5, "neg_mean": 0.0},
+          "b": {"base_rate": 0.1, "pos_mean": 1.0, "neg_mean": 0.0, "share": 0.5}}
 CM = {"a": {"tp": 300, "fp": 100, "tn": 500, "fn": 100},
       "b": {"tp": 100, "fp": 100, "tn": 700, "fn": 100}}
 
@@ -142,6 +144,10 @@ EXAMPLES = {
     "CostPerInferenceModel": dict(throughput=Q_(1000, "token/s"), hardware=H100),
     "GroupFairnessModel": dict(confusion=CM),
     "ChouldechovaModel": dict(base_rate=0.3, ppv=0.7, fnr=0.2),
+    "ThresholdSweepModel": dict(score_distributions=SCORES, threshold=0.5,
+                                arrival_rate=Q_(10_000, "request/day"), max_gap=0.5),
+    "AuditSampleSizeModel": dict(gap=0.1, rate=0.8, base_rate=0.3,
+                                 cost_per_label=Q_(0.15, "USD"), budget=Q_(10_000, "USD")),
     "PopulationStabilityModel": dict(expected=[10, 20, 30, 40], actual=[15, 20, 30, 35]),
     "RetrainingCostModel": dict(retrain_cost=Q_(10_000, "USD"), decay_rate=Q_(0.5, "%/day"),
                                 loss_per_point=Q_(1000, "USD/day")),
@@ -208,6 +214,8 @@ INFEASIBLE = {
                                  base_time=Q_(1, "ms"), per_item_time=Q_(0.1, "ms")),
     "AnnotationBudgetSolver": dict(target_accuracy=0.95, cost_per_label=Q_(0.15, "USD")),
     "PrivacyBudgetSolver": dict(target_accuracy=0.99),
+    "ThresholdSweepModel": dict(score_distributions=SCORES, threshold=0.5, max_gap=0.01),
+    "AuditSampleSizeModel": dict(gap=0.02, cost_per_label=Q_(1, "USD"), budget=Q_(100, "USD")),
     "AdversarialTrainingModel": dict(adversarial_fraction=1.0, target_accuracy=0.9,
                                      target_robust_accuracy=0.4),
     "DPSGDAccountantModel": dict(noise_multiplier=0.7, sampling_rate=256 / 60000, steps=10547,

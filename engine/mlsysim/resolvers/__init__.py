@@ -10,7 +10,8 @@ from .compression import CompressionFrontierModel, CompressionModel
 from .data import DataGravityModel, DataPipelineModel, StorageIOModel
 from .drift import AccuracyDecayModel, PopulationStabilityModel, RetrainingCostModel
 from .economics import CostPerInferenceModel, EconomicsModel
-from .fairness import ChouldechovaModel, GroupFairnessModel
+from .fairness import (AuditSampleSizeModel, ChouldechovaModel, GroupFairnessModel,
+                       ThresholdSweepModel)
 from .energy import KernelEnergyModel
 from .federated import FederatedCommunicationModel, FederatedRoundModel
 from .frameworks import (CompileBreakEvenModel, DispatchOverheadModel, FusionModel,
@@ -72,7 +73,8 @@ __all__ = [
     "FederatedCommunicationModel", "AdversarialTrainingModel", "FederatedRoundModel",
     "EnergyCarbonModel", "EmbodiedCarbonModel", "JevonsReboundModel",
     "EconomicsModel", "CostPerInferenceModel",
-    "GroupFairnessModel", "ChouldechovaModel",
+    "GroupFairnessModel", "ChouldechovaModel", "ThresholdSweepModel",
+    "AuditSampleSizeModel",
     "PopulationStabilityModel", "RetrainingCostModel",
     # solvers and optimizers
     "RequiredBandwidthSolver", "LargestBatchSolver", "FewestGPUsSolver",
