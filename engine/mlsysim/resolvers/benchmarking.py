@@ -67,7 +67,11 @@ def betainc(a: float, b: float, x: float) -> float:
 
 
 def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
+    """P(T <= t) for Student's t with ``df`` degrees of freedom. Near the centre it uses
+    P(|T| <= t) = I_y(1/2, df/2), y = t^2 / (df + t^2), so no 1 - (almost 1) cancels."""
+    if t * t < df:
+        half = 0.5 * betainc(0.5, df / 2.0, t * t / (df + t * t))
+        return 0.5 + half if t > 0 else 0.5 - half
     tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
     return 1.0 - tail if t > 0 else tail
 
