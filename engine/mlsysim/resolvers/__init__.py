@@ -3,7 +3,8 @@
 ``mlsysim.core.solver`` re-exports all of them.
 """
 from .attention import AttentionMemoryModel
-from .benchmarking import BenchmarkStatsModel, BenchmarkVarianceModel, SpeedupClaimModel
+from .benchmarking import (BenchmarkStatsModel, BenchmarkValidityModel, BenchmarkVarianceModel,
+                           SpeedupClaimModel)
 from .communication import (AllGatherModel, AllReduceModel, BisectionBandwidthModel,
                             LinkTransferModel, ReduceScatterModel)
 from .compression import CompressionFrontierModel, CompressionModel
@@ -37,7 +38,8 @@ from .scaling_laws import AmdahlModel
 from .scheduling import PriorityQueueModel
 from .solvers import FewestGPUsSolver, LargestBatchSolver, RequiredBandwidthSolver
 from .storage import CheckpointModel
-from .sustainability import EmbodiedCarbonModel, EnergyCarbonModel, JevonsReboundModel
+from .sustainability import (CarbonAwareScheduleModel, EmbodiedCarbonModel, EnergyCarbonModel,
+                             JevonsReboundModel)
 from .transformer import (BatchingCapacityModel, KVCacheModel, PrefillDecodeModel,
                           TransformerCountsModel)
 
@@ -68,10 +70,12 @@ __all__ = [
     "FleetReliabilityModel", "ObservedMTBFModel", "YoungDalyModel", "AvailabilityModel",
     "ErrorBudgetModel", "AccuracyDecayModel",
     "BenchmarkStatsModel", "SpeedupClaimModel", "BenchmarkVarianceModel",
+    "BenchmarkValidityModel",
     "GaussianMechanismModel", "CompositionModel", "DPSGDUtilityModel", "PrivacyBudgetSolver",
     "DPSGDAccountantModel",
     "FederatedCommunicationModel", "AdversarialTrainingModel", "FederatedRoundModel",
     "EnergyCarbonModel", "EmbodiedCarbonModel", "JevonsReboundModel",
+    "CarbonAwareScheduleModel",
     "EconomicsModel", "CostPerInferenceModel",
     "GroupFairnessModel", "ChouldechovaModel", "ThresholdSweepModel",
     "AuditSampleSizeModel",

@@ -317,3 +317,48 @@ class BenchmarkVarianceModel(BaseModel):
             group_means={k: _wrap(m, unit) for k, m in means.items()},
             group_std={k: _wrap(math.sqrt(_mean_var(xs)[1]), unit) for k, xs in data.items()},
             grand_mean=_wrap(grand, unit))
+
+
+class BenchmarkValidityResult(SolverResult):
+    benchmark_latency: object        # one batch, Quantity
+    production_latency: object
+    benchmark_throughput: object     # samples per second
+    production_throughput: object
+    throughput_ratio: float          # benchmark / production: how far the headline is off
+    latency_ratio: float             # benchmark / production
+    benchmark_binding: str           # memory, compute or overhead (Iron Law)
+    production_binding: str
+    regime_changed: bool             # the benchmark is bound by a different term
+    source: str = "Iron Law of each configuration (IronLawModel)"
+
+
+class BenchmarkValidityModel(BaseModel):
+    """A benchmark run at ``batch_size`` and ``precision`` against production at
+    ``production_batch_size`` and ``production_precision`` (default: the benchmark's) on the
+    same ``hardware`` and ``model``: each configuration's Iron Law time and throughput,
+    their ratios, and whether the benchmark is bound by a different term than production
+    (a large-batch benchmark is compute-bound where batch-1 serving is memory-bound: its
+    samples/s say little about production)."""
+
+    requires = ("model", "hardware", "batch_size", "production_batch_size")
+    produces = BenchmarkValidityResult
+
+    def solve(self, *, model, hardware, batch_size, production_batch_size, precision=None,
+              production_precision=None) -> BenchmarkValidityResult:
+        from .iron_law import IronLawModel
+
+        law = IronLawModel()
+        bench = law.solve(model=model, hardware=hardware, batch_size=batch_size,
+                          precision=precision)
+        prod_batch = c.positive_int("production_batch_size", production_batch_size)
+        prod = law.solve(model=model, hardware=hardware, batch_size=prod_batch,
+                         precision=production_precision if production_precision is not None
+                         else precision)
+        per_s = c.S ** -1
+        tb, tp = bench.throughput.m_as(per_s), prod.throughput.m_as(per_s)
+        return BenchmarkValidityResult(
+            benchmark_latency=bench.total, production_latency=prod.total,
+            benchmark_throughput=bench.throughput, production_throughput=prod.throughput,
+            throughput_ratio=tb / tp, latency_ratio=(bench.total / prod.total).m_as(""),
+            benchmark_binding=bench.binding, production_binding=prod.binding,
+            regime_changed=bench.binding != prod.binding)

@@ -142,3 +142,32 @@ def test_amdahl_64_gpus_with_15_percent_serial():
 def test_rejects_bad_inputs(call, name):
     with pytest.raises(InvalidInputError, match=name):
         call()
+
+
+def test_benchmark_at_batch_256_fp8_is_not_batch_1_fp16_serving(h100, resnet50):
+    # Vol I Lab 12, Act II: the headline (batch 256, FP8) is compute-bound; batch-1 FP16
+    # serving of the same ResNet-50 on the same H100 is memory-bound (weights 51 MB per
+    # image). Each side is the Iron Law (IronLawModel) of its own configuration.
+    from mlsysim.resolvers import BenchmarkValidityModel, IronLawModel
+
+    r = BenchmarkValidityModel().solve(model=resnet50, hardware=h100, batch_size=256,
+                                       precision="fp8", production_batch_size=1,
+                                       production_precision="fp16")
+    bench = IronLawModel().solve(model=resnet50, hardware=h100, batch_size=256, precision="fp8")
+    prod = IronLawModel().solve(model=resnet50, hardware=h100, batch_size=1, precision="fp16")
+    assert r.throughput_ratio == pytest.approx((bench.throughput / prod.throughput).m_as(""))
+    assert r.latency_ratio == pytest.approx((bench.total / prod.total).m_as(""))
+    assert (r.benchmark_binding, r.production_binding) == (bench.binding, prod.binding)
+    assert r.regime_changed == (bench.binding != prod.binding)
+    assert (r.benchmark_binding, r.production_binding) == ("compute", "memory")
+    same = BenchmarkValidityModel().solve(model=resnet50, hardware=h100, batch_size=8,
+                                          production_batch_size=8)
+    assert same.throughput_ratio == pytest.approx(1) and not same.regime_changed
+
+
+def test_benchmark_validity_names_the_production_batch(h100, resnet50):
+    from mlsysim.resolvers import BenchmarkValidityModel
+
+    with pytest.raises(InvalidInputError, match="production_batch_size"):
+        BenchmarkValidityModel().solve(model=resnet50, hardware=h100, batch_size=8,
+                                       production_batch_size=0)
