@@ -95,3 +95,12 @@ def test_egress_tiers_walk_in_order():
 def test_new_types_validate_themselves(build, name):
     with pytest.raises(InvalidInputError, match=name):
         build()
+
+
+def test_l4_inference_server_is_pcie_gen4_only():
+    node = S.Nodes.PCIe_L4x8
+    assert node.hardware is mlsysim.Hardware.get("L4") and node.accelerators == 8
+    assert node.intra_node is S.Links.PCIe_Gen4_x16
+    # half the per-GPU link of the H100 PCIe server (Gen4 vs Gen5)
+    assert (S.Nodes.PCIe_H100x8.intra_node.bandwidth / node.intra_node.bandwidth
+            ).to("").magnitude == pytest.approx(2)
