@@ -28,7 +28,7 @@ class CheckpointResult(CheckedResult):
     write_time: Quantity
     checkpoint_time: Quantity
     bottleneck: str
-    overlap: bool
+    asynchronous: bool
 
 
 class CheckpointModel(BaseModel):
@@ -97,5 +97,5 @@ class CheckpointModel(BaseModel):
         return CheckpointResult(
             checkpoint_bytes=c.q(size, c.B), write_bandwidth=c.q(rate, c.B_PER_S),
             write_time=c.q(write, c.S), checkpoint_time=c.q(stall, c.S),
-            bottleneck="storage" if store <= writers else "writers", overlap=overlap,
+            bottleneck="storage" if store <= writers else "writers", asynchronous=overlap,
             violations=violations)
