@@ -27,6 +27,15 @@ it. That is the worst case (Al-Fares et al. 2008 define the ratio by it: the pat
 every host sends across the tier at once), which a collective reaches when its ring or tree
 order does not follow the switch hierarchy or other jobs share the uplinks; a ring laid out
 along the leaves crosses the tier only twice per leaf and would see far less.
+
+Sources: Thakur, Rabenseifner & Gropp 2005, IJHPCA 19(1), doi:10.1177/1094342005051521;
+Patarasuk & Yuan 2009, JPDC 69(2), doi:10.1016/j.jpdc.2008.09.002; Sanders, Speck & Traeff 2009,
+Parallel Computing 35(12), doi:10.1016/j.parco.2009.09.001; NCCL 2.4 double binary trees,
+https://developer.nvidia.com/blog/massively-scale-deep-learning-training-nccl-2-4/ and its
+cost model, https://github.com/NVIDIA/nccl/blob/master/src/graph/tuning.cc; bus bandwidth,
+https://github.com/NVIDIA/nccl-tests/blob/master/doc/PERFORMANCE.md; Bruck et al. 1997, IEEE
+TPDS 8(11), doi:10.1109/71.642949; Li et al. 2014 (OSDI), "Scaling distributed machine learning
+with the parameter server"; Al-Fares, Loukissas & Vahdat 2008, doi:10.1145/1402958.1402967.
 """
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ Propagation: light in silica fibre travels at c / n_g, n_g the group index (~1.4
 ITU-T G.652 fibre at 1550 nm): about 4.9 us per km, so 3,000 km one way is ~14.7 ms and the
 round trip ~29 ms before any queueing, transfer or compute. The latency waterfall stacks
 network, queueing, data movement, compute and overhead, in that order.
+
+Sources: Al-Fares, Loukissas & Vahdat 2008 (SIGCOMM), doi:10.1145/1402958.1402967; the fibre
+group index, the speed of light and the prices are declared below with theirs.
 """
 from __future__ import annotations
 
