@@ -164,8 +164,9 @@ class AvailabilityModel(BaseModel):
 
     def solve(self, *, availabilities, composition="series") -> AvailabilityResult:
         comp = c.choice("composition", composition, ("series", "parallel"))
-        try:
-            values = [c.fraction("availabilities", a, allow_zero=True) for a in availabilities]
+        try:  # plain floats in [0, 1] skip the general check (1,000 GPUs stay under 1 ms)
+            values = [a if type(a) is float and 0.0 <= a <= 1.0 else
+                      c.fraction("availabilities", a, allow_zero=True) for a in availabilities]
         except TypeError:
             raise InvalidInputError("availabilities", "a list of numbers in [0, 1]",
                                     availabilities) from None
