@@ -65,6 +65,7 @@ NAMES: dict[str, str] = {
     "kv_heads": "key/value heads (grouped-query attention; = heads for MHA)",
     "vocab_size": "vocabulary size",
     "ffn_hidden": "MLP inner width",
+    "resolution": "input image size in pixels: an int (square) or (height, width)",
     "seq_len": "tokens in a sequence (context length)",
     "max_seq_len": "longest sequence a server must hold",
     "mean_seq_len": "average sequence length in service",

@@ -2,6 +2,7 @@
 
 ``mlsysim.core.solver`` re-exports all of them.
 """
+from .activations import ActivationMemoryModel
 from .attention import AttentionMemoryModel
 from .benchmarking import (BenchmarkStatsModel, BenchmarkValidityModel, BenchmarkVarianceModel,
                            SpeedupClaimModel)
@@ -51,7 +52,7 @@ __all__ = [
     # memory and transformers
     "MemoryFootprintModel", "TrainingMemoryModel",
     "TransformerCountsModel", "KVCacheModel", "PrefillDecodeModel", "BatchingCapacityModel",
-    "AttentionMemoryModel", "TTFTModel",
+    "AttentionMemoryModel", "TTFTModel", "ActivationMemoryModel",
     # training, scaling, distributed
     "TrainingComputeModel", "ComputeOptimalSolver", "TrainingTimeModel",
     "ParallelismModel", "DistributedModel",

@@ -147,7 +147,8 @@ class ThresholdSweepResult(CheckedResult):
 
 
 class ThresholdSweepModel(BaseModel):
-    """Per-group rates at decision threshold(s) from per-group score distributions.
+    """Per-group rates at decision threshold(s) from per-group score distributions (an
+    illustrative binormal model: real score distributions come from a model's validation set).
 
     ``score_distributions`` maps group -> {base_rate, pos_mean, neg_mean, pos_std=1,
     neg_std=1, share=1}: scores of positives ~ N(pos_mean, pos_std), of negatives ~

@@ -6,12 +6,17 @@ Embodied carbon is amortised linearly over the device lifetime (Gupta et al. 202
 "Chasing Carbon"). Rebound: with constant price elasticity e, an efficiency gain g (work per
 unit energy x g) multiplies demand by g^e and total energy by g^(e-1) (Jevons 1865; e > 1
 is "backfire").
+Carbon-aware scheduling: a job's carbon is the integral of power x hourly intensity over the
+hours it runs; a deferrable job shifted to the low-intensity hours emits less (Radovanovic et
+al. 2022, "Carbon-Aware Computing for Datacenters", IEEE Trans. Power Systems). The hourly
+shapes used here are illustrative (HOURLY_PROFILES).
 """
 from __future__ import annotations
 
 from ..core._base import BaseModel
+from ..core.assumptions import assume
 from ..core.errors import InvalidInputError
-from ..core.results import SolverResult
+from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
 from .economics import lifetime_days
@@ -129,3 +134,126 @@ class JevonsReboundModel(BaseModel):
         rebound = 1.0 - (1.0 - energy) / expected_saving
         return JevonsResult(demand_multiplier=demand, energy_multiplier=energy,
                             rebound=rebound, backfire=energy > 1.0)
+
+
+# ---- hourly intensity and carbon-aware job shifting ------------------------------------------
+
+def _normalised(values):
+    m = sum(values) / len(values)
+    return tuple(v / m for v in values)
+
+
+#: Representative-day SHAPES of hourly carbon intensity (multipliers of the daily mean, hour
+#: 0-23, local time). Illustrative: real profiles vary by day, season and year.
+HOURLY_PROFILES = assume("sustainability.HOURLY_PROFILES", {
+    "solar": _normalised((1.15, 1.15, 1.15, 1.15, 1.15, 1.15, 1.10, 1.00, 0.85, 0.70, 0.60,
+                          0.55, 0.50, 0.50, 0.55, 0.65, 0.80, 1.00, 1.25, 1.35, 1.35, 1.30,
+                          1.25, 1.20)),
+    "coal": _normalised((1.02, 1.02, 1.02, 1.02, 1.02, 1.02, 1.00, 0.98, 0.95, 0.92, 0.90,
+                         0.90, 0.90, 0.92, 0.95, 1.00, 1.05, 1.08, 1.08, 1.07, 1.06, 1.05,
+                         1.04, 1.03)),
+    "flat": tuple([1.0] * 24),
+}, "illustrative", "shapes after the 'duck curve' of solar-heavy grids (CAISO, What the duck "
+   "curve tells us about managing a green grid, 2016) and the small daily swing of "
+   "coal-dominated grids", "https://www.caiso.com/documents/flexibleresourceshelprenewables_"
+   "fastfacts.pdf", "solar: midday intensity about half the mean, evening peak ~1.35x; coal: "
+   "+-10 %. Scaled so each day's mean is the grid's annual average intensity.")
+CARBON_AWARE_SOURCE = ("carbon = power x PUE x integral of hourly intensity over the hours the "
+                       "job runs; hourly shape illustrative (HOURLY_PROFILES)")
+
+
+def _hourly(grid, carbon_intensity, profile) -> tuple[float, ...]:
+    """24 intensities in gCO2e/kWh."""
+    if profile is not None and not isinstance(profile, str):
+        vals = list(profile)
+        if len(vals) != 24:
+            raise InvalidInputError("profile", "a profile name or 24 hourly intensities", profile)
+        if grid is not None or carbon_intensity is not None:
+            raise InvalidInputError("profile", "24 intensities alone, or a grid and a profile "
+                                    "name", profile)
+        return tuple(c.qty(f"profile[{i}]", v, "[carbon]/([mass]*[length]**2/[time]**2)",
+                           G_PER_KWH, allow_zero=True, example="400 gCO2e/kWh")
+                     for i, v in enumerate(vals))
+    shape = c.choice("profile", profile or "flat", tuple(HOURLY_PROFILES))
+    mean = _intensity(grid, carbon_intensity)
+    if mean is None:
+        raise InvalidInputError("grid", "a grid or a carbon_intensity (with a profile name)",
+                                None)
+    return tuple(mean * f for f in HOURLY_PROFILES[shape])
+
+
+def _integral(hourly, start: float, hours: float) -> float:
+    """Sum of intensity x hours over [start, start + hours) (gCO2e/kWh x h)."""
+    total, t, end = 0.0, start, start + hours
+    while t < end - 1e-12:
+        h = int(t // 1)
+        step = min(end, h + 1) - t
+        total += hourly[h % 24] * step
+        t += step
+    return total
+
+
+class CarbonAwareScheduleResult(CheckedResult):
+    energy: Quantity
+    carbon: Quantity
+    best_start_hour: float
+    best_carbon: Quantity
+    saving: float
+    hourly_intensity: tuple
+    illustrative: bool = True
+    source: str = CARBON_AWARE_SOURCE
+
+
+class CarbonAwareScheduleModel(BaseModel):
+    """Carbon of a job of ``duration`` drawing ``power`` per device (or ``hardware``'s TDP x
+    ``utilization``) on ``devices`` at ``pue``, started at ``start_hour`` on a grid whose
+    hourly intensity is ``grid``/``carbon_intensity``'s mean shaped by ``profile`` (solar,
+    coal, flat; or 24 explicit intensities). ``best_start_hour`` is the start within
+    ``deadline`` hours from ``start_hour`` (default: the next 24 h) that emits least
+    (``saving`` is the share saved by shifting). Violations: ``deadline`` shorter than the job;
+    carbon at the chosen start above ``carbon_budget``."""
+
+    requires = ("duration",)
+    produces = CarbonAwareScheduleResult
+
+    def solve(self, *, duration, power=None, hardware=None, devices=1, utilization=None,
+              pue=1.0, grid=None, carbon_intensity=None, profile=None, start_hour=0,
+              deadline=None, carbon_budget=None) -> CarbonAwareScheduleResult:
+        hours = c.qty("duration", duration, c.TIME, c.HOUR, example="6 hour")
+        n = c.positive_int("devices", devices)
+        if power is None:
+            if hardware is None or c.need_hardware(hardware).tdp is None:
+                raise InvalidInputError("power", "a power quantity, or hardware with a TDP",
+                                        power)
+            util = 1.0 if utilization is None else c.fraction("utilization", utilization,
+                                                                allow_zero=True)
+            p = c.need_hardware(hardware).tdp.m_as(c.W) * util
+        else:
+            if hardware is not None or utilization is not None:
+                raise InvalidInputError("power", "power alone, or hardware and utilization",
+                                        power)
+            p = c.qty("power", power, c.POWER, c.W, allow_zero=True)
+        kw = p * n * c.num("pue", pue, lo=1.0) / 1000.0
+        start = c.num("start_hour", start_hour, lo=0.0, hi=24.0)
+        window = 24.0 if deadline is None else c.qty("deadline", deadline, c.TIME, c.HOUR,
+                                                     example="12 hour")
+        hourly = _hourly(grid, carbon_intensity, profile)
+        carbon = kw * _integral(hourly, start, hours)
+        slack = max(0.0, window - hours)
+        best_s, best = start, carbon
+        for k in range(1, int(slack * 4) + 1):  # quarter-hour steps
+            s = start + k / 4.0
+            v = kw * _integral(hourly, s, hours)
+            if v < best - 1e-12:
+                best_s, best = s, v
+        violations = c.violation("deadline", hours, window, c.HOUR) if deadline is not None \
+            else []
+        if carbon_budget is not None:
+            budget = c.qty("carbon_budget", carbon_budget, "[carbon]", c.G_CO2,
+                           example="50 kgCO2e")
+            violations += c.violation("carbon budget", carbon, budget, c.G_CO2)
+        return CarbonAwareScheduleResult(
+            energy=c.q(kw * hours, c.KWH), carbon=c.q(carbon / 1000.0, KG_CO2),
+            best_start_hour=best_s % 24, best_carbon=c.q(best / 1000.0, KG_CO2),
+            saving=1.0 - best / carbon if carbon > 0 else 0.0,
+            hourly_intensity=tuple(c.q(v, G_PER_KWH) for v in hourly), violations=violations)
