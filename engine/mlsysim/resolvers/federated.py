@@ -10,6 +10,7 @@ import math
 
 from ..core.assumptions import assume
 from ..core._base import BaseModel
+from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
@@ -152,6 +153,13 @@ class FederatedRoundModel(BaseModel):
             "target_accuracy", target_accuracy, allow_one=False)
         amax = c.fraction("max_accuracy", max_accuracy)
 
+        if pop is None:  # both describe the population: nothing is silently ignored
+            if part != 1.0:
+                raise InvalidInputError("participation", "used with clients (the population "
+                                        "it is a fraction of)", participation)
+            if raw is not None:
+                raise InvalidInputError("data_bytes", "used with clients (the population "
+                                        "whose raw data it is)", data_bytes)
         avail = None if pop is None else pop * part
         sel = math.ceil(over * goal - 1e-9)
         if avail is not None:

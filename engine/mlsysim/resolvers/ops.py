@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from ..core.assumptions import assume
 from ..core._base import BaseModel
+from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
@@ -98,6 +99,9 @@ class RetryAmplificationModel(BaseModel):
                    success_probability=1 - f0 ** (r + 1),
                    goodput=c.q(lam * (1 - f0 ** (r + 1)), per_s))
         if service_rate is None:
+            if n != 1:
+                raise InvalidInputError("servers", "servers with a service_rate (the capacity "
+                                        "is servers x service_rate)", servers)
             return RetryAmplificationResult(capacity=None, utilization=None, storm_load=None,
                                             storm_failure_probability=None, storm_goodput=None,
                                             **out)

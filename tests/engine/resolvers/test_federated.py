@@ -97,6 +97,8 @@ def test_accuracy_is_illustrative_and_rises_with_reporting_clients():
     (dict(deadline=Q_(0, "s")), "deadline"),
     (dict(straggler_delay=Q_(1, "GB")), "straggler_delay"),
     (dict(byte_budget=Q_(1, "s")), "byte_budget"),
+    (dict(participation=0.5), "participation"),          # needs clients
+    (dict(data_bytes=Q_(1, "GB")), "data_bytes"),        # needs clients
 ])
 def test_rejects_bad_inputs(kwargs, name):
     with pytest.raises(InvalidInputError, match=name):

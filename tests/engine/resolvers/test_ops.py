@@ -77,6 +77,8 @@ def test_five_services_in_series_at_99_percent():
     (lambda: RetryAmplificationModel().solve(arrival_rate=Q_(1, "1/s"), retries=1,
                                              failure_probability=0.1, service_rate=Q_(1, "s")),
      "service_rate"),
+    (lambda: RetryAmplificationModel().solve(arrival_rate=Q_(1, "1/s"), retries=1,
+                                             failure_probability=0.1, servers=4), "servers"),
 ])
 def test_rejects_bad_inputs(call, name):
     with pytest.raises(InvalidInputError, match=name):
