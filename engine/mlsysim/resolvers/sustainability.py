@@ -182,15 +182,19 @@ def _hourly(grid, carbon_intensity, profile) -> tuple[float, ...]:
     return tuple(mean * f for f in HOURLY_PROFILES[shape])
 
 
-def _integral(hourly, start: float, hours: float) -> float:
-    """Sum of intensity x hours over [start, start + hours) (gCO2e/kWh x h)."""
-    total, t, end = 0.0, start, start + hours
-    while t < end - 1e-12:
-        h = int(t // 1)
-        step = min(end, h + 1) - t
-        total += hourly[h % 24] * step
-        t += step
-    return total
+def _integral(hourly, start: float, hours: float, cum=None) -> float:
+    """Sum of intensity x hours over [start, start + hours) (gCO2e/kWh x h), the profile
+    repeating every 24 h: F(start + hours) - F(start) with F the cumulative integral."""
+    if cum is None:
+        cum = [0.0]
+        for v in hourly:
+            cum.append(cum[-1] + v)
+
+    def F(x: float) -> float:
+        days, y = divmod(x, 24.0)
+        h = min(int(y), 23)
+        return days * cum[24] + cum[h] + hourly[h] * (y - h)
+    return F(start + hours) - F(start)
 
 
 class CarbonAwareScheduleResult(CheckedResult):
@@ -199,7 +203,7 @@ class CarbonAwareScheduleResult(CheckedResult):
     best_start_hour: float
     best_carbon: Quantity
     saving: float
-    hourly_intensity: tuple
+    hourly_g_per_kwh: tuple
     illustrative: bool = True
     source: str = CARBON_AWARE_SOURCE
 
@@ -210,7 +214,8 @@ class CarbonAwareScheduleModel(BaseModel):
     hourly intensity is ``grid``/``carbon_intensity``'s mean shaped by ``profile`` (solar,
     coal, flat; or 24 explicit intensities). ``best_start_hour`` is the start within
     ``deadline`` hours from ``start_hour`` (default: the next 24 h) that emits least
-    (``saving`` is the share saved by shifting). Violations: ``deadline`` shorter than the job;
+    (``saving`` is the share saved by shifting); ``hourly_g_per_kwh`` the 24 intensities
+    used, floats in gCO2e/kWh (a chart's data). Violations: ``deadline`` shorter than the job;
     carbon at the chosen start above ``carbon_budget``."""
 
     requires = ("duration",)
@@ -238,12 +243,15 @@ class CarbonAwareScheduleModel(BaseModel):
         window = 24.0 if deadline is None else c.qty("deadline", deadline, c.TIME, c.HOUR,
                                                      example="12 hour")
         hourly = _hourly(grid, carbon_intensity, profile)
-        carbon = kw * _integral(hourly, start, hours)
+        cum = [0.0]
+        for v in hourly:
+            cum.append(cum[-1] + v)
+        carbon = kw * _integral(hourly, start, hours, cum)
         slack = max(0.0, window - hours)
         best_s, best = start, carbon
         for k in range(1, int(slack * 4) + 1):  # quarter-hour steps
             s = start + k / 4.0
-            v = kw * _integral(hourly, s, hours)
+            v = kw * _integral(hourly, s, hours, cum)
             if v < best - 1e-12:
                 best_s, best = s, v
         violations = c.violation("deadline", hours, window, c.HOUR) if deadline is not None \
@@ -256,4 +264,4 @@ class CarbonAwareScheduleModel(BaseModel):
             energy=c.q(kw * hours, c.KWH), carbon=c.q(carbon / 1000.0, KG_CO2),
             best_start_hour=best_s % 24, best_carbon=c.q(best / 1000.0, KG_CO2),
             saving=1.0 - best / carbon if carbon > 0 else 0.0,
-            hourly_intensity=tuple(c.q(v, G_PER_KWH) for v in hourly), violations=violations)
+            hourly_g_per_kwh=hourly, violations=violations)
