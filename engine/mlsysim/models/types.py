@@ -15,17 +15,20 @@ from ..core.types import Quantity
 @dataclass(frozen=True)
 class LayerShape:
     """One layer's output tensor at the model's native input size (per sample): ``channels``
-    x ``height`` x ``width``; ``repeat`` identical layers in a row (a stage's blocks).
-    A 1 x 1 layer after global pooling stays 1 x 1 at any input resolution."""
+    x ``height`` x ``width``. ``residual``: a block's shortcut is summed into this output (a
+    tensor of its shape is live too). ``input_from``: the layer whose output this one reads,
+    when not the one listed before it (a projection shortcut). A 1 x 1 layer after global
+    pooling stays 1 x 1 at any input resolution."""
 
     name: str
     channels: int
     height: int = 1
     width: int = 1
-    repeat: int = 1
+    residual: bool = False
+    input_from: str | None = None
 
     def __post_init__(self):
-        for f in ("channels", "height", "width", "repeat"):
+        for f in ("channels", "height", "width"):
             validate.number(f"layer {self.name!r}.{f}", getattr(self, f), lo=1, integer=True)
 
     @property
