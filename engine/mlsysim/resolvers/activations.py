@@ -57,8 +57,9 @@ class ActivationMemoryModel(BaseModel):
     ``precision`` (the precision rule), and the peak (inference) or stored (``training``)
     total.
 
-    ``layers``: one dict per layer (name, shape (C, H, W) at this resolution, bytes of its
-    output for the batch, bytes live while it runs). Without ``hardware``, ``required`` =
+    ``layers``: one row per layer, a table as the optimizers' are (plain numbers, the unit
+    in the key): name, shape (C, H, W) at this resolution, ``output_B`` (bytes of its
+    output for the batch) and ``live_B`` (bytes live while it runs). Without ``hardware``, ``required`` =
     weights + peak (inference) or + stored (training). With ``hardware`` that is checked
     against the device's memory times ``memory_fraction`` (an app's share of a phone's
     memory, e.g.); microcontrollers hold the activations in SRAM and the weights in flash,
@@ -104,8 +105,8 @@ class ActivationMemoryModel(BaseModel):
             stored += out
             out_bytes[layer.name] = prev = out
             rows.append({"name": layer.name, "shape": (layer.channels, h, w),
-                         "bytes": c.q(out, c.B), "live": c.q(live, c.B)})
-        largest = max(rows, key=lambda r: r["bytes"].magnitude)["name"]
+                         "output_B": out, "live_B": live})
+        largest = max(rows, key=lambda r: r["output_B"])["name"]
         weights = c.bytes_of(model, prec)
         acts = stored if training else peak
         violations, need, have = [], weights + acts, None

@@ -99,7 +99,8 @@ class DesignSweepOptimizer(BaseOptimizer):
     """Sweep device x batch size x precision with IronLawModel (overlapped) and
     MemoryFootprintModel; returns every row and the highest-throughput row that fits and
     meets ``target_latency`` (if given). ``candidates`` defaults to the whole hardware
-    registry; precisions a device lacks are recorded and skipped. With no feasible row the
+    registry; precisions a device lacks are recorded and skipped. Latencies and
+    throughputs are Iron Law bounds at full peak (eta = 1), not measurements. With no feasible row the
     result is infeasible, naming the smallest latency found against the target (or the
     tightest memory shortfall when nothing fits)."""
 
