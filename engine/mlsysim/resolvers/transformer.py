@@ -141,7 +141,8 @@ class PrefillDecodeModel(BaseModel):
     FLOP per sequence (memory-bound at small batch). Decode KV is taken at the final length
     (an upper bound). Attention FLOP over the context are neglected (small for n << 6d).
     With tensor parallelism over ``tp`` devices each holds and reads 1/tp of the weights and
-    KV cache and does 1/tp of the arithmetic, and every layer adds 2 AllReduces of its
+    its share of the KV cache (``kv_share``: 1/tp, but never less than one KV head) and does
+    1/tp of the arithmetic, and every layer adds 2 AllReduces of its
     output (Megatron-LM, Shoeybi et al. 2019, Sec. 3: one after attention, one after the
     MLP), b x h x bytes/element per decode step and b x prompt x h for the prefill, ring
     over ``link`` (default the device's first interconnect, e.g. NVLink), not overlapped.
@@ -166,7 +167,7 @@ class PrefillDecodeModel(BaseModel):
         weights = c.bytes_of(model, prec) / t
         flops_tok = 2.0 * float(model.parameters) / t
         kv = KVCacheModel().solve(seq_len=p + o, model=model, batch_size=b,
-                                  precision=prec).total.m_as(c.B) / t
+                                  precision=prec).total.m_as(c.B) * kv_share(model, t)
         pm, pc = weights / bw, flops_tok * p * b / rate
         dm, dc = (weights + kv) / bw, flops_tok * b / rate
         bpe = c.precision_bytes(prec)
@@ -182,10 +183,21 @@ class PrefillDecodeModel(BaseModel):
             prefill_binding="compute" if pc >= pm else "memory",
             decode_binding="compute" if dc >= dm else "memory",
             decode_tokens_per_second=c.q(b / decode, c.ureg.token / c.S),
-            kv_cache_bytes=c.q(kv * t, c.B), memory_per_device=c.q(weights + kv, c.B),
+            kv_cache_bytes=c.q(kv / kv_share(model, t), c.B),
+            memory_per_device=c.q(weights + kv, c.B),
             precision=prec,
             violations=c.violation(f"{mem.kind or 'DRAM'} capacity", weights + kv,
                                    mem.capacity.m_as(c.B), c.B))
+
+
+def kv_share(model, tp: int) -> float:
+    """Share of the KV cache one of ``tp`` devices holds: its ceil(kv_heads / tp) KV heads
+    (Megatron splits attention by heads; with more devices than KV heads each keeps a
+    replica of one, as vLLM does), i.e. 1/tp until tp exceeds kv_heads."""
+    kv = getattr(model, "kv_heads", None) or getattr(model, "heads", None)
+    if not kv:
+        return 1.0 / tp
+    return math.ceil(kv / tp) / kv
 
 
 def tp_allreduce_time(model, hardware, tp, bytes_per_hidden, link=None) -> float:
@@ -233,7 +245,8 @@ class BatchingCapacityModel(BaseModel):
     Static batching reserves KV cache for ``max_seq_len`` tokens per sequence; continuous
     batching with paged KV (Kwon et al. 2023, vLLM) holds each sequence's actual length,
     ``mean_seq_len`` on average (``block_tokens`` rounding per sequence). With ``tp`` devices
-    the weights and the KV cache are split over them (memory is per device). Weights that
+    the weights and the KV cache are split over them (memory is per device; each device
+    keeps at least one KV head, see ``kv_share``). Weights that
     leave no room, or no room for one sequence, are violated constraints; capacities are 0."""
 
     requires = ("model", "hardware", "max_seq_len", "mean_seq_len")
@@ -256,7 +269,8 @@ class BatchingCapacityModel(BaseModel):
         weights = c.bytes_of(model, prec) / t
         budget = usable - weights
         per_tok = KVCacheModel().solve(seq_len=1, model=model,
-                                       precision=prec).bytes_per_token.m_as(c.B) / t
+                                       precision=prec).bytes_per_token.m_as(c.B) \
+            * kv_share(model, t)
         name = f"{hardware.memory.kind or 'DRAM'} capacity"
         violations = c.violation(name, weights + per_tok * mx, usable, c.B)
         budget = max(0.0, budget)

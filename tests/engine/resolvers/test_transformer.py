@@ -173,3 +173,18 @@ def test_tp_link_must_be_an_interconnect(h100, llama3_8b):
     with pytest.raises(InvalidInputError, match="link"):
         PrefillDecodeModel().solve(model=llama3_8b, hardware=h100, prompt_tokens=8,
                                    output_tokens=8, tp=2, link="fast")
+
+
+def test_kv_cache_is_split_by_heads_not_below_one_head(h100):
+    # Llama 3 70B has 8 KV heads: tp = 8 leaves one per device; tp = 16 cannot split them
+    # further, so each device still holds 1/8 of the cache (vLLM replicates KV heads).
+    import mlsysim
+    m = mlsysim.Models.Llama3_70B
+    kw = dict(model=m, hardware=h100, prompt_tokens=4096, output_tokens=1, batch_size=16,
+              link=NVLINK)
+    t8 = PrefillDecodeModel().solve(tp=8, **kw)
+    t16 = PrefillDecodeModel().solve(tp=16, **kw)
+    kv = 327680 * 4097 * 16
+    assert t8.kv_cache_bytes.m_as("B") == pytest.approx(kv)
+    assert t8.memory_per_device.m_as("B") == pytest.approx(70.6e9 * 2 / 8 + kv / 8)
+    assert t16.memory_per_device.m_as("B") == pytest.approx(70.6e9 * 2 / 16 + kv / 8)
