@@ -151,9 +151,10 @@ class DistributedModel(BaseModel):
     - compute: 6 N x ``global_batch_tokens`` FLOP at ``mfu`` x peak on every accelerator
       (``mfu``: the fraction of peak the arithmetic achieves); ``checkpointing`` adds its
       recompute FLOP (TrainingMemoryModel.recompute_overhead).
-    - bubble: (p - 1) / m of the compute time (the bubble fraction (p-1)/(m+p-1) of the
-      step), with ``microbatches`` m per step per pipeline (default: global batch /
-      (dp x ``micro_batch_size`` x ``seq_len``)).
+    - bubble: (p - 1) / m of the time the stages work (compute, recompute and the tensor-
+      parallel AllReduces inside each stage; the bubble fraction (p-1)/(m+p-1) of the
+      pipeline's time), with ``microbatches`` m per step per pipeline (default: global
+      batch / (dp x ``micro_batch_size`` x ``seq_len``)).
     - data parallel: the gradient AllReduce (2 B per parameter of the GPU's shard), ring
       inside the node over its link, then across nodes over ``fabric.bandwidth_per_gpu``
       (divided by the fabric's oversubscription);
@@ -219,8 +220,6 @@ class DistributedModel(BaseModel):
         model_flops = 6.0 * n_params * gbt
         t_comp = model_flops / (n_acc * peak * eff)
         t_recomp = t_comp * mem.recompute_overhead
-        t_bubble = (t_comp + t_recomp) * (pp - 1) / m
-
         per_node, intra, inter = _links(cluster, hw)
         _, sizes = traffic_bytes(n_params, model.layers or 0, model.hidden_size or 0, dp, tp,
                                  pp, m, b, s or 0, c.precision_bytes(prec), checkpointing,
@@ -230,6 +229,7 @@ class DistributedModel(BaseModel):
         tp_link = intra if tp <= per_node or inter is None else inter
         t_tp = sizes["tp_allreduces"] * ring_allreduce(sizes["act"], tp, *tp_link) \
             if sizes["tp_allreduces"] else 0.0
+        t_bubble = (t_comp + t_recomp + t_tp) * (pp - 1) / m
         pp_link = intra if tp * pp <= per_node or inter is None else inter
         t_pp = 2 * m * (pp_link[1] + sizes["act"] / tp / pp_link[0]) if pp > 1 else 0.0
         exposed_dz = t_dp + t_zero
