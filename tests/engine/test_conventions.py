@@ -401,3 +401,14 @@ def test_pipeline_routes_seed_spelling_once():
             model=LLAMA8, fleet=CLUSTER, duration_days=30)
     assert out["EconomicsModel"].duration.m_as("day") == 30
     assert sum(issubclass(w.category, DeprecationWarning) for w in caught) == 1
+
+
+def test_names_table_has_no_duplicate_entries():
+    """A dict literal keeps the last of two equal keys silently: two meanings for one name."""
+    import ast
+    from mlsysim.core import names
+    tree = ast.parse(inspect.getsource(names))
+    table = next(n.value for n in ast.walk(tree) if isinstance(n, ast.AnnAssign)
+                 and getattr(n.target, "id", "") == "NAMES")
+    keys = [k.value for k in table.keys]
+    assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})

@@ -29,7 +29,8 @@ NAMES: dict[str, str] = {
     "fleet": "many devices: a Cluster or Node from mlsysim.Systems, or one HardwareNode",
     "candidates": "devices an optimizer searches (HardwareNodes or names; default: all)",
     "grid": "an electricity grid region: a GridRegion from mlsysim.Systems.Grids, or its name",
-    "link": "one interconnect: an Interconnect, e.g. hardware.interconnect('NVLink')",
+    "link": "one interconnect: a Systems.Links entry or its name, or an Interconnect "
+            "(hardware.interconnect('NVLink'))",
     "storage": "a storage tier: a StorageTier from mlsysim.Systems.Storage, or its name",
     # ---- numeric format
     "precision": "numeric format of weights, activations and arithmetic (fp32, fp16, bf16, "
@@ -126,7 +127,6 @@ NAMES: dict[str, str] = {
     "repair_time": "mean time to repair or replace a failed part (MTTR)",
     "retrain_time": "time to retrain and redeploy a model once a problem is detected",
     "tolerated_time": "longest a violation (accuracy under its floor) may last",
-    "deadline": "time limit of one federated round (stragglers past it are dropped)",
     "straggler_delay": "mean extra time a client takes beyond the fastest (shifted "
                        "exponential client times)",
     "mtbf": "mean time between failures of one part",
@@ -136,7 +136,7 @@ NAMES: dict[str, str] = {
     "time_in_system": "time a request spends in the system (Little's W)",
     "target_latency": "the latency that must not be exceeded",
     "queueing_time": "time a request waits in queues before it is served",
-    "deadline": "time by which a job or a transfer must be done",
+    "deadline": "time by which a job, a transfer or a federated round must be done",
     "max_stall": "longest the job may be paused (e.g. by a checkpoint write)",
     # ---- fractions and ratios (plain numbers)
     "mfu": "achieved fraction of peak FLOP/s, 0-1 (the Iron Law's eta; model FLOPs utilisation)",
