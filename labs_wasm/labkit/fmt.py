@@ -102,3 +102,46 @@ def usd(x: float) -> str:
     if abs(x) >= 100:
         return f"${x:,.0f}"
     return f"${x:,.2f}"
+
+
+# Quantities by dimension: the unit a student reads for each (pint dimensionality strings).
+_BY_DIMENSION = {
+    "[information]": lambda m: si(m, "B"),
+    "[time]": duration,
+    "1 / [time]": lambda m: si(m, "/s"),
+    "[information] / [time]": lambda m: si(m, "B/s"),
+    "[compute]": lambda m: si(m, "FLOP"),
+    "[compute] / [time]": lambda m: si(m, "FLOP/s"),
+    "[currency]": usd,
+    "[length] ** 2 * [mass] / [time] ** 3": lambda m: si(m, "W"),
+    "[length] ** 2 * [mass] / [time] ** 2": lambda m: si(m / 3.6e6, "Wh") if m >= 3600 else si(m, "J"),
+    "[carbon]": lambda m: si(m, "g") + "CO₂e",
+    "dimensionless": num,
+}
+_BASE = {"[information]": "B", "[time]": "s", "1 / [time]": "1/s", "[information] / [time]": "B/s",
+         "[compute]": "FLOP", "[compute] / [time]": "FLOP/s", "[currency]": "USD",
+         "[length] ** 2 * [mass] / [time] ** 3": "W", "[length] ** 2 * [mass] / [time] ** 2": "J",
+         "[carbon]": "gCO2e", "dimensionless": ""}
+
+
+def quantity(q) -> str:
+    """A pint Quantity from the engine in the unit that reads best for its dimension:
+    quantity(Q_(141.2e9, "B")) -> "141 GB", a time -> fmt.duration, a rate -> "120 /s".
+    Binary capacities stay decimal here: use fmt.binary for memories quoted in MiB."""
+    dim, units = str(q.dimensionality), format(q.units, "D")  # full unit names
+    if dim not in _BY_DIMENSION:
+        return f"{num(q.magnitude)} {q.units:~P}"
+    m = q.m_as(_BASE[dim]) if _BASE[dim] else q.m_as("")
+    if not math.isfinite(m):
+        return "unbounded"
+    if dim == "[information]" and "bibyte" in units:     # a memory quoted in MiB stays binary
+        return binary(m)
+    if dim == "1 / [time]":                               # "120 tokens/s", not "120 /s"
+        counted = next((w for w in _COUNTS if w in units), None)
+        if counted:
+            return f"{num(m)} {_COUNTS[counted]}/s"
+    return _BY_DIMENSION[dim](m)
+
+
+_COUNTS = {"token": "tokens", "request": "requests", "sample": "samples", "image": "images",
+           "query": "queries", "inference": "inferences", "label": "labels"}

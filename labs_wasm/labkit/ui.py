@@ -21,7 +21,7 @@ from .words import verdict
 
 TONES = ("info", "success", "warn", "danger")
 # Props that are optional in PROTOCOL.md: omitted from the node when None.
-_OPTIONAL_PROPS = frozenset({"subtitle", "title", "unit", "tone", "note", "table"})
+_OPTIONAL_PROPS = frozenset({"subtitle", "title", "unit", "tone", "note", "table", "constraints"})
 
 
 class GateClosed(Exception):
@@ -320,23 +320,56 @@ class Ui:
         self._add("figure", props, key)
 
     def banner(self, title: str, text: str, required: str, available: str,
-               key: str | None = None) -> None:
-        """The failure state: a physical constraint violated, required vs available."""
+               key: str | None = None, constraints: list[dict] | None = None) -> None:
+        """The failure state: a physical constraint violated, required vs available.
+        ``constraints`` lists every violated constraint ({name, required, available}, as
+        formatted strings) when there is more than one; ``required``/``available`` are the
+        headline. Labs with an engine result use ``failure`` instead."""
         if not (isinstance(required, str) and isinstance(available, str)):
             raise LabDefinitionError("banner required/available must be formatted strings")
         self._add("banner", {"title": title, "text": text, "required": required,
-                             "available": available}, key)
+                             "available": available, "constraints": constraints}, key)
+
+    def failure(self, title: str, violations, text: str, key: str | None = None,
+                show=None) -> None:
+        """The failure banner for an engine result's violated constraints (``result.violations``):
+        every constraint with its required and available amounts, the worst (largest
+        required / available) as the headline, so the banner states the engine's numbers and
+        only those. ``show`` formats a Quantity (default ``fmt.quantity``)."""
+        show = show or fmt.quantity
+        violations = list(violations)
+        if not violations:
+            raise LabDefinitionError(f"failure {title!r}: no violated constraint to show")
+        worst = max(violations, key=lambda v: v.ratio)
+        rows = [{"name": v.name, "required": show(v.required), "available": show(v.available)}
+                for v in violations]
+        self.banner(title, text, required=f"{worst.name}: {show(worst.required)}",
+                    available=show(worst.available), key=key,
+                    constraints=rows if len(rows) > 1 else None)
+
+    def reveal(self, prediction: "Prediction", actual_text: str, text: str,
+               key: str | None = None) -> None:
+        """Prediction vs reality for a CHOICE prediction: right or wrong, with the measured
+        values (``actual_text``). A category has no ratio; numeric predictions use
+        ``overlay``."""
+        if not isinstance(prediction, Prediction):
+            raise LabDefinitionError("reveal() takes the Prediction returned by predict_choice")
+        self._add("overlay", {"mode": "choice", "predicted": prediction.label,
+                              "actual": actual_text, "verdict": verdict(prediction.correct),
+                              "text": text, "tone": "success" if prediction.correct else "warn"},
+                  key)
 
     def overlay(self, predicted: float, actual: float, predicted_text: str, actual_text: str,
                 text: str, close: float = 2.0, key: str | None = None,
                 directions: tuple[str, str] = ("under-estimate", "over-estimate")) -> float:
-        """Prediction vs reality: states the gap as the ratio actual/predicted.
-
-        Returns the ratio. ``close``: factor within which the prediction counts as close.
+        """Prediction vs reality for a NUMERIC prediction: the gap as the ratio
+        actual/predicted. Returns the ratio. ``close``: factor within which the prediction
+        counts as close. (A choice prediction uses ``reveal``: right or wrong, no ratio.)
         """
         ratio, ratio_text = fmt.gap_text(actual, predicted, close, directions)
-        self._add("overlay", {"predicted": predicted_text, "actual": actual_text,
-                              "ratio": ratio, "ratio_text": ratio_text, "text": text,
+        self._add("overlay", {"mode": "number", "predicted": predicted_text,
+                              "actual": actual_text, "ratio": ratio, "ratio_text": ratio_text,
+                              "text": text,
                               "tone": "success" if max(ratio, 1 / ratio) < close else "warn"},
                   key)
         return ratio

@@ -12,7 +12,7 @@ class LabDriver:
     """Renders one lab for a state and answers questions about the tree."""
 
     def __init__(self, lab_id):
-        self.lab = catalog.load(lab_id)
+        self.lab = lab_id if hasattr(lab_id, "render") else catalog.load(lab_id)
 
     def render(self, answers=None, values=None):
         return self.lab.render({"answers": answers or {}, "values": values or {}})

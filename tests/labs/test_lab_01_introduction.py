@@ -85,8 +85,14 @@ def test_oom_banner_reachable_and_reversible_through_the_context_toggle(d):
     banner = d.node(tree, "act2.oom")
     fit = MemoryFootprintModel().solve(model=Models.Vision.ResNet50, hardware=MCU, precision="int8")
     assert not fit.feasible
-    assert banner["required"] == fmt.si(fit.required.m_as("B"), "B")  # 25.6 MB of weights
-    assert banner["available"] == fmt.binary(fit.available.m_as("B"))  # 2 MiB of flash
+    # every violated memory, with the engine's numbers: weights overflow flash, activations SRAM
+    rows = [{"name": v.name, "required": fmt.quantity(v.required),
+             "available": fmt.quantity(v.available)} for v in fit.violations]
+    assert {r["name"] for r in rows} == {"flash capacity", "SRAM capacity"}
+    assert banner["constraints"] == rows
+    worst = max(fit.violations, key=lambda v: v.ratio)
+    assert banner["required"] == f"{worst.name}: {fmt.quantity(worst.required)}"
+    assert banner["available"] == fmt.quantity(worst.available)
     assert d.node(tree, "act2.terms") is None  # no Iron Law for work that cannot load
     entry = d.node(tree, "ledger")["entry"]
     assert entry["constraint_hit"] is True and entry["act2"]["result"] is None
@@ -94,6 +100,24 @@ def test_oom_banner_reachable_and_reversible_through_the_context_toggle(d):
     assert d.node(back, "act2.oom") is None and d.node(back, "act2.terms")
     # A model built for the budget fits the microcontroller.
     assert d.node(d.render(BOTH, {"context": "tiny", "act2.model": "dscnn"}), "act2.oom") is None
+
+
+def test_one_quantity_one_number_banner_and_feedback(d):
+    """At batch 8 on TinyML the banner and the reflection's feedback state ResNet-50's flash
+    need with the same numbers (the issue found 12.8 MB of SRAM above 25.6 MB of flash)."""
+    tree = d.render(BOTH, {"context": "tiny", "act2.batch": 8, "act2.reflection": "B"})
+    flash = next(r for r in d.node(tree, "act2.oom")["constraints"] if r["name"] == "flash capacity")
+    feedback = d.node(tree, "act2.reflection.feedback")["text"]
+    assert f"{flash['required']} of flash" in feedback and flash["available"] in feedback
+    sram = next(r for r in d.node(tree, "act2.oom")["constraints"] if r["name"] == "SRAM capacity")
+    assert sram["required"] not in feedback
+
+
+def test_rates_name_what_the_model_processes(d):
+    tree = d.render(BOTH, {"context": "cloud", "act2.model": "dscnn"})
+    items = {i["label"]: i for i in d.node(tree, "act2.metrics")["items"]}
+    assert items["Total T (no overlap)"]["note"].endswith(" clips/s")
+    assert d.node(tree, "act2.batch")["unit"] == "clips"
 
 
 def test_metrics_equal_engine_terms(d):

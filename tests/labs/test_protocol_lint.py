@@ -1,6 +1,7 @@
 """The lab protocol (LAB_PROTOCOL.md) checked over every lab file in labs_wasm/labs."""
 import ast
 import itertools
+import math
 import re
 from pathlib import Path
 
@@ -111,6 +112,102 @@ def test_act2_failure_banner_reachable_through_controls(lab):
     assert misses, "the failure banner can never be cleared"
 
 
+# ---- honest predictions (LAB_PROTOCOL "Invariants"): the rules a program can check --------
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_NUMBER = re.compile(r"10\^?\{?(-?\d+)\}?|(\d[\d,]*(?:\.\d+)?)(?:\s*[x×]\s*10\^?(-?\d+))?")
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number a reader sees in ``text``: "~10⁶" -> 1e6, "1,030,000x" -> 1030000.0,
+    "2.5 × 10^3" -> 2500.0."""
+    out = set()
+    for m in _NUMBER.finditer(text.translate(_SUPERSCRIPT)):
+        if m.group(1) is not None:
+            out.add(10.0 ** int(m.group(1)))
+        else:
+            value = float(m.group(2).replace(",", ""))
+            out.add(value * 10.0 ** int(m.group(3)) if m.group(3) else value)
+    return out
+
+
+def act_predictions(d, tree):
+    """{act: (its locking prediction node, its overlay node or None)}."""
+    out = {}
+    for name, section in acts(d, tree).items():
+        inner = list(d.nodes({"nodes": section["children"]}))
+        pred = next((n for n in inner if n.get("locks") is True), None)
+        out[name] = (pred, next((n for n in inner if n["kind"] == "overlay"), None))
+    return out
+
+
+def honesty_problems(d, tree, correct: dict) -> list[str]:
+    """What breaks "predictions stay honest" in an answered tree. ``correct`` maps a choice
+    prediction's name to its correct option value (the lab's own grading)."""
+    problems = []
+    header = next(n for n in d.nodes(tree) if n["kind"] == "header")
+    for act, (pred, overlay) in act_predictions(d, tree).items():
+        if pred is None or overlay is None:
+            continue
+        if pred["kind"] == "choice":
+            if "ratio" in overlay or overlay.get("mode") != "choice":
+                problems.append(f"{act}: a choice prediction's overlay states a gap ratio; a "
+                                "category is right or wrong (ui.reveal)")
+            label = next(o["label"] for o in pred["options"] if o["value"] == correct[pred["name"]])
+            answer = numbers_in(label)
+        else:
+            if "ratio" not in overlay or overlay.get("mode") != "number":
+                problems.append(f"{act}: a numeric prediction's overlay has no gap ratio "
+                                "(ui.overlay)")
+            answer = numbers_in(str(overlay.get("actual", "")))
+        for badge in header.get("badges", []):
+            shared = {x for x in numbers_in(badge) for y in answer if math.isclose(x, y, rel_tol=0.05)}
+            if shared:
+                problems.append(f"badge {badge!r} states {act}'s answer; a badge names the "
+                                "invariant, not its value")
+    return problems
+
+
+def graded(d, answers):
+    """Each choice prediction's correct value, read from the lab's own grading: the ledger
+    entry records act1/act2 correctness for the answer given; try options until correct."""
+    correct = {}
+    for act in ("act1", "act2"):
+        name = f"{act}.prediction"
+        tree = d.render(answers)
+        node = d.node(tree, name)
+        if node is None or node["kind"] != "choice":
+            continue
+        for option in node["options"]:
+            entry = d.node(d.render({**answers, name: option["value"]}), "ledger")
+            if entry is None:
+                continue
+            if entry["entry"][act]["correct"]:
+                correct[name] = option["value"]
+    return correct
+
+
+def test_predictions_stay_honest(lab):
+    d, answers, tree = lab
+    assert honesty_problems(d, tree, graded(d, answers)) == []
+
+
+def test_the_honesty_rules_catch_a_lab_that_breaks_them():
+    from labfixtures.lint_breaker_lab import LAB as breaker
+    d = LabDriver(breaker)
+    answers, tree = d.open_all_gates()
+    problems = honesty_problems(d, tree, {"act1.prediction": "C"})
+    assert any("Act I: a choice prediction's overlay states a gap ratio" in p for p in problems)
+    assert any("Act II: a numeric prediction's overlay has no gap ratio" in p for p in problems)
+    assert any("badge 'Cloud/TinyML gap ~10⁶' states Act I's answer" in p for p in problems)
+    assert not any("'Iron Law'" in p for p in problems)
+
+
+def test_numbers_in_reads_what_a_student_reads():
+    assert numbers_in("gap ~10⁶") == {1e6}
+    assert numbers_in("1,030,000x and 2.5 × 10^3") == {1030000.0, 2500.0}
+    assert numbers_in("T = D/BW + O/(R·η) + L") == set()
+
+
 def test_every_figure_has_a_caption(lab):
     d, _, tree = lab
     figures = d.kinds(tree, "figure")
@@ -163,9 +260,10 @@ PROPS = {
     "accordion": {"title": "str", "children": "arr"}, "metrics": {"items": "arr"},
     "table": {"caption": "str", "columns": "arr", "rows": "arr"},
     "figure": {"figure": "obj", "caption": "str", "table": "obj?"},
-    "banner": {"title": "str", "text": "str", "required": "text", "available": "text"},
-    "overlay": {"predicted": "text", "actual": "text", "ratio": "num", "ratio_text": "str",
-                "text": "str", "tone": "str"},
+    "banner": {"title": "str", "text": "str", "required": "text", "available": "text",
+               "constraints": "arr?"},
+    "overlay": {"mode": "str", "predicted": "text", "actual": "text", "verdict": "str?",
+                "ratio": "num?", "ratio_text": "str?", "text": "str", "tone": "str"},
     "gate": {"text": "str"}, "ledger": {"entry": "obj", "summary": "arr"},
     "reset": {"label": "str"},
 }
@@ -193,3 +291,13 @@ def test_every_node_matches_the_protocol_props(lab, which):
                 assert optional, f"{n['key']} ({n['kind']}) lacks {prop}"
                 continue
             assert TYPES[kind.rstrip("?")](n[prop]), f"{n['key']}.{prop} = {n[prop]!r} is not {kind}"
+
+
+def test_the_js_renderer_checks_the_same_props():
+    """runtime/render.js checks every node's props on arrival against its own PROPS table:
+    it must be this one (one contract, two languages)."""
+    js = (REPO / "labs_wasm" / "runtime" / "render.js").read_text(encoding="utf-8")
+    block = re.search(r"const PROPS = \{\n(.*?)\n\};", js, re.S).group(1)
+    table = {kind: dict(re.findall(r'(\w+): "(\w+\??)"', body))
+             for kind, body in re.findall(r"^\s+(\w+): \{(.*)\},$", block, re.M)}
+    assert table == PROPS

@@ -18,7 +18,7 @@ LAB = Lab(
     id="vol1/01", chapter="introduction", title="The magnitude gap",
     hook="A datacenter GPU and a doorbell's microcontroller both run neural networks. "
          "How far apart are they, and which law decides what runs where?",
-    invariants=["D·A·M triad", "Cloud/TinyML gap ~10⁶", "Iron Law T = D/BW + O/(R·η) + L"],
+    invariants=["D·A·M triad", "Cloud/TinyML magnitude gap", "Iron Law T = D/BW + O/(R·η) + L"],
     minutes=40, contexts=("cloud", "tiny"),
     reading=[
         ("@sec-introduction-dam", "the D·A·M triad: data, algorithm, machine"),
@@ -155,10 +155,8 @@ def act_one(ui, context):
 
         magnitude_chart(ui, specs)
         gap_table(ui, specs)
-        predicted = 10.0 ** ACT1_EXPONENTS[pred.value]
-        ui.overlay(predicted, ratio, predicted_text=f"{fmt.pow10(ACT1_EXPONENTS[pred.value])}x",
-                   actual_text=f"{fmt.num(ratio)}x", text=pred.feedback, close=10.0,
-                   key="act1.overlay")
+        ui.reveal(pred, f"{fmt.num(ratio)}x, about {fmt.pow10(fmt.order_of_magnitude(ratio))}",
+                  text=pred.feedback, key="act1.overlay")
         ui.reflection(
             "act1.reflection",
             "What does a gap of this size imply for the doorbell's software?",
@@ -184,7 +182,7 @@ def act_one(ui, context):
                 r = specs["cloud"][axis] / specs["tiny"][axis]
                 rows.append(f"| {name} | {spec_text(axis, specs['cloud'][axis], 'cloud')} | "
                             f"{spec_text(axis, specs['tiny'][axis], 'tiny')} | {fmt.num(r)}x | "
-                            f"$10^{{{math.log10(r):.1f}}}$ |")
+                            f"{math.log10(r):.2f} |")
             ui.markdown(
                 "The **D·A·M triad**: every ML system is *data* (bytes to move), an "
                 "*algorithm* (operations to perform) and a *machine* (rates and capacities). "
@@ -192,7 +190,7 @@ def act_one(ui, context):
                 "The gap on each axis, and its order of magnitude:\n\n"
                 r"$$\text{gap} = \frac{\text{value on the H100}}{\text{value on the STM32H743}},"
                 r"\qquad \text{order} = \log_{10}(\text{gap})$$" "\n\n"
-                "| axis | H100 | STM32H743 | gap | order |\n| --- | --- | --- | --- | --- |\n"
+                "| axis | H100 | STM32H743 | gap | log₁₀ gap |\n| --- | --- | --- | --- | --- |\n"
                 + "\n".join(rows) +
                 "\n\nPeak compute is at each device's usual precision (FP16 on the GPU, FP32 "
                 "on the Cortex-M7's FPU). For peak compute, $\\log_{10}$ of "
@@ -261,36 +259,27 @@ def act_two(ui, context):
             act2_options(truth, truth_times), correct=correct)
 
         model = ui.select("act2.model", "Model", MODEL_LABELS, default="resnet50")
-        batch = ui.slider("act2.batch", "Batch size", 1, 64, 1, 1, unit="images")
+        batch = ui.slider("act2.batch", "Batch size", 1, 64, 1, 1, unit=cases.ITEM[model][1])
         execution = ui.select("act2.execution", "Execution", EXECUTION, default="eager")
         hw = SPECTRUM[context][1]
         fit = footprint(context, model, batch)
         if not fit.feasible:
-            ui.banner(
-                "Out of memory: the model does not fit", key="act2.oom",
-                text=(f"{MODELS[model].name} at {PRECISION[context].upper()} needs "
-                      f"{fmt.si(_b(fit.required), 'B')} of {fit.binding_memory} on the "
-                      f"{hw.name}, which has {fmt.binary(_b(fit.available))}: "
-                      f"{fmt.ratio(fit.shortfall_ratio)} too much. No term of the Iron Law "
-                      "applies to work that cannot be loaded. Pick a model built for the "
-                      "budget, or switch the context back to Cloud."),
-                required=fmt.si(_b(fit.required), "B"), available=fmt.binary(_b(fit.available)))
+            ui.failure(
+                "Out of memory: the model does not fit", fit.violations, key="act2.oom",
+                text=(f"{MODELS[model].name} at {PRECISION[context].upper()}, batch {batch}, "
+                      f"overflows the {hw.name}'s "
+                      f"{' and '.join(v.name.replace(' capacity', '') for v in fit.violations)}. "
+                      "No term of the Iron Law applies to work that cannot be loaded. Pick a "
+                      "model built for the budget, or switch the context back to Cloud."))
             result = None
         else:
             result = iron_law(context, model, batch, execution)
             iron_law_instruments(ui, context, model, batch, result)
 
-        chosen = pred.value
-        times = truth_times
-        top = max(times.values())
-        predicted = (sorted(times.values())[1] if chosen == "D"
-                     else times[ACT2_OPTION_TERM[chosen]])
-        ui.overlay(predicted, top,
-                   predicted_text=f"{pred.label}: {fmt.duration(predicted)}",
-                   actual_text=f"{TERMS[truth.binding]}: {fmt.duration(top)}",
-                   text=pred.feedback + " (The overlay compares the term you picked with the "
-                   "largest one, for ResNet-50 at batch 1 on the H100, eager.)",
-                   key="act2.overlay")
+        t = {k: fmt.duration(v) for k, v in truth_times.items()}
+        ui.reveal(pred, f"{TERMS[truth.binding].split(',')[0]} is largest: D/BW = "
+                        f"{t['memory']}, O/R = {t['compute']}, L = {t['overhead']} (ResNet-50, "
+                        "batch 1, H100, eager)", text=pred.feedback, key="act2.overlay")
         ui.reflection(
             "act2.reflection",
             "Switch the context to TinyML with ResNet-50. What stops it first?",
@@ -321,10 +310,10 @@ def act_two(ui, context):
 
 
 def _mcu_fit_sentence() -> str:
-    fit = footprint("tiny", "resnet50", 1)
-    return (f"At INT8 ResNet-50 needs {fmt.si(_b(fit.required), 'B')} of "
-            f"{fit.binding_memory}; the STM32H743 has {fmt.binary(_b(fit.available))}, "
-            f"{fmt.ratio(fit.shortfall_ratio)} too little.")
+    flash = footprint("tiny", "resnet50", 1).violation("flash capacity")
+    return (f"At INT8 ResNet-50's weights alone need {fmt.quantity(flash.required)} of flash; "
+            f"the STM32H743 has {fmt.quantity(flash.available)}, {fmt.ratio(flash.ratio)} too "
+            "little, before a single activation is stored in its SRAM.")
 
 
 def iron_law_instruments(ui, context, model, batch, r):
@@ -349,7 +338,7 @@ def iron_law_instruments(ui, context, model, batch, r):
                note=f"{r.kernels} launch{'es' if r.kernels > 1 else ''}",
                tone="danger" if r.binding == "overhead" else None),
         Metric("Total T (no overlap)", fmt.duration(r.total.m_as("s")), tone="info",
-               note=f"{fmt.num(r.throughput.m_as('1/s'))} images/s"),
+               note=f"{fmt.num(r.throughput.m_as('1/s'))} {cases.ITEM[model][1]}/s"),
         Metric("Binding term", TERMS[r.binding].split(",")[0], tone="warn",
                note=TERMS[r.binding].split(", ")[1]),
     ], key="act2.metrics")

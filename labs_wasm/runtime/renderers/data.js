@@ -45,20 +45,31 @@ const figure = {
   },
 };
 
+// Every violated constraint when there are several (a table), else the headline pair.
+const constraintRows = (node) => h("table", { class: "lab-table lab-banner-constraints" },
+  h("thead", {}, h("tr", {}, ["Constraint", "Required", "Available"].map((c) => h("th", { scope: "col" }, c)))),
+  h("tbody", {}, node.constraints.map((c) => h("tr", {}, h("th", { scope: "row" }, String(c.name)),
+    h("td", {}, String(c.required)), h("td", {}, String(c.available))))));
+
 const banner = {
   create: (node, ctx) => h("div", { class: "lab-banner", role: "alert" },
     h("p", { class: "lab-banner-title" }, node.title),
     md(node.text, ctx),
-    h("dl", {}, h("dt", {}, "Required"), h("dd", {}, String(node.required)),
-      h("dt", {}, "Available"), h("dd", {}, String(node.available)))),
+    node.constraints?.length
+      ? constraintRows(node)
+      : h("dl", {}, h("dt", {}, "Required"), h("dd", {}, String(node.required)),
+        h("dt", {}, "Available"), h("dd", {}, String(node.available)))),
 };
 
+// A choice prediction is right or wrong (with the measured values); a numeric one has a gap.
 const overlay = {
   create: (node, ctx) => h("div", { class: `lab-overlay tone-${tone(node.tone)}` },
     h("dl", {},
       h("div", {}, h("dt", {}, "You predicted"), h("dd", {}, String(node.predicted))),
       h("div", {}, h("dt", {}, "The engine says"), h("dd", {}, String(node.actual))),
-      h("div", {}, h("dt", {}, "Gap"), h("dd", {}, node.ratio_text))),
+      node.mode === "choice"
+        ? h("div", {}, h("dt", {}, "Your prediction was"), h("dd", {}, String(node.verdict)))
+        : h("div", {}, h("dt", {}, "Gap"), h("dd", {}, node.ratio_text))),
     md(node.text, ctx)),
 };
 
