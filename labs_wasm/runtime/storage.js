@@ -142,9 +142,9 @@ export class Store {
     if (this.saving) {
       try {
         const raw = this.ls.getItem(this.key);
-        if (raw !== null) {
+        if (raw !== null && raw !== this.lastRead) { // unchanged since the last read: nothing to parse
           const doc = JSON.parse(raw);
-          if (structureProblems(doc).length === 0) this.memory = doc;
+          if (structureProblems(doc).length === 0) { this.memory = doc; this.lastRead = raw; }
         }
       } catch {
         // unreadable right now: keep what we have in memory
