@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from labkit import LedgerSchemaError, validate_entry
+from labkit import LedgerSchemaError, catalog, validate_entry
 from labkit.ledger import ENTRY_VERSION, LedgerEntry, parse_ledger
 from labkit.serialize import dumps, walk
 
@@ -139,3 +139,15 @@ def test_ledger_schema_versions(change, message):
     with pytest.raises(LedgerSchemaError, match=message):
         validate_entry({**LAB09, **change})
     validate_entry({**LAB09, "schema": 2, "act2": {**LAB09["act2"], "label": "Uncertainty"}})
+
+
+@pytest.mark.parametrize("lab_id", catalog.all_ids())
+def test_ledger_real_labs_prerender_matches_an_empty_ledger(lab_id):
+    lab = catalog.load(lab_id)
+    prerendered = dumps(lab.render({"answers": {}, "values": {}, "ledger": {}}))   # sitebuild/prerender.py
+    assert dumps(lab.render({"answers": {}, "values": {}})) == prerendered
+    # Entries that change nothing for this lab leave the first view byte for byte the same.
+    foreign_home = entry("vol1.ch00", next(c for c in ("mobile", "tiny", "edge") if c not in lab.contexts))
+    assert dumps(lab.render({"answers": {}, "values": {}, "ledger": {"vol1.ch00": foreign_home}})) == prerendered
+    own = entry(lab.ledger_key)
+    assert dumps(lab.render({"answers": {}, "values": {}, "ledger": {lab.ledger_key: own}})) == prerendered
