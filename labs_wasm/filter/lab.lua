@@ -72,7 +72,7 @@ local function read_file(path)
 end
 
 -- The labs catalog (sitebuild/prerender.py): read once, nil when absent (then a lab's section
--- names no chapter and the Ledger page shows ledger keys).
+-- names no chapter and the Ledger page names labs by number only).
 local catalog_cache = false
 local function labs_catalog()
   if catalog_cache == false then
