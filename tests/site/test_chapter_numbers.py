@@ -91,3 +91,49 @@ def test_chapter1_follows_the_engine_data(tmp_path, chapter1):
     assert f"data term ({us(after)} µs)" in changed
     assert f"data term ({us(before)} µs)" in chapter1
     assert f"data term ({us(before)} µs)" not in changed
+
+
+# ---- Chapter 9 ----------------------------------------------------------------------------
+from labs.vol1 import data_selection_cases as ds  # noqa: E402
+
+SELECTION = "book/vol1/data_selection.qmd"
+
+
+@pytest.fixture(scope="module")
+def chapter9(tmp_path_factory):
+    return expand_real(tmp_path_factory.mktemp("ch9"), SELECTION)
+
+
+def test_chapter9_states_the_engines_plan_and_training_time(chapter9):
+    run = ds.training("cloud", 100_000, 90, 0.4)
+    assert f"approx {fmt.num(run.total_time.m_as('s'))}$ s" in chapter9
+    for row, (strategy, labels, cost, acc) in ds.plan().items():
+        assert f"| {row} |" in chapter9 and f"| {labels:,} | ${fmt.usd(cost)[1:]} | " \
+            f"{fmt.percent(acc)} |" in chapter9
+    assert "{python}" not in chapter9
+
+
+def test_chapter9_does_not_work_out_lab09s_predictions(chapter9):
+    """Lab 09 asks the curriculum's speed-up with a limited budget (Act I) and the best strategy
+    at 20,000 crowd labels (Act II): the chapter works neither."""
+    limited = ds.curriculum(0.80, "limited_budget").speedup_by_strategy["curriculum"]
+    assert fmt.ratio(limited) not in chapter9
+    at_20k = ds.annotation(20_000 * ds.CROWD_PRICE, ds.CROWD_PRICE, "random").accuracy_by_strategy
+    assert not any(fmt.percent(a) in chapter9 for a in at_20k.values())
+
+
+def test_chapter9_follows_the_engine_data(tmp_path, chapter9):
+    """Halve the H100's dense FP16 peak in (a copy of) the engine: the training time doubles."""
+    def halve_h100_peak(engine: Path):
+        cloud = engine / "hardware/data/cloud.toml"
+        text = cloud.read_text(encoding="utf-8")
+        pattern = re.compile(r'(\[H100\.compute\.precision_flops\][^\[]*?fp16 = \{ value = ")'
+                             r'([^"]+)(")', re.S)
+        assert pattern.search(text), "the H100 fp16 peak line moved; update this test"
+        cloud.write_text(pattern.sub(r"\g<1>494.5 TFLOP/s\g<3>", text, count=1),
+                         encoding="utf-8")
+
+    changed = expand_real(tmp_path, SELECTION, halve_h100_peak)
+    seconds = ds.training("cloud", 100_000, 90, 0.4).total_time.m_as("s")
+    assert f"approx {fmt.num(seconds)}$ s" in chapter9
+    assert f"approx {fmt.num(2 * seconds)}$ s" in changed
