@@ -95,7 +95,8 @@ def test_edge_context_has_its_own_floor(d):
 def test_training_time_from_engine(d):
     steps = CurriculumModel().solve(target_accuracy=0.80,
                                     regime="limited_budget").steps_by_strategy["random"]
-    for ctx, hw in (("cloud", Hardware.Cloud.H100), ("edge", Hardware.Edge.JetsonOrinNX)):
+    # The Edge context trains on the Orin NX GPU alone (the DLAs run only inference graphs).
+    for ctx, hw in (("cloud", Hardware.Cloud.H100), ("edge", Hardware.Edge.JetsonOrinNX_GPU)):
         hours = TrainingTimeModel().solve(model=Models.Vision.ResNet50, hardware=hw, steps=steps,
                                           batch_size=256).hours
         items = {i["label"]: i["value"] for i in

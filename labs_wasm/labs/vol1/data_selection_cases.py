@@ -12,7 +12,9 @@ from mlsysim import Hardware, Models, Q_
 from mlsysim.core.solver import (AnnotationBudgetModel, AnnotationBudgetSolver,
                                  CurriculumModel, ParetoFrontier, TrainingTimeModel)
 
-MACHINES = {"cloud": Hardware.Cloud.H100, "edge": Hardware.Edge.JetsonOrinNX}
+# The Edge context trains on the Orin NX's GPU: its deep-learning accelerators (counted in the
+# module's headline TOPS) run compiled inference graphs only. The engine's GPU-only entry.
+MACHINES = {"cloud": Hardware.Cloud.H100, "edge": Hardware.Edge.JetsonOrinNX_GPU}
 TRAIN_MODEL = Models.Vision.ResNet50
 #: Images per training step: the reference batch of ResNet-50 ImageNet training (Goyal et al.
 #: 2017, "Accurate, Large Minibatch SGD", Sec. 5: base batch 256).

@@ -14,9 +14,12 @@ from mlsysim.core.solver import IronLawModel, MemoryFootprintModel
 
 from labkit import contexts
 
-# The four points of the deployment spectrum (LAB_PROTOCOL "Deployment contexts").
+# The four points of the deployment spectrum (LAB_PROTOCOL "Deployment contexts"). The Edge
+# context computes on the Orin NX's GPU alone: a framework's kernels run there, while the
+# module's deep-learning accelerators (counted in its headline TOPS) run only compiled
+# inference graphs. The module-level figure stays in the registry as JetsonOrinNX.
 MACHINES = {"tiny": Hardware.Tiny.STM32H743, "mobile": Hardware.Mobile.A17Pro,
-            "edge": Hardware.Edge.JetsonOrinNX, "cloud": Hardware.Cloud.H100}
+            "edge": Hardware.Edge.JetsonOrinNX_GPU, "cloud": Hardware.Cloud.H100}
 SPECTRUM = {key: (contexts.name(key), hw) for key, hw in MACHINES.items()}
 # The precision each context normally runs inference at (chapter:
 # @sec-introduction-deployment-spectrum): FP16 on the GPUs, INT8 on the phone's NPU and on
