@@ -24,6 +24,7 @@ from ..core._base import BaseModel
 from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
 from . import _common as c
+from ._stats import normal_quantile
 
 CONFIDENCE = assume("benchmarking.CONFIDENCE", 0.95, "convention",
                     "95% confidence intervals are the usual report (Georges et al. 2007)",
@@ -79,20 +80,6 @@ def t_cdf(t: float, df: float) -> float:
 def t_pdf(t: float, df: float) -> float:
     return math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)
                     - 0.5 * math.log(df * math.pi) - (df + 1) / 2 * math.log1p(t * t / df))
-
-
-def normal_quantile(p: float) -> float:
-    """Standard normal quantile: A&S 26.2.23 (error < 4.5e-4), refined by Newton steps on
-    the exact CDF 0.5 erfc(-z / sqrt 2)."""
-    if p < 0.5:
-        return -normal_quantile(1.0 - p)
-    w = math.sqrt(-2.0 * math.log(1.0 - p))
-    z = w - (2.515517 + 0.802853 * w + 0.010328 * w * w) / (
-        1.0 + 1.432788 * w + 0.189269 * w * w + 0.001308 * w ** 3)
-    for _ in range(4):
-        z -= (0.5 * math.erfc(-z / math.sqrt(2)) - p) / (
-            math.exp(-z * z / 2) / math.sqrt(2 * math.pi))
-    return z
 
 
 def t_quantile(p: float, df: float) -> float:

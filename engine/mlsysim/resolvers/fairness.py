@@ -15,6 +15,7 @@ from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
+from ._stats import normal_cdf, normal_quantile
 
 _KEYS = ("tp", "fp", "tn", "fn")
 
@@ -105,22 +106,6 @@ BINORMAL_SOURCE = ("binormal score model (Pepe 2003, The Statistical Evaluation 
 _SPEC = ("base_rate", "pos_mean", "neg_mean")
 
 
-def _phi(x: float) -> float:
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
-def normal_quantile(p: float) -> float:
-    """Standard normal quantile by bisection on erfc (|error| < 1e-12)."""
-    lo, hi = -40.0, 40.0
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        if _phi(mid) < p:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
 def _group_spec(g, spec):
     name = f"score_distributions[{g!r}]"
     if not hasattr(spec, "get") or any(k not in spec for k in _SPEC):
@@ -179,8 +164,8 @@ class ThresholdSweepModel(BaseModel):
                 t = c.num(f"threshold[{g!r}]", threshold[g])
             else:
                 t = c.num("threshold", threshold)
-            tpr = 1.0 - _phi((t - mu1) / s1)
-            fpr = 1.0 - _phi((t - mu0) / s0)
+            tpr = 1.0 - normal_cdf((t - mu1) / s1)
+            fpr = 1.0 - normal_cdf((t - mu0) / s0)
             sel = p * tpr + (1 - p) * fpr
             groups[g] = {"threshold": t, "tpr": tpr, "fpr": fpr, "fnr": 1 - tpr,
                          "selection_rate": sel, "ppv": p * tpr / sel if sel else float("nan"),

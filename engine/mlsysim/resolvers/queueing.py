@@ -22,6 +22,7 @@ from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from . import _common as c
+from ._stats import gamma_quantile
 
 
 P99 = assume("queueing.P99", 0.99, "convention", "tail latency is usually quoted at P99")
@@ -177,25 +178,18 @@ def _capacity(lam: float, capacity: float) -> list:
 
 
 def erlang_quantile(k: int, rate: float, p: float) -> float:
-    """Quantile of the Erlang(k, rate) distribution (time for k Poisson arrivals)."""
+    """Quantile of the Erlang(k, rate) distribution (time for k Poisson arrivals): the gamma
+    quantile, O(sqrt k) work (a sum of k Poisson terms underflowed past k ~ 745)."""
     if k <= 0:
         return 0.0
+    return gamma_quantile(k, p) / rate
 
-    def cdf(t):
-        x = rate * t
-        term, s = math.exp(-x), 0.0
-        for n in range(k):
-            s += term
-            term *= x / (n + 1)
-        return 1.0 - s
 
-    lo, hi = 0.0, k / rate
-    while cdf(hi) < p:
-        hi *= 2
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
-    return hi
+def batch_tail(lam: float, b: int, s0: float, s1: float, p: float):
+    """(service time, utilisation, percentile latency) of a batch of b, in seconds: the
+    arithmetic of BatchingLatencyModel on floats, for solvers that search over b."""
+    svc = s0 + b * s1
+    return svc, lam * svc / b, erlang_quantile(b - 1, lam, p) + svc
 
 
 class BatchingLatencyResult(CheckedResult):
@@ -230,9 +224,7 @@ class BatchingLatencyModel(BaseModel):
         s0 = c.qty("base_time", base_time, c.TIME, c.S, allow_zero=True)
         s1 = c.qty("per_item_time", per_item_time, c.TIME, c.S, allow_zero=True)
         p = c.fraction("percentile", percentile, allow_one=False)
-        svc = s0 + b * s1
-        util = lam * svc / b
-        tail = erlang_quantile(b - 1, lam, p) + svc
+        svc, util, tail = batch_tail(lam, b, s0, s1, p)
         capacity = b / svc if svc > 0 else math.inf
         return BatchingLatencyResult(
             batch_size=b, service_time=c.q(svc, c.S), utilization=util,

@@ -19,7 +19,7 @@ from ..core.results import CheckedResult
 from ..core.types import Quantity
 from . import _common as c
 from .iron_law import IronLawModel
-from .queueing import BatchingLatencyModel
+from .queueing import batch_tail
 
 
 P99 = assume("solvers.P99", 0.99, "convention", "tail latency is usually quoted at P99")
@@ -95,12 +95,10 @@ class LargestBatchSolver(BaseSolver):
         lam = c.qty("arrival_rate", arrival_rate, c.RATE, c.S ** -1)
         s0 = c.qty("base_time", base_time, c.TIME, c.S, allow_zero=True)
         s1 = c.qty("per_item_time", per_item_time, c.TIME, c.S, allow_zero=True)
-        model = BatchingLatencyModel()
+        pct = c.fraction("percentile", percentile, allow_one=False)
 
-        def run(b):
-            return model.solve(arrival_rate=c.q(lam, c.S ** -1), batch_size=b,
-                               base_time=c.q(s0, c.S), per_item_time=c.q(s1, c.S),
-                               percentile=percentile)
+        def tail(b):  # BatchingLatencyModel's percentile latency, on floats (bisection)
+            return batch_tail(lam, b, s0, s1, pct)[2]
 
         def infeasible(name, required, available, unit, b_min):
             return LargestBatchResult(batch_size=0, p_latency=c.q(math.inf, c.S),
@@ -113,19 +111,18 @@ class LargestBatchSolver(BaseSolver):
         if lam * s1 >= 1 or lam >= capacity_top:
             return infeasible("server capacity", lam, capacity_top, c.S ** -1, 0)
         b_min = max(1, math.floor(lam * s0 / (1 - lam * s1)) + 1)
-        first = run(b_min).p_latency.m_as(c.S)
+        first = tail(b_min)
         if first > target:
             return infeasible("latency", first, target, c.S, b_min)
         lo, hi = b_min, top
-        if run(hi).p_latency.m_as(c.S) <= target:
+        if tail(hi) <= target:
             lo = hi
         while hi - lo > 1:  # invariant: lo meets the target, hi does not
             mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if run(mid).p_latency.m_as(c.S) <= target else (lo, mid)
-        best = run(lo)
-        return LargestBatchResult(batch_size=lo, p_latency=best.p_latency,
-                                  throughput_capacity=c.q(lo / best.service_time.m_as(c.S),
-                                                          c.S ** -1),
+            lo, hi = (mid, hi) if tail(mid) <= target else (lo, mid)
+        svc, _, best = batch_tail(lam, lo, s0, s1, pct)
+        return LargestBatchResult(batch_size=lo, p_latency=c.q(best, c.S),
+                                  throughput_capacity=c.q(lo / svc, c.S ** -1),
                                   smallest_stable_batch=b_min)
 
 

@@ -276,3 +276,14 @@ def test_compression_rejects_bad_inputs(resnet50):
         CompressionModel().solve(model=resnet50, sparsity=1.0)
     with pytest.raises(InvalidInputError, match="pruning"):
         CompressionModel().solve(model=resnet50, pruning="random")
+
+
+def test_erlang_quantile_is_exact_at_every_size():
+    """The batch-fill time of a batch of k is an Erlang(k, lambda) (gamma) quantile. The old
+    sum of k Poisson terms underflowed past k ~ 745 (exp(-x) = 0) and answered ~745/lambda for
+    any larger batch; chi-square tables: chi2_0.99(14) / 2 = 14.5705 for k = 7; for large k the
+    quantile is within a few sigma of the mean k / lambda."""
+    from mlsysim.resolvers._stats import gamma_p
+    assert erlang_quantile(7, 1000.0, 0.99) == pytest.approx(29.141 / 2 / 1000, rel=1e-4)
+    t = erlang_quantile(4096, 1.0, 0.99)
+    assert 4096 < t < 4096 + 3 * 64 and gamma_p(4096, t) == pytest.approx(0.99, abs=1e-9)
