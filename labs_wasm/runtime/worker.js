@@ -1,6 +1,7 @@
 // Module worker that owns Pyodide. A table of message handlers (PROTOCOL.md section 6);
 // every handler that needs Python awaits the one `python` promise, so a render that
 // arrives during boot simply waits. All URLs arrive absolute from the page.
+import { withHeapAtLeast } from "./heap.js";
 
 let python = null; // Promise<{pyodide, renderJson}>, set by "boot"
 
@@ -32,7 +33,8 @@ async function snapshotManifest(url, pyodideVersion) {
 async function restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest) {
   const snapshot = await fetchBytes(new URL(manifest.file, snapshotUrl).href, "the Python snapshot");
   if (snapshot.byteLength !== manifest.bytes) throw new Error(`snapshot is ${snapshot.byteLength} bytes, expected ${manifest.bytes}`);
-  return loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET });
+  return withHeapAtLeast(snapshot.byteLength,
+    () => loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET }));
 }
 
 const QUIET = { stdout: () => {}, stderr: (line) => console.warn(line) };

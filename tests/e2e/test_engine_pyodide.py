@@ -15,11 +15,11 @@ import json
 import mlsysim
 from mlsysim import Hardware, Models
 from mlsysim.core.solver import IronLawModel, MemoryFootprintModel
-r = IronLawModel().solve(hardware=Hardware.Cloud.H100, workload=Models.Vision.ResNet50, precision="fp16")
-fit = MemoryFootprintModel().solve(workload=Models.Vision.ResNet50, hardware=Hardware.Tiny.STM32H743, precision="int8")
+r = IronLawModel().solve(hardware=Hardware.Cloud.H100, model=Models.Vision.ResNet50, precision="fp16")
+fit = MemoryFootprintModel().solve(model=Models.Vision.ResNet50, hardware=Hardware.Tiny.STM32H743, precision="int8")
 json.dumps({"version": mlsysim.__version__, "binding": r.binding,
             "total_us": r.total.to("us").magnitude, "t_compute_us": r.t_compute.to("us").magnitude,
-            "fits": fit.fits})
+            "fits": fit.feasible})
 """
 
 BOOT = """async ([root, code]) => {
@@ -39,7 +39,7 @@ def test_engine_wheel_runs_a_resolver_in_pyodide(browser, site_url):
     got = json.loads(page.evaluate(BOOT, [site_url, PYTHON]))
     page.close()
 
-    here = IronLawModel().solve(hardware=Hardware.Cloud.H100, workload=Models.Vision.ResNet50, precision="fp16")
+    here = IronLawModel().solve(hardware=Hardware.Cloud.H100, model=Models.Vision.ResNet50, precision="fp16")
     assert got["binding"] == here.binding
     assert got["total_us"] == pytest.approx(here.total.to("us").magnitude, rel=1e-12)
     # ResNet-50's ~8.2 GFLOP at 989 TFLOP/s (H100 SXM FP16 dense): about 8.3 us.
