@@ -202,6 +202,32 @@ def test_the_honesty_rules_catch_a_lab_that_breaks_them():
     assert not any("'Iron Law'" in p for p in problems)
 
 
+# Names a student should never read: the engine's class names, raw source strings, the keys
+# the runtime and ledger use. (Context keys are checked by the contexts table's own tests.)
+def _internal_names():
+    from mlsysim.core.resolver_factory import ResolverFactory
+    return sorted(ResolverFactory.builtins())
+
+
+INTERNAL = re.compile(r"\b(" + "|".join(_internal_names()) + r")\b|\(illustrative;"
+                      r"|\bvol[12]\.ch\d\d\b|\bvol[12]/\d\d\b")
+
+
+def test_no_internal_names_on_screen(lab):
+    d, answers, tree = lab
+    states = [(answers, {})] + [(answers, {n: v}) for n, v in controls(d, tree)]
+    for a, v in states:
+        t = d.render(a, v)
+        for n in d.nodes(t):
+            for text in strings({k: val for k, val in n.items()
+                                 if k not in ("key", "name", "kind", "entry", "figure")}):
+                assert not INTERNAL.search(text), f"{n['key']}: internal name in {text[:120]!r}"
+            if n["kind"] == "ledger":  # what the Ledger page shows
+                for field in ("decision",):
+                    assert not INTERNAL.search(n["entry"]["act2"][field])
+                    assert "_" not in n["entry"]["act2"][field], n["entry"]["act2"][field]
+
+
 def test_numbers_in_reads_what_a_student_reads():
     assert numbers_in("gap ~10⁶") == {1e6}
     assert numbers_in("1,030,000x and 2.5 × 10^3") == {1030000.0, 2500.0}
@@ -301,3 +327,10 @@ def test_the_js_renderer_checks_the_same_props():
     table = {kind: dict(re.findall(r'(\w+): "(\w+\??)"', body))
              for kind, body in re.findall(r"^\s+(\w+): \{(.*)\},$", block, re.M)}
     assert table == PROPS
+
+
+def test_the_internal_names_rule_catches_what_the_issue_found():
+    for text in ("the engine's ParetoFrontier sorts", "illustrative (illustrative; shapes after",
+                 "Lab vol1/42 is not available", "saved under vol1.ch01"):
+        assert INTERNAL.search(text), text
+    assert not INTERNAL.search("the Pareto frontier of the Iron Law model")

@@ -400,8 +400,8 @@ def save_to_ledger(ui, context, pred1, pred2, design):
     latency = design["latency_us"]
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1, (10.0 ** ACT1_EXPONENTS[pred1.value], ratio), pred2,
-        decision=(f"{design['model']}, batch {design['batch']}, {design['execution']}, on "
-                  f"{contexts.name(context)}"),
+        decision=(f"{MODELS[design['model']].name}, batch {design['batch']}, "
+                  f"{design['execution']} execution, on {contexts.name(context)}"),
         result=latency, unit="us", constraint_hit=not design["fits"])
     ui.ledger(entry, ledger.summary(
         CONTEXT_LABELS[context], pred1, pred2,

@@ -507,8 +507,8 @@ def save_to_ledger(ui, context, pred1, pred2, design):
     hit = design["accuracy"] < floor
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1, (band_middle(pred1.value), speedup), pred2,
-        decision=(f"{design['strategy']}, {fmt.usd(design['budget'])} at "
-                  f"{fmt.usd(design['cost'])}/label, {design['model']}"),
+        decision=(f"{AL_STRATEGIES[design['strategy']]}, {fmt.usd(design['budget'])} at "
+                  f"{fmt.usd(design['cost'])} a label, {MODEL_KEYS[design['model']].name}"),
         result=round(design["accuracy"] * 100, 2), unit="%", constraint_hit=hit)
     ui.ledger(entry, ledger.summary(
         CONTEXT_LABELS[context], pred1, pred2,
