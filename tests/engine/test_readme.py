@@ -26,3 +26,11 @@ def test_readme_names_table_is_the_engines():
     assert table, "engine/README.md lost its names-table markers"
     assert table.group(1).strip() == names_markdown().strip(), \
         "engine/README.md's names table is stale: paste `python -m mlsysim names` in it"
+
+
+def test_readme_lists_every_builtin_resolver():
+    from mlsysim.core.resolver_factory import ResolverFactory
+
+    text = README.read_text(encoding="utf-8")
+    missing = [name for name in ResolverFactory.builtins() if not re.search(rf"\b{name}\b", text)]
+    assert not missing, f"engine/README.md's resolver table lacks {missing}"
