@@ -172,6 +172,7 @@ EXAMPLES = {
 
 # For each resolver that returns a CheckedResult: inputs describing an impossible design.
 INFEASIBLE = {
+    "IronLawModel": dict(hardware=MCU, model=RESNET, precision="int8"),
     "AllReduceModel": dict(message_bytes=Q_(10, "GB"), fleet=Systems.Clusters.Frontier_8K,
                            devices=1024, oversubscription=4, target_latency=Q_(1, "s")),
     "ReduceScatterModel": dict(message_bytes=Q_(1, "GB"), devices=8, bandwidth=Q_(1, "GB/s"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..core.assumptions import assume
 from ..core._base import BaseModel
-from ..core.results import SolverResult
+from ..core.results import CheckedResult, SolverResult
 from ..core.types import Quantity
 from ..core.errors import InvalidInputError
 from . import _common as c
@@ -28,7 +28,7 @@ KERNELS_PER_LAYER = assume(
     "eager frameworks launch several kernels per layer; pass kernels= to override")
 
 
-class IronLawResult(SolverResult):
+class IronLawResult(CheckedResult):
     data_bytes: Quantity
     weight_bytes: Quantity
     activation_bytes: Quantity
@@ -81,6 +81,17 @@ def _data_and_ops(model, precision, batch, data_bytes, ops):
     return d, batch * per_sample, o, note
 
 
+def _capacity(hardware, model, precision: str, activations: float) -> list:
+    """A model that does not fit the device is a violated capacity constraint (the times are
+    then those of a device that could hold it). Explicit data_bytes describe traffic, not a
+    resident model, so they are not checked."""
+    if model is None:
+        return []
+    from .memory import capacity_checks, capacity_violations
+    weights = float(model.parameters) * c.precision_bytes(precision)
+    return capacity_violations(capacity_checks(hardware, weights, activations))
+
+
 class IronLawModel(BaseModel):
     """Latency of one batch: memory term, compute term, overhead, and which one binds.
 
@@ -89,6 +100,10 @@ class IronLawModel(BaseModel):
     the model's default precision; omitted, and said so, when the model lacks it).
     Ops = b x ``model.flops_per_inference``. Or give ``data_bytes`` and ``ops`` directly.
     ``mfu`` is the Iron Law's eta, the achieved fraction of peak (1: the best case).
+
+    The model must fit the device first: weights and activations beyond its memory (flash and
+    SRAM on a microcontroller) are violated "<memory> capacity" constraints, as in
+    MemoryFootprintModel; the times are still computed.
 
     Overhead L, when not given: ``hardware.dispatch_overhead`` x ``kernels`` launches, by
     default one per layer of the model (``model.layers``; 1 if unknown). A device without
@@ -140,7 +155,8 @@ class IronLawModel(BaseModel):
             share_memory=t_m / additive, share_compute=t_c / additive,
             share_overhead=t_o / additive,
             throughput=c.q(batch / total, c.S ** -1), batch_size=batch, precision=prec,
-            mfu=eta, kernels=launches, activation_note=note)
+            mfu=eta, kernels=launches, activation_note=note,
+            violations=_capacity(hardware, model, prec, act_bytes))
 
 
 class RooflineResult(SolverResult):

@@ -32,6 +32,22 @@ def _memory_kind(mem) -> str:
     return getattr(mem, "kind", None) or "DRAM"
 
 
+def capacity_checks(hardware, weights: float, activations: float) -> dict:
+    """{memory: (required bytes, available bytes)} for inference on ``hardware``. A device with
+    separate flash and SRAM (a microcontroller) runs its weights in place from flash and keeps
+    activations in SRAM; any other device holds both in main memory."""
+    mem = hardware.memory
+    flash, sram = getattr(mem, "flash", None), getattr(mem, "sram", None)
+    if flash is not None and sram is not None:
+        return {"flash": (weights, flash.m_as(c.B)), "SRAM": (activations, sram.m_as(c.B))}
+    return {_memory_kind(mem): (weights + activations, mem.capacity.m_as(c.B))}
+
+
+def capacity_violations(checks: dict) -> list:
+    """A "<memory> capacity" Constraint for each memory that overflows."""
+    return [v for k, (n, h) in checks.items() for v in c.violation(f"{k} capacity", n, h, c.B)]
+
+
 class MemoryFootprintModel(BaseModel):
     """Inference fit: weights at a precision + activations for a batch vs device memory.
 
@@ -64,19 +80,10 @@ class MemoryFootprintModel(BaseModel):
         else:
             per = 0.0
         acts = per * batch
-        mem = hardware.memory
-        flash, sram = getattr(mem, "flash", None), getattr(mem, "sram", None)
-        if flash is not None and sram is not None:
-            checks = {
-                "flash": (weights, flash.m_as(c.B)),
-                "SRAM": (acts, sram.m_as(c.B)),
-            }
-        else:
-            checks = {_memory_kind(mem): (weights + acts, mem.capacity.m_as(c.B))}
+        checks = capacity_checks(hardware, weights, acts)
         binding = max(checks, key=lambda k: checks[k][0] / checks[k][1])
         need, have = checks[binding]
-        violations = [v for k, (n, h) in checks.items()
-                      for v in c.violation(f"{k} capacity", n, h, c.B)]
+        violations = capacity_violations(checks)
         return MemoryFootprintResult(
             weight_bytes=c.q(weights, c.B), activation_bytes=c.q(acts, c.B),
             required=c.q(need, c.B), available=c.q(have, c.B),

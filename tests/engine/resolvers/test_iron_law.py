@@ -208,3 +208,17 @@ def test_gemm_batch_moves_a_linear_layer_along_the_roofline(h100):
 def test_gemm_rejects_bad_shape(h100, shape):
     with pytest.raises(InvalidInputError, match="gemm_shape"):
         GemmModel().solve(gemm_shape=shape, hardware=h100)
+
+
+def test_iron_law_says_when_the_model_does_not_fit(resnet50):
+    """The Iron Law prices work that fits: ResNet-50 at INT8 overflows the STM32H743's 2 MiB
+    of flash (weights) and 1 MiB of SRAM (activations), as MemoryFootprintModel says; the
+    times are still reported, for a device that could hold it."""
+    from mlsysim import Hardware
+    from mlsysim.resolvers import MemoryFootprintModel
+    mcu = Hardware.Tiny.STM32H743
+    r = IronLawModel().solve(hardware=mcu, model=resnet50, precision="int8")
+    fit = MemoryFootprintModel().solve(model=resnet50, hardware=mcu, precision="int8")
+    assert not r.feasible and r.violations == fit.violations
+    assert r.total.m_as("s") > 0
+    assert IronLawModel().solve(hardware=Hardware.Cloud.H100, model=resnet50).feasible
