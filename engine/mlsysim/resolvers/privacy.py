@@ -226,13 +226,11 @@ def _log_erfc(x: float) -> float:
 def _log_a_int(q: float, sigma: float, alpha: int) -> float:
     """log A_alpha for integer alpha: binomial expansion (Mironov et al. 2019, Sec. 3.3)."""
     lq, l1q, s2 = math.log(q), math.log1p(-q), 2.0 * sigma * sigma
-    terms, lc = [], 0.0
-    for k in range(alpha + 1):
-        if k:
-            lc += math.log((alpha - k + 1) / k)
-        terms.append(lc + k * lq + (alpha - k) * l1q + (k * k - k) / s2)
+    lgam = math.lgamma(alpha + 1)
+    terms = [lgam - math.lgamma(k + 1) - math.lgamma(alpha - k + 1) + k * lq
+             + (alpha - k) * l1q + (k * k - k) / s2 for k in range(alpha + 1)]
     m = max(terms)
-    return m + math.log(sum(math.exp(t - m) for t in terms))
+    return m + math.log(sum([math.exp(t - m) for t in terms]))
 
 
 def _log_a_frac(q: float, sigma: float, alpha: float) -> float:
@@ -279,8 +277,14 @@ def dpsgd_epsilon(q: float, sigma: float, steps: int, delta: float) -> tuple[flo
             vals[a] = steps * rdp_sampled_gaussian(q, sigma, a) + ld / (a - 1)
         return vals[a]
 
+    # epsilon(alpha) falls while the delta term dominates, then rises with the RDP term: scan
+    # the orders upwards and stop two orders past the minimum (large orders cost O(alpha)).
+    rising = 0
     for a in RDP_ORDERS:
-        f(a)
+        lowest = min(vals.values(), default=math.inf)
+        rising = rising + 1 if f(a) > lowest else 0
+        if rising == 2:
+            break
     best = min(vals, key=vals.get)
     i = RDP_ORDERS.index(best)
     for a in range(RDP_ORDERS[max(i - 1, 0)] + 1, RDP_ORDERS[min(i + 1, len(RDP_ORDERS) - 1)]):

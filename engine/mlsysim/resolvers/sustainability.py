@@ -41,6 +41,22 @@ def _intensity(grid, carbon_intensity) -> float | None:
                  G_PER_KWH, allow_zero=True, example="400 gCO2e/kWh")
 
 
+def device_power(power, hardware, utilization) -> float:
+    """Watts one device draws: ``power`` (its average draw), or ``hardware.tdp`` x
+    ``utilization`` (default 1: a device drawing its TDP while busy), never both."""
+    if power is None:
+        if hardware is None or c.need_hardware(hardware).tdp is None:
+            raise InvalidInputError("power", "a power quantity, or hardware with a TDP", power)
+        util = 1.0 if utilization is None else c.fraction("utilization", utilization,
+                                                            allow_zero=True)
+        return c.need_hardware(hardware).tdp.m_as(c.W) * util
+    if hardware is not None or utilization is not None:
+        raise InvalidInputError(
+            "power", "power alone (the average draw per device), or hardware and utilization",
+            power, "utilization scales hardware.tdp; with power, give the average draw itself.")
+    return c.qty("power", power, c.POWER, c.W, allow_zero=True)
+
+
 class EnergyCarbonResult(SolverResult):
     it_energy: Quantity
     facility_energy: Quantity
@@ -60,20 +76,7 @@ class EnergyCarbonModel(BaseModel):
               pue=1.0, grid=None, carbon_intensity=None) -> EnergyCarbonResult:
         t = c.qty("duration", duration, c.TIME, c.HOUR)
         n = c.positive_int("devices", devices)
-        if power is None:
-            if hardware is None or c.need_hardware(hardware).tdp is None:
-                raise InvalidInputError("power", "a power quantity, or hardware with a TDP",
-                                        power)
-            util = 1.0 if utilization is None else c.fraction("utilization", utilization,
-                                                                allow_zero=True)
-            p = c.need_hardware(hardware).tdp.m_as(c.W) * util * n
-        else:
-            if hardware is not None or utilization is not None:
-                raise InvalidInputError(
-                    "power", "power alone (the average draw per device), or hardware and "
-                    "utilization", power, "utilization scales hardware.tdp; with power, give "
-                    "the average draw itself.")
-            p = c.qty("power", power, c.POWER, c.W, allow_zero=True) * n
+        p = device_power(power, hardware, utilization) * n
         pue_v = c.num("pue", pue, lo=1.0)
         it = p * t / 1000.0
         fac = it * pue_v
@@ -226,18 +229,7 @@ class CarbonAwareScheduleModel(BaseModel):
               deadline=None, carbon_budget=None) -> CarbonAwareScheduleResult:
         hours = c.qty("duration", duration, c.TIME, c.HOUR, example="6 hour")
         n = c.positive_int("devices", devices)
-        if power is None:
-            if hardware is None or c.need_hardware(hardware).tdp is None:
-                raise InvalidInputError("power", "a power quantity, or hardware with a TDP",
-                                        power)
-            util = 1.0 if utilization is None else c.fraction("utilization", utilization,
-                                                                allow_zero=True)
-            p = c.need_hardware(hardware).tdp.m_as(c.W) * util
-        else:
-            if hardware is not None or utilization is not None:
-                raise InvalidInputError("power", "power alone, or hardware and utilization",
-                                        power)
-            p = c.qty("power", power, c.POWER, c.W, allow_zero=True)
+        p = device_power(power, hardware, utilization)
         kw = p * n * c.num("pue", pue, lo=1.0) / 1000.0
         start = c.num("start_hour", start_hour, lo=0.0, hi=24.0)
         window = 24.0 if deadline is None else c.qty("deadline", deadline, c.TIME, c.HOUR,
