@@ -42,6 +42,22 @@ def need_storage(storage, name: str = "storage"):
     return storage
 
 
+def tier_or_bandwidth(storage, storage_bandwidth, units: int):
+    """(StorageTier, None) when a storage tier is given, or (None, bytes/s) for an explicit
+    ``storage_bandwidth``; never both, and ``storage_units`` only multiplies a tier."""
+    if storage is not None:
+        if storage_bandwidth is not None:
+            raise InvalidInputError("storage_bandwidth", "no storage_bandwidth when a storage "
+                                    "tier is given (it has one)", storage_bandwidth)
+        return need_storage(storage), None
+    if storage_bandwidth is None:
+        raise InvalidInputError("storage_bandwidth", "a positive quantity of B/s (or a "
+                                "storage tier)", None)
+    if units != 1:
+        raise InvalidInputError("storage_units", "1 without a storage tier", units)
+    return None, c.qty("storage_bandwidth", storage_bandwidth, c.BANDWIDTH, c.B_PER_S)
+
+
 class DataPipelineResult(SolverResult):
     throughput: Quantity
     bottleneck: str
@@ -171,26 +187,16 @@ class StorageIOModel(BaseModel):
         units = c.positive_int("storage_units", storage_units)
         demand = r * c.positive_int("devices", devices)  # samples/s
         iops = meta = lat = None
-        if storage is not None:
-            if storage_bandwidth is not None:
-                raise InvalidInputError("storage_bandwidth", "no storage_bandwidth when a "
-                                        "storage tier is given (it has one)", storage_bandwidth)
-            tier = need_storage(storage)
+        tier, bw = tier_or_bandwidth(storage, storage_bandwidth, units)
+        if tier is not None:
             bw = tier.read_bandwidth.m_as(c.B_PER_S) * units
             iops = tier.read_iops.m_as(PER_S) * units
             lat = tier.latency.m_as(c.S)
             if tier.metadata_rate is not None:
                 meta = tier.metadata_rate.m_as(PER_S) * (units if tier.kind == "object" else 1)
-        elif storage_bandwidth is None:
-            raise InvalidInputError("storage_bandwidth", "a positive quantity of B/s (or a "
-                                    "storage tier)", None)
         elif pattern != "sequential":
             raise InvalidInputError("access_pattern", "'sequential' without a storage tier "
                                     "(random reads need its IOPS and latency)", pattern)
-        else:
-            if units != 1:
-                raise InvalidInputError("storage_units", "1 without a storage tier", units)
-            bw = c.qty("storage_bandwidth", storage_bandwidth, c.BANDWIDTH, c.B_PER_S)
         if in_system is not None:
             flight = c.num("in_system", in_system, lo=0, lo_open=True)
             if lat is None:

@@ -19,7 +19,7 @@ from ..core.errors import InvalidInputError
 from ..core.results import CheckedResult
 from ..core.types import Quantity
 from . import _common as c
-from .data import need_storage
+from .data import tier_or_bandwidth
 
 
 class CheckpointResult(CheckedResult):
@@ -61,18 +61,9 @@ class CheckpointModel(BaseModel):
             size = float(c.need_model(model).parameters) * (table["weights"]
                                                             + table["optimizer"])
         units = c.positive_int("storage_units", storage_units)
-        if storage is not None:
-            if storage_bandwidth is not None:
-                raise InvalidInputError("storage_bandwidth", "no storage_bandwidth when a "
-                                        "storage tier is given (it has one)", storage_bandwidth)
-            store = need_storage(storage).write_bandwidth.m_as(c.B_PER_S) * units
-        elif storage_bandwidth is None:
-            raise InvalidInputError("storage_bandwidth", "a positive quantity of B/s (or a "
-                                    "storage tier)", None)
-        else:
-            if units != 1:
-                raise InvalidInputError("storage_units", "1 without a storage tier", units)
-            store = c.qty("storage_bandwidth", storage_bandwidth, c.BANDWIDTH, c.B_PER_S)
+        tier, store = tier_or_bandwidth(storage, storage_bandwidth, units)
+        if tier is not None:
+            store = tier.write_bandwidth.m_as(c.B_PER_S) * units
         n = c.positive_int("devices", devices)
         per = c.opt_qty("bandwidth", bandwidth, c.BANDWIDTH, c.B_PER_S)
         writers = n * per if per is not None else float("inf")
