@@ -134,13 +134,22 @@ def quantity(q) -> str:
     m = q.m_as(_BASE[dim]) if _BASE[dim] else q.m_as("")
     if not math.isfinite(m):
         return "unbounded"
-    if dim == "[information]" and "bibyte" in units:     # a memory quoted in MiB stays binary
-        return binary(m)
+    if dim == "[information]" and ("bibyte" in units or _binary_round(m)):
+        return binary(m)                                   # a memory quoted in MiB stays MiB
     if dim == "1 / [time]":                               # "120 tokens/s", not "120 /s"
         counted = next((w for w in _COUNTS if w in units), None)
         if counted:
             return f"{num(m)} {_COUNTS[counted]}/s"
     return _BY_DIMENSION[dim](m)
+
+
+def _binary_round(m: float) -> bool:
+    """True for a byte count that is a whole number of KiB/MiB/GiB but not of kB/MB/GB (a
+    capacity quoted in binary units that arithmetic turned into bytes: 2,097,152 B = 2 MiB)."""
+    for k in (3, 2, 1):
+        if m >= 1000 ** k:
+            return m % 1000 ** k != 0 and m % 1024 ** k == 0
+    return False
 
 
 _COUNTS = {"token": "tokens", "request": "requests", "sample": "samples", "image": "images",

@@ -302,3 +302,16 @@ def test_ledger_make_entry_and_summary_build_the_schema_shape():
     assert entry["act2"]["correct"] is False and entry["constraint_hit"] is True
     assert ledger.summary("Cloud", p1, p2, ("Design", "x")) == [
         ("Context", "Cloud"), ("Act I", "C (correct)"), ("Act II", "A (incorrect)"), ("Design", "x")]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("141.2e9 B", "141 GB"), ("2097152 B", "2 MiB"), ("2 MiB", "2 MiB"), ("25557032 B", "25.6 MB"),
+    ("45 ms", "45 ms"), ("1200 token/s", "1,200 tokens/s"), ("3 request/s", "3 requests/s"),
+    ("120 1/s", "120 /s"), ("989 TFLOP/s", "989 TFLOP/s"), ("4300 USD", "$4,300"),
+    ("inf s", "unbounded"),
+])
+def test_fmt_quantity_reads_as_a_student_expects(text, shown):
+    """Engine Quantities in a banner or overlay: the unit that reads best for the dimension,
+    capacities quoted in binary units kept binary even after arithmetic in bytes."""
+    from mlsysim import Q_
+    assert fmt.quantity(Q_(text)) == shown
