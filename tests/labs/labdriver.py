@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from labkit import catalog
+from labkit import Lab, catalog
 from labkit.serialize import walk
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,3 +50,16 @@ def section_ids() -> set[str]:
     for path in (REPO / "book").rglob("*.qmd"):
         ids.update(re.findall(r"\{#(sec-[A-Za-z0-9_-]+)", path.read_text(encoding="utf-8")))
     return ids
+
+
+# A four-option graded choice and a throwaway lab, for toolkit tests that build their own page.
+OPTS = {"A": ("about 10", "too small"), "B": ("about 100", "right"),
+        "C": ("about 1000", "too big"), "D": ("about 10000", "far too big")}
+
+
+def make_lab(page, contexts=("cloud", "tiny")):
+    lab = Lab(id="vol1/99", chapter="testing", title="Test lab", hook="A hook.",
+              invariants=["x"], minutes=5, contexts=contexts,
+              reading=[("@sec-introduction-dam", "the triad")])
+    lab.page(page)
+    return lab

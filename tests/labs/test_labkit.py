@@ -8,16 +8,7 @@ from labkit import Lab, LabDefinitionError, LedgerSchemaError, fmt, validate_ent
 from labkit.serialize import dumps, make_node, walk
 from labkit.ui import Ui
 
-OPTS = {"A": ("about 10", "too small"), "B": ("about 100", "right"),
-        "C": ("about 1000", "too big"), "D": ("about 10000", "far too big")}
-
-
-def make_lab(page, contexts=("cloud", "tiny")):
-    lab = Lab(id="vol1/99", chapter="testing", title="Test lab", hook="A hook.",
-              invariants=["x"], minutes=5, contexts=contexts,
-              reading=[("@sec-introduction-dam", "the triad")])
-    lab.page(page)
-    return lab
+from labdriver import OPTS, make_lab
 
 
 def gated_page(ui):
