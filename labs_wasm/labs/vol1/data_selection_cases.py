@@ -31,6 +31,7 @@ EXPERT_PRICE = 5.0       # USD per expert label (one judgement), illustrative
 #: larger model plateaus higher but needs more labels to get there. ResNet-50's is the engine's
 #: default active-learning task (learning_curves.ACTIVE_TASK).
 MODEL_CURVES = {"resnet50": (0.92, 20_000.0), "mobilenetv2": (0.88, 14_000.0)}
+MODELS = {"resnet50": TRAIN_MODEL, "mobilenetv2": Models.Vision.MobileNetV2}
 BASE_ACCURACY = 0.5      # accuracy with no labels (chance on 2 classes): the engine's default
 
 #: The chapter's illustrative annotation plan at the crowd price: (strategy, labels).

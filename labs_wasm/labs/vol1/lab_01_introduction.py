@@ -38,14 +38,6 @@ EXECUTION = {"eager": "Eager: one kernel launch per layer",
              "graph": "Compiled graph: one launch for the whole network"}
 
 
-def _b(q) -> float:
-    return q.m_as("B")
-
-
-def spectrum_specs() -> dict:
-    return cases.specs()
-
-
 def spec_text(axis: str, value: float, context: str) -> str:
     if axis == "memory" and context == "tiny":
         return fmt.binary(value) + " SRAM"
@@ -57,15 +49,15 @@ ACT1_EXPONENTS = {"A": 2, "B": 4, "C": 6, "D": 9}
 
 
 def act1_truth() -> tuple[float, str]:
-    specs = spectrum_specs()
+    specs = cases.specs()
     ratio = specs["cloud"]["compute"] / specs["tiny"]["compute"]
     nearest = min(ACT1_EXPONENTS, key=lambda k: abs(ACT1_EXPONENTS[k] - math.log10(ratio)))
     return ratio, nearest
 
 
 def act1_options(ratio: float) -> dict:
-    h100 = fmt.si(spectrum_specs()["cloud"]["compute"], "FLOP/s")
-    mcu = fmt.si(spectrum_specs()["tiny"]["compute"], "FLOP/s")
+    h100 = fmt.si(cases.specs()["cloud"]["compute"], "FLOP/s")
+    mcu = fmt.si(cases.specs()["tiny"]["compute"], "FLOP/s")
     actual = f"{h100} / {mcu} = **{fmt.num(ratio)}x**, about {fmt.pow10(fmt.order_of_magnitude(ratio))}"
     return {
         "A": ("About 10² (a hundred times)",
@@ -133,7 +125,7 @@ def page(ui):
 
 
 def act_one(ui, context):
-    specs = spectrum_specs()
+    specs = cases.specs()
     mcu = SPECTRUM["tiny"][1]
     ratio, correct = act1_truth()
     with ui.section("Act I · Calibration", "How wide is the deployment spectrum? (12-15 min)"):

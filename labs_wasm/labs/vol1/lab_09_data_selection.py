@@ -69,7 +69,6 @@ def band_middle(key: str) -> float:
 ACT2_BUDGET = 20_000 * CROWD_PRICE
 AL_STRATEGIES = {"random": "Random sampling", "uncertainty": "Uncertainty sampling",
                  "diversity": "Diversity sampling (core-set)"}
-MODEL_KEYS = {"resnet50": ds.TRAIN_MODEL, "mobilenetv2": ds.Models.Vision.MobileNetV2}
 #: Minimum viable accuracy of the product in each context. ILLUSTRATIVE product
 #: requirements: the cloud service is held to a higher bar than the offline edge device.
 MIN_VIABLE = {"cloud": 0.85, "edge": 0.80}
@@ -117,20 +116,14 @@ def act1_options(speedup: float, steps: dict) -> dict:
 
 
 # ---- Act II physics ---------------------------------------------------------------------
-budget_result = annotation
-
-
 def act2_truth():
     """Accuracy by strategy for the prediction's case (ResNet-50, crowd price)."""
-    r = budget_result(ACT2_BUDGET, CROWD_PRICE, "random", "resnet50")
+    r = annotation(ACT2_BUDGET, CROWD_PRICE, "random", "resnet50")
     acc = r.accuracy_by_strategy
     ranked = sorted(acc, key=acc.get, reverse=True)
     tie = acc[ranked[0]] - acc[ranked[-1]] < 0.01  # "doesn't matter": within 1 point
     correct = "D" if tie else {"random": "A", "uncertainty": "B", "diversity": "C"}[ranked[0]]
     return r, acc, correct
-
-
-ACT2_OPTION_STRATEGY = {"A": "random", "B": "uncertainty", "C": "diversity", "D": "random"}
 
 
 def act2_options(r, acc) -> dict:
@@ -353,9 +346,9 @@ def act_two(ui, context):
                              default="random")
         model = ui.select("act2.model", "Model", {
             k: f"{m.name} ({fmt.num(m.parameters / 1e6)} M parameters)"
-            for k, m in MODEL_KEYS.items()}, default="resnet50")
+            for k, m in ds.MODELS.items()}, default="resnet50")
 
-        design = budget_result(budget, cost, strategy, model)
+        design = annotation(budget, cost, strategy, model)
         need = required_budget(floor, cost, strategy, model)
         pareto_instruments(ui, context, budget, cost, strategy, model, design, need, floor)
 
@@ -417,7 +410,7 @@ def pareto_instruments(ui, context, budget, cost, strategy, model, design, need,
         xaxis=plot.axis("annotation cost (USD)"), yaxis=plot.axis("accuracy (%)"))},
         key="act2.pareto", caption=(
             f"Accuracy against annotation cost at {fmt.usd(cost)} per label for "
-            f"{MODEL_KEYS[model].name}, one curve per strategy, with the Pareto frontier (the "
+            f"{ds.MODELS[model].name}, one curve per strategy, with the Pareto frontier (the "
             f"upper envelope). Your design: {AL_STRATEGIES[strategy].lower()} with "
             f"{fmt.usd(budget)} buys {fmt.num(design.labels)} labels and reaches "
             f"{fmt.percent(design.accuracy)}. The red line is the minimum viable accuracy "
@@ -508,7 +501,7 @@ def save_to_ledger(ui, context, pred1, pred2, design):
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1, (band_middle(pred1.value), speedup), pred2,
         decision=(f"{AL_STRATEGIES[design['strategy']]}, {fmt.usd(design['budget'])} at "
-                  f"{fmt.usd(design['cost'])} a label, {MODEL_KEYS[design['model']].name}"),
+                  f"{fmt.usd(design['cost'])} a label, {ds.MODELS[design['model']].name}"),
         result=round(design["accuracy"] * 100, 2), unit="%", constraint_hit=hit)
     ui.ledger(entry, ledger.summary(
         CONTEXT_LABELS[context], pred1, pred2,
