@@ -27,6 +27,16 @@ def num(x: float, digits: int = 3) -> str:
     return text
 
 
+_PLAIN_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def tex(text: str) -> str:
+    """A ``num`` result inside TeX math: "8.2 × 10⁹" -> "8.2 \\times 10^{9}", "1,030" ->
+    "1{,}030" (a bare comma is punctuation in TeX and gets a space after it)."""
+    mantissa, _, power = text.replace(",", "{,}").partition(" × 10")
+    return f"{mantissa} \\times 10^{{{power.translate(_PLAIN_DIGITS)}}}" if power else mantissa
+
+
 def pow10(exponent: int) -> str:
     """10 to a power with a superscript: pow10(6) -> "10⁶"."""
     return "10" + str(int(exponent)).translate(_SUPERSCRIPT)

@@ -306,3 +306,9 @@ def test_fmt_quantity_reads_as_a_student_expects(text, shown):
     capacities quoted in binary units kept binary even after arithmetic in bytes."""
     from mlsysim import Q_
     assert fmt.quantity(Q_(text)) == shown
+
+
+@pytest.mark.parametrize("text, tex", [("8.2 × 10⁹", r"8.2 \times 10^{9}"),
+                                       ("1,030", "1{,}030"), ("2.5 × 10⁻⁶", r"2.5 \times 10^{-6}")])
+def test_fmt_tex_puts_formatted_numbers_into_math(text, tex):
+    assert fmt.tex(text) == tex
