@@ -36,6 +36,14 @@ def expand_real(tmp_path: Path, chapter: str, edit=None) -> str:
     return re.sub(r"\s+", " ", text.replace("\\", ""))
 
 
+def set_value(data_file: Path, table: str, key: str, value: str) -> None:
+    """Change ``key = { value = "..." }`` in ``[table]`` of a registry data file (a copy)."""
+    text = data_file.read_text(encoding="utf-8")
+    pattern = re.compile(rf'(\[{re.escape(table)}\][^\[]*?{key} = \{{ value = ")([^"]+)(")', re.S)
+    assert pattern.search(text), f"{data_file.name}: [{table}] {key} moved; update this test"
+    data_file.write_text(pattern.sub(rf"\g<1>{value}\g<3>", text, count=1), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def chapter1(tmp_path_factory):
     return expand_real(tmp_path_factory.mktemp("ch1"), INTRO)
@@ -75,15 +83,8 @@ def test_chapter1_does_not_work_out_lab01s_predictions(chapter1):
 def test_chapter1_follows_the_engine_data(tmp_path, chapter1):
     """Change the Jetson Orin NX's memory bandwidth in (a copy of) the engine's data: the
     worked example's data term follows."""
-    def halve_orin_bandwidth(engine: Path):
-        edge = engine / "hardware/data/edge.toml"
-        text = edge.read_text(encoding="utf-8")
-        pattern = re.compile(r'(\[JetsonOrinNX_GPU\.memory\][^\[]*?bandwidth = \{ value = ")'
-                             r'([^"]+)(")', re.S)
-        assert pattern.search(text), "the Orin NX bandwidth line moved; update this test"
-        edge.write_text(pattern.sub(r"\g<1>51.2 GB/s\g<3>", text, count=1), encoding="utf-8")
-
-    changed = expand_real(tmp_path, INTRO, halve_orin_bandwidth)
+    changed = expand_real(tmp_path, INTRO, lambda engine: set_value(
+        engine / "hardware/data/edge.toml", "JetsonOrinNX_GPU.memory", "bandwidth", "51.2 GB/s"))
     r = intro.iron_law("edge", "resnet50", 1, "eager")
     before = r.data_bytes.m_as("B") / intro.MACHINES["edge"].memory.bandwidth.m_as("B/s")
     after = r.data_bytes.m_as("B") / 51.2e9
@@ -124,16 +125,9 @@ def test_chapter9_does_not_work_out_lab09s_predictions(chapter9):
 
 def test_chapter9_follows_the_engine_data(tmp_path, chapter9):
     """Halve the H100's dense FP16 peak in (a copy of) the engine: the training time doubles."""
-    def halve_h100_peak(engine: Path):
-        cloud = engine / "hardware/data/cloud.toml"
-        text = cloud.read_text(encoding="utf-8")
-        pattern = re.compile(r'(\[H100\.compute\.precision_flops\][^\[]*?fp16 = \{ value = ")'
-                             r'([^"]+)(")', re.S)
-        assert pattern.search(text), "the H100 fp16 peak line moved; update this test"
-        cloud.write_text(pattern.sub(r"\g<1>494.5 TFLOP/s\g<3>", text, count=1),
-                         encoding="utf-8")
-
-    changed = expand_real(tmp_path, SELECTION, halve_h100_peak)
+    changed = expand_real(tmp_path, SELECTION, lambda engine: set_value(
+        engine / "hardware/data/cloud.toml", "H100.compute.precision_flops", "fp16",
+        "494.5 TFLOP/s"))
     seconds = ds.training("cloud", 100_000, 90, 0.4).total_time.m_as("s")
     assert f"approx {fmt.num(seconds)}$ s" in chapter9
     assert f"approx {fmt.num(2 * seconds)}$ s" in changed

@@ -59,7 +59,8 @@ def test_fewest_gpus_memory_and_throughput(h100):
     assert r.gpus == -(-100 // per) and r.target == "throughput"
 
 
-def test_parallelism_optimizer_picks_fitting_fastest(h100):
+def four_nodes_70b(h100):
+    """Four 8-GPU nodes (NVLink inside, 50 GB/s per GPU across) and a 70B GQA model."""
     from mlsysim.hardware.types import Interconnect
     from mlsysim.systems.types import Cluster, Fabric, Node
     node = Node(name="n", hardware=h100, accelerators=8,
@@ -67,8 +68,12 @@ def test_parallelism_optimizer_picks_fitting_fastest(h100):
     fleet = Cluster(name="c", node=node, nodes=4,
                     fabric=Fabric(name="ib", bandwidth_per_gpu=Q_(50, "GB/s"),
                                   latency=Q_(5, "us")))
-    w = Workload(name="70B", parameters=70e9, layers=80, hidden_size=8192, heads=64,
-                 kv_heads=8)
+    return fleet, Workload(name="70B", parameters=70e9, layers=80, hidden_size=8192, heads=64,
+                           kv_heads=8)
+
+
+def test_parallelism_optimizer_picks_fitting_fastest(h100):
+    fleet, w = four_nodes_70b(h100)
     r = ParallelismOptimizer().solve(model=w, fleet=fleet)
     assert isinstance(r, OptimizerResult) and r.total_searched == len(r.table)
     best = r.best_config
@@ -128,15 +133,7 @@ def test_parallelism_optimizer_times_are_distributed_models(h100):
     # One place for the physics: each row is DistributedModel's step (it used to add TP and
     # PP traffic on top of DistributedModel's step by itself).
     from mlsysim.core.solver import DistributedModel
-    from mlsysim.hardware.types import Interconnect
-    from mlsysim.systems.types import Cluster, Fabric, Node
-    node = Node(name="n", hardware=h100, accelerators=8,
-                intra_node=Interconnect("NVLink", Q_(450, "GB/s")))
-    fleet = Cluster(name="c", node=node, nodes=4,
-                    fabric=Fabric(name="ib", bandwidth_per_gpu=Q_(50, "GB/s"),
-                                  latency=Q_(5, "us")))
-    w = Workload(name="70B", parameters=70e9, layers=80, hidden_size=8192, heads=64,
-                 kv_heads=8)
+    fleet, w = four_nodes_70b(h100)
     r = ParallelismOptimizer().solve(model=w, fleet=fleet)
     for row in r.table[:6]:
         d = DistributedModel().solve(model=w, fleet=fleet, tp=row["tp"], pp=row["pp"],
