@@ -249,8 +249,6 @@ NAMES: dict[str, str] = {
     "points": "(cost, quality) pairs",
 }
 
-#: Spellings of the API contract document (seed 002) -> (name here, converter or None).
-SEED_SPELLINGS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {}
 
 #: mlsysim 0.1 names -> their name now. Not translated: reported in the error.
 RENAMED: dict[str, str] = {
@@ -277,7 +275,10 @@ def _days(value):
     return value
 
 
-SEED_SPELLINGS["duration_days"] = ("duration", _days)
+#: Spellings of the API contract document (seed 002) -> (name here, converter or None).
+SEED_SPELLINGS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+    "duration_days": ("duration", _days),
+}
 
 
 def translate(inputs: Mapping[str, Any], accepted: Iterable[str] | None, where: str,
