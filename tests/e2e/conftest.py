@@ -19,7 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "_book"
 # Cold Pyodide boot is 3-4 s here; leave room for a loaded 2-core CI machine.
 READY_TIMEOUT_MS = 60_000
-LAB_PAGES = {"vol1/01": "vol1/introduction.html", "vol1/09": "vol1/data_selection.html"}
+
+
+def _lab_pages() -> dict[str, str]:
+    """Every lab in the catalog -> the page of its chapter (labs/vol1/lab_02_ml_systems.py is
+    embedded in book/vol1/ml_systems.qmd -> vol1/ml_systems.html)."""
+    from labkit import catalog
+    return {lab_id: f"{lab_id.split('/')[0]}/{catalog.load(lab_id).chapter}.html"
+            for lab_id in catalog.all_ids()}
+
+
+LAB_PAGES = _lab_pages()
 
 
 def build_site() -> None:

@@ -54,6 +54,20 @@ class LabPage:
                 while ((el = el.nextElementSibling)) kinds.push(el.dataset.kind);
                 return kinds; }""", [self.lab_id, key])
 
+    def set_control(self, key: str, value) -> None:
+        """Set one instrument (slider, select, toggle or choice) the way a student would, and
+        wait for the lab to re-render."""
+        el = self.section.locator(f'[data-key="{key}"]')
+        if el.locator("input[type=number]").count():          # a slider's exact-value box
+            box = el.locator("input[type=number]")
+            box.fill(str(value))
+            box.press("Tab")
+        elif el.locator("select").count():
+            el.locator("select").select_option(str(value))
+        else:
+            el.locator(f'input[type=radio][value="{value}"]').check()
+        self.wait_settled()
+
     def instruments(self):
         return self.section.locator(INSTRUMENTS)
 

@@ -136,23 +136,6 @@ def test_ledger_entry_is_saved_in_localstorage(page, site_url, lab_id):
     assert "Saved to your Design Ledger" in lab.section.locator(".lab-ledger").inner_text()
 
 
-def test_lab01_tinyml_shows_out_of_memory_banner_and_back(page, recorder, site_url):
-    lab = open_lab(page, site_url, "vol1/01")
-    lab.wait_ready()
-    complete_predictions(lab)
-    tiny = lab.section.locator("fieldset.lab-toggle label", has_text="TinyML").first
-    tiny.click()
-    lab.wait_settled()
-    banner = lab.section.locator(".lab-banner[role=alert]")
-    banner.wait_for()
-    assert "memory" in banner.inner_text().lower()
-    cloud = lab.section.locator("fieldset.lab-toggle label", has_text="Cloud").first
-    cloud.click()
-    lab.wait_settled()
-    assert banner.count() == 0
-    assert recorder.console_errors == [] and recorder.page_errors == []
-
-
 @pytest.mark.parametrize("lab_id", LABS)
 def test_site_works_under_a_sub_path(page, recorder, subpath_url, lab_id):
     assert subpath_url.endswith("/book/")
