@@ -31,8 +31,8 @@ DEVICES = {"cloud": NODE.accelerators, "mobile": 1}
 APP_SHARE = 0.5
 
 # ---- the models -----------------------------------------------------------------------------
-MODELS = {"gpt2": Models.Language.GPT2, "gpt2_xl": Models.Language.GPT2_XL,
-          "llama3_8b": Models.Language.Llama3_8B}
+MODELS = {"bert_base": Models.Language.BERT_Base, "gpt2": Models.Language.GPT2,
+          "gpt2_xl": Models.Language.GPT2_XL, "llama3_8b": Models.Language.Llama3_8B}
 
 # ---- optimizers and precision ---------------------------------------------------------------
 #: The engine's optimizer tables (bytes of weights, gradients and optimizer state per
@@ -65,6 +65,11 @@ ACT2 = {"model": "llama3_8b", "batch": 4, "seq_len": 2048, "optimizer": "adam_mi
 # ---- the chapter's worked example -----------------------------------------------------------
 #: GPT-2 XL (1.56 B parameters) on one H100, 8 sequences of its full 1,024-token context.
 CHAPTER = {"model": "gpt2_xl", "batch": 8, "seq_len": 1024, "optimizer": "adam_mixed"}
+
+#: The chapter's phone example: BERT-Base fine-tuned on 16 sequences of 128 tokens (a short
+#: text classification task; BERT's fine-tuning batches were 16 or 32, Devlin et al. 2019,
+#: Sec. 4 / Appendix A.3).
+PHONE_EXAMPLE = {"model": "bert_base", "batch": 16, "seq_len": 128, "optimizer": "adam_mixed"}
 
 TERMS = ("weights", "gradients", "optimizer_state", "activations")
 TERM_NAMES = {"weights": "Weights", "gradients": "Gradients",
