@@ -151,9 +151,11 @@ def act2_options() -> dict:
                     + (f"; {_edge_case(nxt)}. Doubling the context quadrupled the scores."
                        if nxt else "."))
         else:
-            text = (f"Too far: {case}. One layer's scores alone are "
-                    f"{fmt.ratio(scores / free)} the {fmt.si(free, 'B')} the weights leave "
-                    f"free. The wall is at {tokens(s_max)}.")
+            over = scores / free
+            by = (f"{fmt.ratio(over)} that much" if over >= 1.5
+                  else f"more than that by {fmt.percent(over - 1, 0)}")
+            text = (f"Too far: {case}. The weights leave {fmt.si(free, 'B')} free; one "
+                    f"layer's scores alone need {by}. The wall is at {tokens(s_max)}.")
         out[letter] = (tokens(s), text)
     return out
 
@@ -398,7 +400,7 @@ def longest_text(s_max: int) -> str:
 def memory_chart(ui, context, s, heads, fused, r, s_max):
     m = MODELS[ACT2_MODEL]
     cap = cases.capacity(context)
-    xs = list(range(1024, 65536 + 1, 2048))
+    xs = list(range(1024, 65536 + 1, 1024))          # the slider's grid
     std = [cases.attention(x, ACT2_MODEL, None, heads, False).total.m_as("B") for x in xs]
     fus = [cases.attention(x, ACT2_MODEL, None, heads, True).total.m_as("B") for x in xs]
     total = r.total.m_as("B")
@@ -427,7 +429,7 @@ def memory_chart(ui, context, s, heads, fused, r, s_max):
         table={"caption": f"{short(ACT2_MODEL)}, {heads} heads: memory needed (engine values)",
                "columns": ["context", "standard attention", "fused attention"],
                "rows": [[tokens(x), fmt.si(a, "B"), fmt.si(b, "B")]
-                        for x, a, b in zip(xs[::4], std[::4], fus[::4])]})
+                        for x, a, b in zip(xs, std, fus) if x & (x - 1) == 0]})
 
 
 def shape_name(row) -> str:
@@ -515,7 +517,7 @@ def mathpeek_design(context, s, heads, fused, r, s_max) -> str:
         f"| $h$ | attention heads | {heads} |\n"
         f"| $s$ | context length | {fmt.num(s, 6)} tokens |\n"
         + unit_row +
-        f"| $M$ | device memory ({MACHINES[context].name}) | {fmt.si(cap, 'B')} |\n\n"
+        f"| $M$ | memory of the {DEVICE[context]} | {fmt.si(cap, 'B')} |\n\n"
         + limit + "\n\n"
         "Forward FLOPs per token (Kaplan et al. 2020), with $N$ the non-embedding parameters, "
         "$L$ the layers and $d$ the width:\n\n"
