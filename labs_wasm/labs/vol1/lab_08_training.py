@@ -429,7 +429,8 @@ def design_instruments(ui, context, model, batch, seq, opt, ckpt, zero, r):
     items = [
         Metric("Memory per " + device, gbytes(total),
                tone="danger" if total > avail else "success",
-               note=f"{fmt.percent(total / avail, 0)} of {gbytes(avail)}"),
+               note=(f"{fmt.percent(total / avail, 0)} of {gbytes(avail)}" if total <= avail
+                     else f"{fmt.ratio(total / avail)} the {gbytes(avail)} available")),
         Metric("Largest batch that fits", fmt.num(best) if best else "none",
                tone="warn" if best < batch else None,
                note=f"sequences of {seq:,} tokens"),
@@ -449,7 +450,8 @@ def design_instruments(ui, context, model, batch, seq, opt, ckpt, zero, r):
     else:
         flop = 3 * MODELS[model].flops_per_inference.m_as("FLOP") * batch * seq * (1 + overhead)
         items.append(Metric("Work per step", fmt.si(flop, "FLOP"),
-                            note="the phone's training rate is not in the registry"))
+                            note="no step time: the phone's training speed has no sourced "
+                                 "figure here"))
     ui.metrics(items, key="act2.metrics")
 
 
@@ -481,8 +483,8 @@ def batch_chart(ui, context, model, seq, opt, zero, batch, ckpt):
         yaxis=plot.axis("GB (log scale)", log=True))}, key="act2.batch_curve", caption=(
         f"Per-device memory against the batch for {MODELS[model].name}, {seq:,}-token "
         f"sequences, {OPTIMIZER_WORDS[opt]}, ZeRO stage {zero}; the red line is "
-        f"{gbytes(avail * 1e9)}. The largest batch that fits is "
-        + ", ".join(f"{best[m]} with {CHECKPOINT_WORDS[m]} checkpointing"
+        f"{gbytes(avail * 1e9)}. Largest batch that fits, by checkpointing: "
+        + ", ".join(f"{CHECKPOINT_LABELS[m].split(':')[0].lower()} {best[m]}"
                     for m in cases.CHECKPOINTING) + "."),
         table={"caption": "Memory per device by batch size and checkpointing (engine values)",
                "columns": ["checkpointing"] + [f"batch {b}" for b in BATCHES], "rows": rows})
