@@ -33,8 +33,9 @@ EXECUTIONS = ("eager", "fused")  # one kernel per operator, or the fused (compil
 
 # ---- scenario constants (not engine data) -------------------------------------------------
 #: One-off compile time of a CNN with torch.compile. ILLUSTRATIVE, of the order reported for
-#: TorchInductor: 25 s with default settings and 360 s with autotuning for a small vision
-#: model on a datacenter GPU host (pytorch/torchdynamo issue #1807, 2022); whole-model
+#: TorchInductor: 25 s with default settings and 360 s with autotuning when compiling a small
+#: vision transformer (timm coat_lite_mini) for training (pytorch/torchdynamo issue #1807,
+#: 2022); whole-model
 #: compiles take tens of seconds to minutes (Ansel et al. 2024, "PyTorch 2", ASPLOS). The
 #: Orin's Arm host compiles more slowly; the lab's slider lets the student vary it.
 COMPILE_TIME_S = 60.0
