@@ -16,7 +16,8 @@ import math
 from labkit import Lab, Metric, contexts, fmt, ledger, plot
 from labs.vol1 import nn_computation_cases as cases
 from labs.vol1.nn_computation_cases import (MACHINES, MEMORY_LEVELS, MODELS, PRECISION,
-                                            activation_bytes, activations, budget, stages)
+                                            activation_bytes, activations, budget, energy_text,
+                                            pj, stages)
 
 LAB = Lab(
     id="vol1/05", chapter="nn_computation", title="Where the bytes go",
@@ -43,7 +44,7 @@ LEVEL_SHORT = {"sram_8kb": "8 KB SRAM", "sram_32kb": "32 KB SRAM", "sram_1mb": "
 MODEL_LABELS = {k: f"{NAMES[k]} ({fmt.num(MODELS[k].parameters / 1e6)} M parameters)"
                 for k in ("mobilenetv2", "resnet50")}
 MODES = {"training": "Fine-tuning (training)", "inference": "Inference only"}
-PJ = 1e-12
+PJ = 1e-12  # joules in a picojoule (the chart's unit)
 
 # ---- Act I: the energy of one operand fetched from DRAM, against one INT8 MAC ------------
 #: The case the prediction asks about: the phone's arithmetic precision, operand from DRAM.
@@ -55,18 +56,6 @@ def act1_truth() -> tuple[float, float, float, str]:
     fetch, mac, ratio = cases.operand_vs_mac(*ACT1_CASE)
     nearest = min(ACT1_EXPONENTS, key=lambda k: abs(ACT1_EXPONENTS[k] - math.log10(ratio)))
     return fetch, mac, ratio, nearest
-
-
-def pj(joules: float) -> str:
-    return f"{fmt.num(joules / PJ)} pJ"
-
-
-def energy_text(joules: float) -> str:
-    """Joules with the prefix that reads best (pJ to J)."""
-    for scale, unit in ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
-        if joules >= scale:
-            return f"{fmt.num(joules / scale)} {unit}"
-    return pj(joules)
 
 
 def share_text(fraction: float) -> str:

@@ -18,7 +18,7 @@ from mlsysim.core.solver import ActivationMemoryModel, KernelEnergyModel
 from mlsysim.resolvers.energy import HOROWITZ_45NM
 from mlsysim.resolvers.solvers import MEMORY_FRACTION
 
-from labkit import contexts
+from labkit import contexts, fmt
 
 # ---- machines and budgets -------------------------------------------------------------
 MACHINES = {"cloud": Hardware.Cloud.H100, "mobile": Hardware.Mobile.A17Pro}
@@ -127,6 +127,18 @@ def classifier_energy(model_key: str, precision: str, memory_level: str, batch: 
     fc = classifier(model_key)
     return energy(2.0 * fc["macs"] * batch, fc["weights"] * precision_bytes(precision),
                   precision, memory_level)
+
+
+def pj(joules: float) -> str:
+    return f"{fmt.num(joules / 1e-12)} pJ"
+
+
+def energy_text(joules: float) -> str:
+    """Joules with the prefix that reads best (pJ to J): the lab and the chapter both use it."""
+    for scale, unit in ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
+        if joules >= scale:
+            return f"{fmt.num(joules / scale)} {unit}"
+    return pj(joules)
 
 
 def horowitz() -> dict:
