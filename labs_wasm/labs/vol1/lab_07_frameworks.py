@@ -100,8 +100,8 @@ def act1_options(r) -> dict:
               f"{fact} A tax would leave the work in charge. Here the work is a rounding "
               "error next to the launches."),
         "C": ("50% to 90%: dispatch is the larger part",
-              f"{fact} Larger than most, yes, and larger still: a smaller model on a faster "
-              "machine pushes the share towards all of it."),
+              f"{fact} Dispatch is the larger part, but this band is too low: a small model "
+              "on the fastest machine leaves almost nothing but the launches."),
         "D": ("Over 90%: nearly all of it is dispatch",
               f"{fact} The GPU waits on the host almost the whole time: the overhead term "
               "L of the Iron Law is the whole story for this case."),
