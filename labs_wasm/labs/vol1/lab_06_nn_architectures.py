@@ -526,7 +526,7 @@ def mathpeek_design(context, s, heads, fused, r, s_max) -> str:
         f" + 2 × {m.layers} × {fmt.num(s, 6)} × {fmt.num(m.hidden_size, 6)} = "
         f"{fmt.si(released['flops_per_token'], 'FLOP')}, of which attention is "
         f"{fmt.percent(released['attention_share'])}. Depth and width enter $N$ as "
-        "$12 L d^2$ but the attention term as $L d$: at a fixed $N$, a deeper, narrower "
+        "$12\\,L\\,d^2$ but the attention term as $L\\,d$: at a fixed $N$, a deeper, narrower "
         "network spends more of its arithmetic on attention. A fused kernel does the same "
         "arithmetic; it only stops storing the scores.")
 
