@@ -64,23 +64,27 @@ def share_text(fraction: float) -> str:
 
 def act1_options() -> dict:
     fetch, mac, ratio, _ = act1_truth()
-    fp32 = cases.operand_vs_mac("fp32", "dram")[2]
+    fp32_fetch, fp32_mac, fp32 = cases.operand_vs_mac("fp32", "dram")
+    sram = {m: cases.operand_vs_mac("int8", m)[2] for m in MEMORY_LEVELS if m != "dram"}
+    near10 = min(sram, key=lambda m: abs(math.log10(sram[m]) - 1))
     fact = (f"Reading one INT8 byte from DRAM costs {pj(fetch)}; the INT8 multiply-accumulate "
             f"that uses it costs {pj(mac)}: **{fmt.num(ratio)}x**, about "
             f"{fmt.pow10(fmt.order_of_magnitude(ratio))}.")
     return {
         "A": ("About the same: arithmetic and memory cost similar energy",
-              f"{fact} They are comparable only when the operand comes from a tiny SRAM next "
-              "to the arithmetic unit; off-chip, the wire is the cost."),
+              f"{fact} Even from an 8 KB SRAM beside the arithmetic the byte costs "
+              f"{fmt.ratio(sram['sram_8kb'])} the MAC; off-chip, the long wires are the cost."),
         "B": ("About 10x",
-              f"{fact} Ten times is the gap to a large on-chip SRAM, not to off-chip DRAM."),
+              f"{fact} About ten times is what the {LEVEL_SHORT[near10]} costs "
+              f"({fmt.ratio(sram[near10])}): an on-chip memory, not off-chip DRAM."),
         "C": ("About 10² (a hundred times)",
               f"{fact} A hundred is Horowitz's headline for 32-bit floats (FP32 here: "
-              f"{fmt.num(fp32)}x). INT8 makes the multiply about 20 times cheaper, while a "
-              "DRAM byte costs the same whatever it holds, so the gap widens."),
+              f"{fmt.num(fp32)}x). An INT8 MAC costs {fmt.ratio(fp32_mac / mac)} less than an "
+              "FP32 one, while a DRAM byte costs the same whatever it holds, so the gap "
+              "widens."),
         "D": ("About 10³ (a thousand times)",
-              f"{fact} Quantizing to INT8 cut the arithmetic's energy far more than the data's: "
-              "per byte, DRAM costs what it always did."),
+              f"{fact} Quantizing to INT8 made the MAC {fmt.ratio(fp32_mac / mac)} cheaper "
+              "than at FP32, but a DRAM byte costs what it always did."),
     }
 
 
@@ -112,7 +116,7 @@ def act2_truth():
 
 
 def act2_options() -> dict:
-    r, _ = act2_truth()
+    r, correct = act2_truth()
     limit = fmt.si(budget("mobile"), "B")
     w, a = r.weight_bytes.m_as("B"), r.stored.m_as("B")
     big = r.largest_layer
@@ -124,15 +128,20 @@ def act2_options() -> dict:
               f"{fact} The parameter count sizes the weights only. Training keeps every "
               "layer's output for the backward pass, for every image in the batch."),
         "B": ("Between 100 MB and 1 GB",
-              f"{fact} The largest single output ({big}) is "
+              f"{fact} The largest single output (layer “{big}”) is "
               f"{c}×{h}×{wd} values per image, for each of the {ACT2_CASE['batch']} images, "
               "and every layer's output is kept."),
         "C": (f"Between 1 GB and the app's {limit}: large, but it fits",
-              f"{fact} Close, but over: the activations grow with batch × resolution², and "
-              "both are large here."),
+              f"{fact} "
+              + ("It fits, with little room: the activations grow with batch × resolution², "
+                 "and both are large here." if correct == "C" else
+                 "Close, but over: the activations grow with batch × resolution², and both "
+                 "are large here.")),
         "D": (f"More than the app's {limit}: the phone would terminate the app",
               f"{fact} MobileNetV2's few parameters do not make its activations small: they "
-              "are hundreds of times its weights here."),
+              f"are {fmt.ratio(a / w)} its weights here"
+              + (", more than the app may hold." if correct == "D" else
+                 ", and still within the budget.")),
     }
 
 
