@@ -31,6 +31,8 @@ def expand_real(tmp_path: Path, chapter: str, edit=None) -> str:
 def set_value(data_file: Path, table: str, key: str, value: str) -> None:
     """Change ``key = { value = "..." }`` in ``[table]`` of a registry data file (a copy)."""
     text = data_file.read_text(encoding="utf-8")
-    pattern = re.compile(rf'(\[{re.escape(table)}\][^\[]*?{key} = \{{ value = ")([^"]+)(")', re.S)
+    # From the table's header line to the key, never crossing the next header line.
+    pattern = re.compile(rf'(^\[{re.escape(table)}\]$(?:(?!^\[).)*?^{key} = \{{ value = ")([^"]+)(")',
+                         re.S | re.M)
     assert pattern.search(text), f"{data_file.name}: [{table}] {key} moved; update this test"
     data_file.write_text(pattern.sub(rf"\g<1>{value}\g<3>", text, count=1), encoding="utf-8")

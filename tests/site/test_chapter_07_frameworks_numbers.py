@@ -66,25 +66,13 @@ def test_chapter7_does_not_work_out_lab07s_predictions(chapter7):
         assert text not in chapter7, text
 
 
-def set_dispatch(data_file, table: str, value: str) -> None:
-    """Change ``dispatch_overhead`` of ``[table]`` in a registry data file (a copy). The Orin's
-    table holds an ``aliases = [...]`` list, which set_value's pattern does not step over."""
-    text = data_file.read_text(encoding="utf-8")
-    head = text.index(f"[{table}]\n")
-    line = text.index("dispatch_overhead = { value = \"", head)
-    assert line < text.index(f"[{table}.", head), f"{table}: dispatch_overhead moved"
-    start = line + len("dispatch_overhead = { value = \"")
-    end = text.index('"', start)
-    data_file.write_text(text[:start] + value + text[end:], encoding="utf-8")
-
-
 def test_chapter7_follows_the_engine_data(tmp_path, chapter7):
     """Double the Orin NX's dispatch estimate and halve its memory bandwidth in (a copy of) the
     engine's data: the worked example's dispatch and data terms double, and the break-even
     halves (the saving per image is the launches removed times the dispatch cost)."""
     def edit(engine):
         edge = engine / "hardware/data/edge.toml"
-        set_dispatch(edge, "JetsonOrinNX_GPU", "20 us")
+        set_value(edge, "JetsonOrinNX_GPU", "dispatch_overhead", "20 us")
         set_value(edge, "JetsonOrinNX_GPU.memory", "bandwidth", "51.2 GB/s")
 
     changed = expand_real(tmp_path, FRAMEWORKS, edit)
