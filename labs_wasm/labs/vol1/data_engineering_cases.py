@@ -178,6 +178,38 @@ def transfer(data_bytes: float, link_key: str, egress: str | None = None):
                                     **kwargs)
 
 
+#: Shipping drives instead of bytes: a courier's door-to-door time. ILLUSTRATIVE (a two-day
+#: courier); cloud providers sell the same idea as storage appliances they ship to you. The
+#: point is Tanenbaum's ("Computer Networks": never underestimate the bandwidth of a station
+#: wagon full of tapes): the courier's time does not grow with the bytes until the box is full.
+COURIER = Q_(2, "day")
+
+
+def courier_rate(data_bytes: float) -> float:
+    """Bytes/s a courier achieves carrying ``data_bytes`` in COURIER time."""
+    return data_bytes / COURIER.m_as("s")
+
+
+def fill_hours(data_bytes: float, drives: int = 1) -> float:
+    """Hours to write ``data_bytes`` onto ``drives`` NVMe drives at their sequential write
+    rate (engine registry): the part of shipping disks that does grow with the bytes."""
+    write = Systems.Storage.Local_NVMe.write_bandwidth.m_as("B/s") * drives
+    return data_bytes / write / 3600
+
+
+def egress_bands(egress, data_bytes: float) -> list[tuple[float, float]]:
+    """(bytes, USD per byte) in each band of a monthly egress price list that ``data_bytes``
+    reaches, in order: the arithmetic behind DataGravityModel's egress cost."""
+    out, lower = [], 0.0
+    for tier in egress.tiers:
+        upper = tier.up_to.m_as("B") if tier.up_to is not None else float("inf")
+        part = max(0.0, min(data_bytes, upper) - lower)
+        if part > 0:
+            out.append((part, tier.price.m_as("USD/B")))
+        lower = upper
+    return out
+
+
 def epoch_days(context: str, data_bytes: float) -> float:
     """Days one GPU of the context needs for one pass over ``data_bytes`` of JPEG images at
     its training rate: what moving the compute to the data trades the link for."""

@@ -496,13 +496,8 @@ def mathpeek_gravity(context, link_key, plan, keep, r) -> str:
         return text + ("| $C$ | egress cost | free: uploads into a cloud are not billed |\n\n"
                        f"Against the deadline of {days(g['deadline'].m_as('s'))}: "
                        + ("met." if r.feasible else "missed."))
-    bands, lower = [], 0.0
-    for tier in g["egress"].tiers:
-        upper = tier.up_to.m_as("B") if tier.up_to is not None else math.inf
-        part = max(0.0, min(n, upper) - lower)
-        if part > 0:
-            bands.append(f"{fmt.si(part, 'B')} × {fmt.usd(tier.price.m_as('USD/GB'))}/GB")
-        lower = upper
+    bands = [f"{fmt.si(part, 'B')} × ${fmt.num(price * 1e9)}/GB"
+             for part, price in cases.egress_bands(g["egress"], n)]
     return text + (
         "| $D_b$, $p_b$ | bytes in each monthly price band, and its price | "
         + " + ".join(bands) + " |\n"
