@@ -15,6 +15,7 @@ from functools import lru_cache
 from mlsysim import Hardware, Models, Q_, Systems
 from mlsysim.core.solver import (GemmModel, LatencyWaterfallModel, MG1QueueModel,
                                  PropagationDelayModel)
+from mlsysim.resolvers.network import FIBER_GROUP_INDEX, SPEED_OF_LIGHT  # noqa: F401 (chapter)
 
 from labs.vol1 import introduction_cases as intro
 
