@@ -420,8 +420,8 @@ def memory_ledger(ui, context, model, training, precision, batch, resolution, r)
     peak_stage = max(groups, key=lambda g: g[held])["label"]
     colors = [plot.COLORS["muted"]] + [plot.COLORS["bad"] if g["label"] == peak_stage else
                                        plot.COLORS[context] for g in groups]
-    what = ("stored for the backward pass" if training else
-            "largest set live at once while the stage runs")
+    what = ("activations stored for the backward pass" if training else
+            "the largest set of activations live at once in each stage")
     ui.figure({"data": [plot.bar(x, [v / 1e6 for v in y], colors,
                                  text=[fmt.si(v, "B") for v in y])],
                "layout": plot.layout(f"Memory ledger: {NAMES[model]}, batch {batch}, "
@@ -430,7 +430,7 @@ def memory_ledger(ui, context, model, training, precision, batch, resolution, r)
               key="act2.ledger", caption=(
                   f"Memory ledger for {NAMES[model]} ({MODE_WORDS['training' if training else 'inference']}), "
                   f"batch {batch} at {resolution}×{resolution} px in {precision.upper()}: "
-                  f"weights {fmt.si(weights, 'B')}; activations {what}, by stage: "
+                  f"weights {fmt.si(weights, 'B')}; {what}, by stage: "
                   + "; ".join(f"{g['label']} {fmt.si(g[held], 'B')}" for g in groups)
                   + f". The largest is {peak_stage}. Total needed {fmt.si(required, 'B')} of "
                   f"{fmt.si(limit, 'B')} available."),
