@@ -42,6 +42,12 @@ PLAN_LABELS = {"data": "Move the data: copy it to the GPUs",
                "compute": "Move the compute: train where the data is, bring back the weights"}
 STORAGE_WORDS = {"cloud": "the object-store data lake", "edge": "the Orin's NVMe drive"}
 GPU_STAGE = "GPU training"
+INSTRUMENTS = {
+    "cloud": "The instruments below show one H100 of the DGX H100, reading from the data lake. "
+             "Move the cores and the storage layout and watch which stage sets the pace.",
+    "edge": "The instruments below show the Edge context: the Jetson Orin NX's GPU, fed by its "
+            "own eight CPU cores from its NVMe drive. Compare the verdict with the H100's.",
+}
 SCENARIO = {
     "cloud": "**Cloud context.** The archive sits in AWS; your GPUs are on premises behind a "
              "dedicated Ethernet link. Leaving AWS is billed per byte at its list prices; the "
@@ -181,14 +187,16 @@ def act_one(ui, context):
             "flip), copy the result to the GPU, train. Every stage has a rate in images per "
             "second. On one core, decoding an ImageNet-sized JPEG takes about "
             f"{fmt.duration(cpu['decode'])} and augmenting it about {fmt.duration(cpu['augment'])} "
-            "(illustrative values of the right order). The H100 trains ResNet-50 at 40% of its "
-            "peak FLOP/s. Commit before you look.")
+            "(illustrative values of the right order). The H100 trains ResNet-50 at "
+            f"{fmt.percent(cases.training_run('cloud').mfu, 0)} of its peak FLOP/s. Commit "
+            "before you look.")
         pred = ui.predict_choice(
             "act1.prediction",
             f"One H100 fed by {CORES['cloud']} CPU cores: what fraction of the time is it busy "
             "training?",
             act1_options(p_truth, u_truth), correct=correct)
 
+        ui.markdown(INSTRUMENTS[context])
         cores = ui.slider("act1.cores", "CPU cores that decode and augment for this GPU", 1,
                           MAX_CORES[context], 1, CORES[context], unit="cores")
         layout = ui.select("act1.layout", "How the training images are stored", LAYOUT_LABELS,
@@ -258,7 +266,7 @@ def pipeline_instruments(ui, context, cores, layout, p):
         Metric("Pipeline delivers", images_rate(p.throughput.m_as("1/s")),
                note=f"slowest input stage: {lower_first(p.bottleneck)}"),
         Metric("GPU could train", images_rate(gpu_rate(context)),
-               note="ResNet-50 at 40% of peak"),
+               note=f"ResNet-50 at {fmt.percent(cases.training_run(context).mfu, 0)} of peak"),
         Metric("GPU utilisation", fmt.percent(u, 0),
                tone="success" if u >= 0.95 else "warn" if u >= 0.5 else "danger"),
         Metric("Cores to keep the GPU busy", f"{cases.cores_to_saturate(context)} cores",
@@ -502,8 +510,8 @@ def mathpeek_gravity(context, link_key, plan, keep, r) -> str:
         "| $D_b$, $p_b$ | bytes in each monthly price band, and its price | "
         + " + ".join(bands) + " |\n"
         f"| $C$ | egress cost | {fmt.usd(r.egress_cost.m_as('USD'))} |\n\n"
-        f"Deadline {days(g['deadline'].m_as('s'))}, budget {fmt.usd(g['budget'].m_as('USD'))}: "
-        "time scales with $1/BW$, money does not depend on $BW$ at all.")
+        "Time scales with $1/BW$; money does not depend on $BW$ at all. Deadline "
+        f"{days(g['deadline'].m_as('s'))}, budget {fmt.usd(g['budget'].m_as('USD'))}.")
 
 
 def closing(ui):
@@ -531,7 +539,8 @@ def closing(ui):
             f"3. Moving {fmt.si(cases.ARCHIVE.m_as('B'), 'B')} over 100 Gb/s takes "
             f"{fmt.duration(truth.time.m_as('s'))} but costs "
             f"{fmt.usd(truth.egress_cost.m_as('USD'))} to leave AWS: time scales with "
-            "bandwidth, money with bytes. Over a depot's uplink the same bytes take months.")
+            "bandwidth, money with bytes. Over the Edge depot's broadband uplink the same "
+            f"bytes take {fmt.num(gravity('edge', 'WiFi').days)} days.")
 
 
 def save_to_ledger(ui, context, pred1, pred2, design):
