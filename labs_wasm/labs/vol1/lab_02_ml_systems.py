@@ -101,9 +101,9 @@ def act1_options() -> dict:
               f"{fact} The datasheet's compute ratio is what a compute-bound kernel would "
               "get; this one cannot use the extra arithmetic."),
         "D": ("Dramatically faster: 4x or more",
-              f"{fact} No ratio between the two datasheets is that large at FP16; a gain "
-              "beyond the compute ratio would need a change to the work itself (a lower "
-              "precision, fewer bytes)."),
+              f"{fact} Even the larger of the two datasheet ratios is "
+              f"{fmt.ratio(max(spec_ratio(OLD, NEW).values()))}; a gain beyond it would need a "
+              "change to the work itself (a lower precision, fewer bytes)."),
     }
 
 
@@ -144,15 +144,19 @@ def act2_fact() -> str:
             f"and its reply, so the farthest datacenter is about **{fmt.num(d)} km** away.")
 
 
+def round_trip_text(km: float) -> str:
+    return fmt.duration(cases.propagation(km).round_trip.m_as("s"))
+
+
 def act2_options() -> dict:
     fact = act2_fact()
     return {
         "A": ("5,000 km or more: anywhere on the continent",
-              f"{fact} Fibre is fast, but not that fast: a continent's width of it costs "
-              "several times the whole budget in flight time alone."),
+              f"{fact} Fibre is fast, but not that fast: 5,000 km there and back takes "
+              f"{round_trip_text(5000.0)} in flight alone."),
         "B": ("2,000 to 5,000 km: a region or two away",
-              f"{fact} The budget is small enough that a region across the country is "
-              "already out of reach, even before any router adds its share."),
+              f"{fact} 2,000 km there and back already takes {round_trip_text(2000.0)} in "
+              "flight, before any router adds its share."),
         "C": ("500 to 2,000 km: a neighbouring region",
               f"{fact} That sits in your band; real routes are longer than the map's line and "
               "routers add their own delay, so the practical radius is smaller."),
@@ -256,8 +260,10 @@ def upgrade_chart(ui, rows):
               plot.hline(ratios["compute"], plot.COLORS["muted"]),
               plot.vline(cases.ridge(OLD), plot.COLORS["edge"]),
               plot.vline(cases.ridge(NEW), plot.COLORS["accent"])]
-    notes = [plot.note(xs[0], ratios["bandwidth"], "bandwidth ratio", yshift=10, xanchor="left"),
-             plot.note(xs[0], ratios["compute"], "peak-compute ratio", yshift=10,
+    # annotations on a log axis take log10 positions: place them by the plot's edge instead
+    notes = [plot.note(0.01, ratios["bandwidth"], "bandwidth ratio", xref="paper", yshift=10,
+                       xanchor="left"),
+             plot.note(0.01, ratios["compute"], "peak-compute ratio", xref="paper", yshift=10,
                        xanchor="left")]
     ui.figure({"data": traces, "layout": plot.layout(
         f"{gpu_name(NEW)} over {gpu_name(OLD)}: speed-up against arithmetic intensity",
