@@ -196,7 +196,7 @@ def test_first_act_chart_table_equals_engine(d):
     assert rows["Optimizer state"][2] == fmt.si(12 * LLAMA.parameters, "B")
     assert fmt.si(truth, "B") in fig["caption"] and "80 GB" in fig["caption"]
     mobile = d.node(d.render(BOTH, {"context": "mobile"}), "act1.ledger")
-    assert "4 GB" in mobile["caption"]
+    assert f"app's share of the phone: {fmt.si(cases.app_budget(), 'B')}" in mobile["caption"]
 
 
 def test_ledger_entry_matches_schema(d):

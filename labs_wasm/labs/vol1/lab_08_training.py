@@ -335,7 +335,7 @@ def act_two(ui, context):
             ui.callout("info", (
                 f"The phone has {gbytes(PHONE.memory.capacity.m_as('B'))} shared by the "
                 f"operating system and every app. This lab lets one app use "
-                f"{fmt.percent(cases.APP_SHARE, 0)} of it, {gbytes(cases.app_budget())}: an "
+                f"{fmt.percent(cases.APP_SHARE)} of it, {gbytes(cases.app_budget())}: an "
                 "illustrative budget (phone makers publish no per-app limit). With one device "
                 "there is nothing to shard across, so the ZeRO stage changes nothing here."),
                 title="One device, one app's share", key="act2.phone")

@@ -19,19 +19,15 @@ from mlsysim.resolvers.energy import HOROWITZ_45NM
 from mlsysim.resolvers.solvers import MEMORY_FRACTION
 
 from labkit import contexts, fmt
+from labs.vol1 import phone
 
 # ---- machines and budgets -------------------------------------------------------------
 MACHINES = {"cloud": Hardware.Cloud.H100, "mobile": Hardware.Mobile.A17Pro}
 SPECTRUM = {key: (contexts.name(key), hw) for key, hw in MACHINES.items()}
 
-#: Share of the phone's memory one app may use before iOS terminates it. ILLUSTRATIVE: Apple
-#: does not publish the limit ("The memory limit ... depends on the device", Apple Developer
-#: Documentation, "Reducing your app's memory use"; the increased-memory-limit entitlement
-#: raises it "on supported devices" without a figure). Developers measure it with
-#: os_proc_available_memory(): a report on the Apple Developer Forums (thread 826325, 2026)
-#: measured about 3 GB available to one app on an 8 GB device (37.5%). We take 3/8 of the
-#: A17 Pro's 8 GB as the scenario's budget; the lab calls it illustrative.
-APP_MEMORY_FRACTION = 0.375
+#: Share of the phone's memory one app may use before the OS ends it: ILLUSTRATIVE, one value
+#: for the book (labs/vol1/phone.py, where its source is).
+APP_MEMORY_FRACTION = phone.APP_MEMORY_FRACTION
 #: Usable share of memory per context: the phone's app limit above; on the H100 the engine's
 #: estimate of what is left after framework overheads and fragmentation (0.9).
 MEMORY_SHARE = {"cloud": MEMORY_FRACTION, "mobile": APP_MEMORY_FRACTION}

@@ -18,17 +18,17 @@ from mlsysim.core.solver import TrainingComputeModel, TrainingMemoryModel, Train
 from mlsysim.resolvers.memory import recompute_overhead, transformer_activation_bytes
 from mlsysim.resolvers.scaling import CHINCHILLA_TOKENS_PER_PARAM, DEFAULT_MFU
 
+from labs.vol1 import phone
+
 # ---- the machines ---------------------------------------------------------------------------
 #: Cloud trains on one DGX H100 node: 8 H100 SXM GPUs of 80 GB each (the registry's node);
 #: its GPUs are the data-parallel ranks ZeRO shards over. Mobile is one A17 Pro phone (8 GB).
 NODE = Systems.Nodes.DGX_H100
 MACHINES = {"cloud": NODE.hardware, "mobile": Hardware.Mobile.A17Pro}
 DEVICES = {"cloud": NODE.accelerators, "mobile": 1}
-#: The share of the phone's memory one app may use. ILLUSTRATIVE: iOS and Android do not
-#: publish a per-app limit (iOS ends an app that grows too large, at a threshold that varies
-#: with the model and the OS version); half the phone leaves the rest for the OS and the apps
-#: the user keeps open. The lab says so in its words.
-APP_SHARE = 0.5
+#: The share of the phone's memory one app may use: ILLUSTRATIVE, one value for the book
+#: (labs/vol1/phone.py, where its source is).
+APP_SHARE = phone.APP_MEMORY_FRACTION
 
 # ---- the models -----------------------------------------------------------------------------
 MODELS = {"bert_base": Models.Language.BERT_Base, "gpt2": Models.Language.GPT2,
@@ -116,7 +116,7 @@ def largest_term(r) -> str:
 
 def app_budget() -> float:
     """Bytes one app may use on the phone (illustrative share of its memory)."""
-    return APP_SHARE * MACHINES["mobile"].memory.capacity.m_as("B")
+    return phone.app_budget_bytes(MACHINES["mobile"])
 
 
 def available(context: str) -> float:
