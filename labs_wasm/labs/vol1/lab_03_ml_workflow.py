@@ -362,8 +362,10 @@ def failure_text(run) -> str:
             f"After each breach the model keeps serving wrong tags for "
             f"{days(r.time_below_floor.m_as('day'))} on average: half the "
             f"{days(run.interval)} between checks, plus {days(POLICIES[run.policy])} to "
-            f"retrain and ship ({POLICY_ROW[run.policy].lower()}). Check more often, or pick a faster retraining "
-            "policy.")
+            f"retrain and ship ({POLICY_ROW[run.policy].lower()}). "
+            + ("No check interval is enough with this policy: pick a faster retraining policy."
+               if POLICIES[run.policy] > TOLERATED_DAYS else
+               "Check more often, or pick a faster retraining policy."))
     if run.violation(DATA_CONSTRAINT):
         parts.append(
             f"Each cycle ends in a {fmt.si(run.update_bytes, 'B')} download, "
@@ -419,8 +421,8 @@ def loop_chart(ui, run):
         f"{pct(LAB_DRIFT.floor)} on day {fmt.num(r.time_to_breach.m_as('day'))}, is caught "
         f"{days(r.detection_delay.m_as('day'))} later on average, and is replaced "
         f"{days(POLICIES[run.policy])} after that, at {pct(r.lowest_accuracy)}; a cycle lasts "
-        f"{days(r.cycle_time.m_as('day'))}, so {len(lives)} new models go live in "
-        f"{HORIZON_DAYS} days."),
+        f"{days(r.cycle_time.m_as('day'))}, so {len(lives)} new "
+        f"{'model goes' if len(lives) == 1 else 'models go'} live in {HORIZON_DAYS} days."),
         table={"caption": "Each retraining in the first quarter (illustrative)",
                "columns": ["go-live day", "accuracy just before", "accuracy after"],
                "rows": [[fmt.num(day), pct(r.lowest_accuracy), pct(LAB_DRIFT.initial)]
