@@ -14,6 +14,13 @@ pytestmark = pytest.mark.browser
 # Every lab in the catalog must have a row (test_every_lab_has_a_failure_row).
 FAILURES = {
     "vol1/01": ([("context", "tiny")], [("context", "cloud")]),
+    "vol1/02": ([("act2.distance", 3000)], [("context", "edge")]),
+    "vol1/03": ([("act2.interval", 30)], [("act2.interval", 7)]),
+    "vol1/04": ([("context", "edge")], [("act2.keep", 0.05)]),
+    "vol1/05": ([("context", "mobile")], [("act2.batch", 56)]),
+    "vol1/06": ([("context", "edge"), ("act2.seq_len", 16384)], [("act2.attention", "fused")]),
+    "vol1/07": ([("context", "edge")], [("act2.execution", "fused")]),
+    "vol1/08": ([("act2.batch", 3)], [("act2.checkpointing", "selective")]),
     "vol1/09": ([("context", "cloud"), ("act2.budget", 1000)], [("act2.budget", 10000)]),
 }
 
