@@ -333,7 +333,11 @@ def act_two(ui, context):
             f"document: the weights ({size(cases.attention(1, ACT2_MODEL).weight_bytes)} "
             f"at {PRECISION.upper()}) and one layer's attention matrices. The activations, and "
             "the key/value cache a model keeps while it writes its answer, come on top, so "
-            "every verdict here is a best case: a design that fails here fails on the device.")
+            "every verdict here is a best case: a design that fails here fails on the device. "
+            f"(The released {short(ACT2_MODEL)} learned positions for "
+            f"{fmt.num(MODELS[ACT2_MODEL].context_length)} tokens only; read it here as a long-context "
+            "variant of the same shape, the way long-context models extend their position "
+            "encoding. The memory arithmetic is the same.)")
         pred = ui.predict_choice(
             "act2.prediction",
             f"{short(ACT2_MODEL)} with standard attention ({m.heads} heads) on the {edge.name}: "
