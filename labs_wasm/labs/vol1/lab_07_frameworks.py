@@ -337,8 +337,8 @@ def act_two(ui, context):
     with ui.section("Act II · Design challenge", "Fuse, compile, and pay it back (20-25 min)"):
         ui.stakeholder(
             "Robotics lead, a warehouse-automation company",
-            f"Our picking arm closes a visual-servo loop at {fmt.num(LOOP_RATE_HZ)} Hz on an "
-            f"{MACHINES['edge'].name} (its GPU): a camera frame every "
+            f"Our picking arm closes a visual-servo loop at {fmt.num(LOOP_RATE_HZ)} Hz on the GPU "
+            f"of an {MACHINES['edge'].name.replace(' (GPU only)', '')}: a camera frame every "
             f"{fmt.duration(1 / LOOP_RATE_HZ)}, and the network may use "
             f"{fmt.duration(SLA_S)} of it, one frame at a time. Our simulation team runs the "
             f"same loop on {MACHINES['cloud'].name} GPUs. The network runs eagerly in PyTorch. "
