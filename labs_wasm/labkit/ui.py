@@ -203,6 +203,8 @@ class Ui:
                         f"the context's name {_contexts.name(key)!r} (use "
                         f"labkit.contexts.label({key!r}, detail))")
             default = self._context_default(default)
+            return self._widget(Toggle(name, label, options, default, count=len(contexts)),
+                                self.values)[0]
         return self._widget(Toggle(name, label, options, default), self.values)[0]
 
     def context_toggle(self, details: dict[str, str] | None = None,

@@ -96,12 +96,14 @@ class Select(_OptionWidget):
 
 
 class Toggle(_OptionWidget):
-    """The deployment-context switch: exactly two options."""
+    """A segmented switch: two options (four only for a capstone's deployment-context toggle,
+    which spans all four contexts)."""
 
     KIND = "toggle"
     count = 2
 
-    def __init__(self, name, label, options, default=None):
+    def __init__(self, name, label, options, default=None, count: int = 2):
+        self.count = count
         super().__init__(name, label, options, default if default is not None else next(iter(options)))
 
 

@@ -64,7 +64,8 @@ export function checkNode(node) {
     }
     if (!TYPE_CHECKS[base](node[prop])) throw new ViewTreeError(`${where}: prop "${prop}" must be ${base}, got ${JSON.stringify(node[prop])?.slice(0, 80)}`);
   }
-  if (node.kind === "toggle" && node.options.length !== 2) throw new ViewTreeError(`${where}: a toggle needs exactly 2 options, got ${node.options.length}`);
+  // Two options; four only for a capstone's deployment-context toggle (all four contexts).
+  if (node.kind === "toggle" && ![2, 4].includes(node.options.length)) throw new ViewTreeError(`${where}: a toggle needs 2 options (4 for a capstone's contexts), got ${node.options.length}`);
 }
 
 /** Check the tree envelope (protocol, lab) and every node, with duplicate-key detection. */

@@ -128,8 +128,24 @@ def test_context_toggle_exactly_two():
         ui.toggle("mode", "Mode", {"a": "A", "b": "B", "c": "C"})
     with pytest.raises(LabDefinitionError, match="expected exactly 2 options, got 3"):
         make_lab(page).render({})
-    with pytest.raises(LabDefinitionError, match="exactly 2 deployment contexts"):
+    with pytest.raises(LabDefinitionError, match="has 2 deployment contexts"):
         make_lab(gated_page, contexts=("cloud", "tiny", "edge"))
+
+
+def test_capstone_context_toggle_spans_all_four_contexts(driver):
+    four = ("cloud", "edge", "mobile", "tiny")
+
+    def page(ui):
+        ui.context_toggle()
+        ui.toggle("mode", "Mode", {"a": "A", "b": "B", "c": "C", "d": "D"})
+    with pytest.raises(LabDefinitionError, match="expected exactly 2 options, got 4"):
+        make_lab(page, contexts=four).render({})   # only the context toggle may have four
+
+    def capstone(ui):
+        ui.context_toggle()
+    d = driver(make_lab(capstone, contexts=four))
+    toggle = d.node(d.render({}, {"context": "tiny"}), "context")
+    assert [o["value"] for o in toggle["options"]] == list(four) and toggle["value"] == "tiny"
 
 
 def test_context_toggle_must_match_lab_contexts():
