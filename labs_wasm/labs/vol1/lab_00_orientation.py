@@ -72,6 +72,11 @@ def act1_truth() -> tuple[float, str]:
     return t, nearest
 
 
+def vacuum_share() -> str:
+    """Light's speed in fibre as a share of its speed in vacuum (1 / group index)."""
+    return fmt.percent(cases.crossing().speed.m_as("m/s") / SPEED_OF_LIGHT, 0)
+
+
 def act1_options(t: float) -> dict:
     r = cases.crossing()
     km = f"{fmt.num(CABLE_KM)} km"
@@ -80,17 +85,17 @@ def act1_options(t: float) -> dict:
     return {
         "A": ("About 0.3 ms (a third of a millisecond)",
               f"Far too fast. {actual}. Light in glass covers about "
-              f"{fmt.num(r.speed.m_as('km/s') * 1e-3)} km per millisecond, so 0.3 ms gets it only "
-              "60-odd km, not across an ocean."),
+              f"{fmt.num(r.speed.m_as('km/s') * 1e-3)} km per millisecond, so in 0.3 ms it gets "
+              f"{fmt.num(r.speed.m_as('km/s') * 3e-4)} km, not across an ocean."),
         "B": ("About 3 ms",
               f"Too fast by about ten. {actual}. Light is fast, but an ocean is wide, and "
-              "in fibre it travels at only about two thirds of its speed in vacuum."),
+              f"in fibre it travels at only {vacuum_share()} of its speed in vacuum."),
         "C": ("About 30 ms",
               f"Right. {actual}: a delay you can notice in a video call, and the round trip "
               f"is twice that, {fmt.duration(r.round_trip.m_as('s'))}."),
         "D": ("About 0.3 s (a third of a second)",
-              f"Too slow by about ten. {actual}. A third of a second is a round trip to a "
-              "geostationary satellite, not a trip through a cable."),
+              f"Too slow by about ten. {actual}. In 0.3 s light in fibre would cover "
+              f"{fmt.num(r.speed.m_as('km/s') * 0.3)} km, far more than one ocean."),
     }
 
 
@@ -182,7 +187,7 @@ def act_one(ui):
         ui.metrics([
             Metric("Fibre route", f"{fmt.num(CABLE_KM)} km", note=f"the {CABLE} cable"),
             Metric("Speed of light in fibre", f"{fmt.num(r.speed.m_as('km/s'))} km/s",
-                   note="about two thirds of its speed in vacuum"),
+                   note=f"{vacuum_share()} of its speed in vacuum"),
             Metric("One way", fmt.duration(t), tone="info"),
             Metric("Round trip", fmt.duration(r.round_trip.m_as("s")), tone="info",
                    note="a question and its reply"),
@@ -423,7 +428,9 @@ def fit_chart(ui, home: str, model: str, precision: str) -> None:
 
 def share(ratio: float) -> str:
     """need / have as a student reads it: "1.53% of", "100.4% of", "3,830x"."""
-    return f"{fmt.num(ratio * 100, 4)}% of" if ratio < 10 else fmt.ratio(ratio)
+    if ratio >= 10:
+        return fmt.ratio(ratio)
+    return f"{fmt.num(ratio * 100, 3 if ratio <= 1 else 4)}% of"  # 100.4%, not 100%
 
 
 def fit_metrics(ui, home: str, model: str, precision: str) -> None:
