@@ -48,7 +48,8 @@ def section_ids() -> set[str]:
     """Every {#sec-...} id defined in the book's chapters."""
     ids = set()
     for path in (REPO / "book").rglob("*.qmd"):
-        ids.update(re.findall(r"\{#(sec-[A-Za-z0-9_-]+)", path.read_text(encoding="utf-8")))
+        # {#sec-x}, {#sec-x .unnumbered} and {.unnumbered #sec-x} alike
+        ids.update(re.findall(r"\{[^}\n]*#(sec-[A-Za-z0-9_-]+)", path.read_text(encoding="utf-8")))
     return ids
 
 
