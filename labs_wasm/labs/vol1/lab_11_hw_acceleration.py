@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from labkit import Lab, Metric, contexts, fmt, ledger, plot
 from labs.vol1 import hw_acceleration_cases as cases
-from labs.vol1.hw_acceleration_cases import (ACT1_ROWS, ACT2_CASE, KERNEL_NAMES, MACHINES,
-                                             MFU_TARGET, MODELS)
+from labs.vol1.hw_acceleration_cases import (ACT1_ROWS, ACT2_CASE, MACHINES, MFU_TARGET,
+                                             MODELS)
 
 LAB = Lab(
     id="vol1/11", chapter="hw_acceleration", title="The roofline",
@@ -87,19 +87,35 @@ def act1_sentence(g) -> str:
             "the peak")
 
 
+def rows_for(fraction: float) -> int:
+    """The fewest rows at which Act I's multiply can reach ``fraction`` of the H100's peak."""
+    ceiling = lambda m: cases.gemm("cloud", cases.mlp_up_shape(cases.ACT1_MODEL, m)).mfu_ceiling  # noqa: E731
+    lo, hi = 0, 1
+    while ceiling(hi) < fraction:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ceiling(mid) >= fraction else (mid, hi)
+    return hi
+
+
 def act1_options(g) -> dict:
     s = act1_sentence(g)
+    reuse = cases.ridge("cloud") / g.arithmetic_intensity.m_as("FLOP/B")
+    low = ACT1_BANDS["B"][0]
     return {
         "A": ("60% to 100%: close to the peak",
-              f"{s}. Ninety-six rows sounds like a big batch, but each weight fetched from "
-              "memory is used only 96 times, and the H100 needs about three times more reuse "
-              "before its arithmetic, not its memory, sets the pace."),
+              f"{s}. {whole(ACT1_ROWS)} rows sounds like a big batch, but each weight fetched "
+              f"from memory is used only {whole(ACT1_ROWS)} times, and the H100 needs "
+              f"{fmt.ratio(reuse)} more reuse before its arithmetic, not its memory, sets the "
+              "pace."),
         "B": ("20% to 60%: a good part of the peak",
               f"Right. {s}: bandwidth, not the tensor cores, sets the speed, and no kernel "
               "tuning moves the roof."),
         "C": ("5% to 20%: a small part of the peak",
-              f"Too pessimistic. {s}. At fewer than about 20 rows the multiply would sit down "
-              "here; 96 rows of reuse lift it higher."),
+              f"Too pessimistic. {s}. Below {whole(rows_for(low))} rows the multiply would "
+              f"sit under {fmt.percent(low, 0)}; {whole(ACT1_ROWS)} rows of reuse lift it "
+              "higher."),
         "D": ("Under 5%: almost none of the peak",
               f"Far too pessimistic. {s}. Under 5% is where a single conversation's multiply "
               f"sits: at one row it reaches "
@@ -137,8 +153,8 @@ def act2_options(s) -> dict:
     t = act2_sentence(s)
     return {
         "A": (f"{fmt.percent(MFU_TARGET, 0)} or more: the target is met",
-              f"{t}. Sixty-four rows lift the weight multiplies, but they stay left of the "
-              "ridge, and attention does not move at all."),
+              f"{t}. {whole(ACT2_CASE[3])} rows lift the weight multiplies, but they stay left "
+              "of the ridge, and attention does not move at all."),
         "B": ("15% to 40%: short of the target, not far",
               f"{t}. The weight multiplies alone would do better; attention's time, spent "
               "reading each conversation's cache, drags the whole step down."),
@@ -377,8 +393,8 @@ def act_two(ui, context):
             "Head of the GPU platform team",
             "We bill every product for its GPU time, and a GPU under "
             f"{fmt.percent(MFU_TARGET, 0)} model FLOPs utilisation counts as wasted (our "
-            "target is an illustrative round figure below the 46% PaLM reported in "
-            f"training). Your service puts {short(ACT2_CASE[1])} on H100s: "
+            "target is an illustrative round figure below the "
+            f"{fmt.percent(cases.PALM_MFU)} PaLM reported in training). Your service puts {short(ACT2_CASE[1])} on H100s: "
             f"{whole(ACT2_CASE[3])} conversations at a time, each with its full "
             f"{whole(ACT2_CASE[4])}-token context. Show me it meets the target.")
         ui.markdown(
@@ -474,6 +490,9 @@ def act2_reflection(ui, truth):
     one = cases.step("cloud", ACT2_CASE[1], "decode", 1, ACT2_CASE[4])
     short_ctx = cases.step("cloud", ACT2_CASE[1], "decode", ACT2_CASE[3], 128)
     head = truth.time_share("head")
+    overflow = ("" if big.fit.feasible else
+                f" (and its {fmt.si(big.memory_required, 'B')} no longer fit the H100's "
+                f"{fmt.si(MACHINES['cloud'].memory.capacity.m_as('B'), 'B')})")
     ui.reflection(
         "act2.reflection",
         f"Why does a larger batch not lift {short(ACT2_CASE[1])}'s decode step to the target?",
@@ -484,7 +503,7 @@ def act2_reflection(ui, truth):
                   "attention shares nothing. Its intensity is "
                   f"{intensity(attention_intensity(one))} at 1 conversation and "
                   f"{intensity(attention_intensity(big))} at 256, where the step's ceiling is "
-                  f"still {fmt.percent(big.mfu_ceiling)}. A shorter context shrinks attention's "
+                  f"still {fmt.percent(big.mfu_ceiling)}{overflow}. A shorter context shrinks attention's "
                   f"share: at 128 tokens the ceiling is {fmt.percent(short_ctx.mfu_ceiling)}."),
             "B": ("The H100 runs out of tensor cores past a few dozen conversations",
                   "Tensor cores are not allocated per conversation; a multiply with more rows "
