@@ -203,14 +203,8 @@ class Design:
         return in_flight(self.rate, self.mean) if self.stable else math.inf
 
 
-@lru_cache(maxsize=4096)
-def design(context: str, load: float, servers: int = 1, batch: int = 1,
-           tokens: int = REPLY_TOKENS) -> Design:
-    """The feature at ``load`` x its 1x rate on ``servers`` machines, decoding ``batch``
-    replies of ``tokens`` tokens together. Violations: "server capacity" (arrivals at or above
-    what the servers complete, in requests per second) or "P99 latency" (against the SLA)."""
-    rate = load * BASE_RATE[context]
-    service = service_time(context, batch, tokens)
+def _design(context: str, load: float, rate: float, service: float, servers: int, batch: int,
+            tokens: int) -> Design:
     q = queue(rate / batch, service, servers)
     f = fill(rate, batch)
     if q.utilization >= 1:
@@ -222,6 +216,29 @@ def design(context: str, load: float, servers: int = 1, batch: int = 1,
         d = Design(context, load, servers, batch, tokens, rate, service, q, f,
                    (Constraint("P99 latency", Q_(d.p99 * 1e3, "ms"), SLA),))
     return d
+
+
+@lru_cache(maxsize=4096)
+def design(context: str, load: float, servers: int = 1, batch: int = 1,
+           tokens: int = REPLY_TOKENS) -> Design:
+    """The feature at ``load`` x its 1x rate on ``servers`` machines, decoding ``batch``
+    replies of ``tokens`` tokens together. Violations: "server capacity" (arrivals at or above
+    what the servers complete, in requests per second) or "P99 latency" (against the SLA)."""
+    rate = load * BASE_RATE[context]
+    return _design(context, load, rate, service_time(context, batch, tokens), servers, batch,
+                   tokens)
+
+
+@lru_cache(maxsize=256)
+def chapter_design(load: float, servers: int = 1, batch: int = 1,
+                   tokens: int = REPLY_TOKENS) -> Design:
+    """The chapter's worked example: the A100 at ``load`` x CHAPTER_RATE."""
+    return _design("chapter", load, load * CHAPTER_RATE, chapter_service_time(batch, tokens),
+                   servers, batch, tokens)
+
+
+def chapter_fewest_servers(load: float, batch: int = 1, limit: int = 64) -> int:
+    return next((c for c in range(1, limit + 1) if chapter_design(load, c, batch).feasible), 0)
 
 
 def fewest_servers(context: str, load: float, batch: int = 1, tokens: int = REPLY_TOKENS,
