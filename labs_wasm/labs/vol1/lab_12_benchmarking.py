@@ -51,9 +51,7 @@ TERM_WORDS = {"memory": "data movement (D/BW)", "compute": "arithmetic (O/R)",
               "overhead": "fixed overhead (L)"}
 
 
-def x(value: float) -> str:
-    """A speed-up or a ratio of two speeds, three significant figures: "2.05x", "11x"."""
-    return "unbounded" if not math.isfinite(value) else f"{fmt.num(value)}x"
+x = cases.times  # a speed-up or a ratio of two speeds, as the chapter prints it: "2.05x"
 
 
 def show_ratio(q) -> str:
