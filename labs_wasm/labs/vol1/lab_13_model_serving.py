@@ -388,7 +388,7 @@ def failure(ui, context, d):
             text = (f"{who} {fmt.percent(d.utilization, 0)} busy, so "
                     f"{fmt.percent(d.queue.prob_wait, 0)} of {jobs} queue; and each takes "
                     f"{fmt.duration(d.service)} on average, an exponential time whose own "
-                    f"{P} is ln(100) ≈ 4.6 times that. ")
+                    f"{P} is ln(100) ≈ {fmt.num(math.log(100), 3)} times that. ")
     ways = []
     if context == "cloud":
         n = cases.fewest_servers("cloud", d.load, d.batch, d.tokens, MAX_SERVERS["cloud"])
@@ -400,6 +400,11 @@ def failure(ui, context, d):
     n_tok = cases.longest_reply(context, d.load, d.servers, d.batch)
     if n_tok and n_tok < d.tokens and (context == "mobile" or not ways):
         ways.append(f"shorten replies to {n_tok} tokens")
+    if not ways and d.batch > 1:
+        n_one = cases.longest_reply(context, d.load, d.servers, 1)
+        if n_one:
+            ways.append("decode one reply at a time" + (f" with {n_one}-token replies"
+                                                         if n_one < d.tokens else ""))
     ways.append("lower the traffic")
     if context == "mobile":
         ways.append("switch the context to the Cloud, where servers can be added")
@@ -407,10 +412,13 @@ def failure(ui, context, d):
     ui.failure(title, d.violations, text=text, key="act2.sla", show=quantity_text)
 
 
+BATCH_CANDIDATES = (1, 2, 4, 8, 16, 32)
+
+
 def best_batch(context, d) -> int:
-    """A batch size (1-32) that meets the SLA with the design's other controls: the one with
-    the lowest P99; 0 when none does."""
-    ok = [(design(context, d.load, d.servers, b, d.tokens).p99, b) for b in range(1, 33)
+    """A batch size (a power of two up to 32) that meets the SLA with the design's other
+    controls: the one with the lowest P99; 0 when none does."""
+    ok = [(design(context, d.load, d.servers, b, d.tokens).p99, b) for b in BATCH_CANDIDATES
           if design(context, d.load, d.servers, b, d.tokens).feasible]
     return min(ok)[1] if ok else 0
 
