@@ -249,9 +249,10 @@ def act_one(ui, context):
                       "a point, so the cheap recipe is usually enough. At 4 bits the gap is "
                       "wider, and retraining earns its cost."),
                 "B": ("Quantization makes a model more accurate in general",
-                      "A small gain after quantization-aware training is within the spread of "
-                      "training runs, and it came from extra fine-tuning epochs as much as from "
-                      "the integers. Fewer bits never add information."),
+                      "A gain of a few tenths of a point after quantization-aware training is "
+                      "within the spread between training runs: it says the retrained model is "
+                      "as good as the float one, not that integers help. Rounding adds error; "
+                      "it never adds information."),
                 "C": ("The two numbers cannot be compared: they use different test sets",
                       "Both are ImageNet top-1 on the validation set. Their FP32 baselines "
                       "differ slightly (each paper trained its own), which is why the frontier "
@@ -421,6 +422,14 @@ def act_two(ui, context):
                 f"{gb(cases.budget('mobile'))}: an illustrative budget (phone makers publish no "
                 "per-app limit; one developer measured about this much on an 8 GB phone)."),
                 title="One app's share of the phone", key="act2.phone")
+        else:
+            ui.callout("info", (
+                f"The same models served from one H100 "
+                f"({gb(H100.memory.capacity.m_as('B'))}, "
+                f"{fmt.si(H100.memory.bandwidth.m_as('B/s'), 'B/s')}), for one user at a time: "
+                "the whole GPU's memory is the limit, and the same target per token applies. "
+                "Switch to Mobile for the phone the product lead asked about."),
+                title="Cloud: the datacenter comparison", key="act2.cloud")
         design_chart(ui, context, model, wfmt, tokens)
         design_metrics(ui, context, d)
 

@@ -65,10 +65,11 @@ def is_recalled(point: dict) -> bool:
 
 
 def method_name(point: dict) -> str:
-    """A published point's recipe in words: "INT8, post-training", "80% unstructured"."""
+    """A published point's recipe in words: "post-training INT8", "quantization-aware INT4",
+    "80% unstructured pruning"."""
     if point["method"] in ("ptq", "qat"):
-        how = "post-training" if point["method"] == "ptq" else "quantization-aware training"
-        return f"{point['precision'].upper()}, {how}"
+        how = "post-training" if point["method"] == "ptq" else "quantization-aware"
+        return f"{how} {point['precision'].upper()}"
     return f"{point['sparsity'] * 100:.0f}% {point['method']} pruning"
 
 
