@@ -269,7 +269,7 @@ def mathpeek_amdahl(serial, devices, r) -> str:
         r"\qquad S_{\text{scaled}}(n) = (1 - p) + p\,n$$" "\n\n"
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
         f"| $p$ | share of the one-GPU step that parallelises | {fmt.num(p)} |\n"
-        f"| $1 - p$ | serial share (runs on one process) | {fmt.num(serial)} |\n"
+        f"| $1-p$ | serial share (runs on one process) | {fmt.num(serial)} |\n"
         f"| $n$ | GPUs (or how many times faster the parallel part runs) | {devices} |\n"
         f"| $S(n)$ | Amdahl's speed-up of a fixed job | {x(r.amdahl_speedup)} |\n"
         f"| $1/(1-p)$ | Amdahl's ceiling | {x(r.amdahl_limit)} |\n"
@@ -371,7 +371,8 @@ def act_two(ui, context):
                       "speed-up measured where a different term binds does not carry over."),
                 "C": ("The runs at one image are too noisy to show the speed-up",
                       "With the warm-up runs discarded the interval at one image is narrow; the "
-                      "small speed-up is real, not noise. Check it: set the batch to one image."),
+                      "small speed-up is real, not noise. Check it on the Cloud context: set the batch "
+                      "to one image."),
                 "D": ("The H100 has no INT8 arithmetic",
                       f"It does: its INT8 peak is {fmt.si(MACHINES['cloud'].compute.peak('int8').m_as('FLOP/s'), 'OP/s')}, "
                       "twice FP16. The arithmetic is not what takes the time at one image."),
@@ -450,8 +451,8 @@ def runs_instruments(ui, context, model, batch, warmup, repeats, confidence, cla
         legend={"orientation": "h", "y": -0.22}, shapes=shapes,
         xaxis=plot.axis("run"), yaxis=plot.axis("time per batch (ms, log scale)", log=True))},
         key="act2.runs", caption=(
-            f"Each build's {n} runs at batch {batch} on the {DEVICE[context]}, the first "
-            f"{warmup} discarded as warm-up. Timed mean: FP16 {fmt.duration(s16.mean)} "
+            f"Each build's {n} runs at batch {batch} on the {DEVICE[context]}, "
+            f"{discarded(warmup)}. Timed mean: FP16 {fmt.duration(s16.mean)} "
             f"({conf} interval {fmt.duration(s16.ci_low)} to {fmt.duration(s16.ci_high)}), "
             f"INT8 {fmt.duration(s8.mean)} ({fmt.duration(s8.ci_low)} to "
             f"{fmt.duration(s8.ci_high)}). Measured speed-up {x(r.speedup)}, {conf} interval "
@@ -474,6 +475,13 @@ def runs_instruments(ui, context, model, batch, warmup, repeats, confidence, cla
         Metric("Warm-up excess", fmt.percent(s8.warmup_excess, 0) if s8.warmup_excess is not None
                else "none discarded", note="how much slower the discarded INT8 runs were"),
     ], key="act2.runs_metrics")
+
+
+def discarded(warmup: int) -> str:
+    if warmup == 0:
+        return "none discarded as warm-up"
+    return "the first run discarded as warm-up" if warmup == 1 else \
+        f"the first {warmup} discarded as warm-up"
 
 
 def failure_text(context, violations, r, warmup) -> str:
