@@ -304,8 +304,10 @@ def act_two(ui, context):
             "exceed what production will see (one image per request, FP16)?",
             act2_options(truth), correct=correct)
 
-        ui.markdown("**The benchmark's configuration** (production: one image per request, "
-                    "FP16).")
+        ui.markdown("**The benchmark's configuration.** Production answers one image per "
+                    "request in FP16. The team's rule (illustrative): a published images/s may "
+                    f"be at most {x(MAX_HEADLINE_RATIO)} production's estimate, an order of "
+                    "magnitude.")
         model = ui.select("act2.model", "Model", MODEL_LABELS, default=ACT2_MODEL)
         batch = int(ui.select("act2.batch", "Benchmark batch size", BATCH_LABELS,
                               default=str(ACT2_BATCH)))
@@ -318,7 +320,9 @@ def act_two(ui, context):
                     "the benchmark's batch, timed run by run. The runs are illustrative: the "
                     "Iron Law time of each build with run-to-run noise "
                     f"({fmt.percent(RUN_CV[context], 0)} on this machine) and slow first runs, "
-                    "as the chapter describes.")
+                    "as the chapter describes. The team's second rule (illustrative): a claim may "
+                    "not exceed the interval's upper end, and the interval must lie within "
+                    f"± {fmt.percent(REPORT_PRECISION, 0)} of the measured speed-up.")
         warmup = int(ui.slider("act2.warmup", "Warm-up runs discarded", 0, 10, 1, 3,
                                unit="runs"))
         repeats = int(ui.slider("act2.repeats", "Timed repeats per build", 3, 30, 1, 10,
