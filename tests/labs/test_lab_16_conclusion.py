@@ -218,6 +218,8 @@ def test_failure_reached_by_context_and_left_by_the_controls(d):
     assert flash["required"] == fmt.quantity(fit.checks["flash"]["required"])
     assert flash["available"] == fmt.quantity(fit.checks["flash"]["available"])
     assert d.node(d.render(BOTH, {"context": "tiny", "act2.batch": 1}), "act2.failure")
+    big = d.render(BOTH, {"context": "tiny", "act2.batch": 1, "act2.model": "resnet50"})
+    assert "No batch helps here" in d.node(big, "act2.failure")["text"]   # t1 > 1/lambda
     left = d.render(BOTH, {"context": "tiny", "act2.batch": 1, "act2.model": "dscnn"})
     assert d.node(left, "act2.failure") is None
     assert d.node(d.render(BOTH, {"context": "cloud"}), "act2.failure") is None

@@ -550,6 +550,16 @@ ADVICE = {
 }
 
 
+def advice_for(kind: str, v) -> str:
+    d = v.design
+    req = REQUIREMENTS[v.context]
+    if kind == "throughput" and v.per_item * req.rate >= 1:
+        return (f"No batch helps here: each request alone adds {fmt.duration(v.per_item)}, "
+                f"longer than the {fmt.duration(1 / req.rate)} between arrivals. Pick a "
+                "smaller model or a faster context.")
+    return ADVICE[kind].format(b=d.batch, wait=d.batch - 1, rate=rate_text(req.rate))
+
+
 def failure(ui, v):
     worst = max(v.violations, key=lambda c: c.ratio)
     d = v.design
@@ -561,8 +571,7 @@ def failure(ui, v):
             kinds.append(k)
     also = (f" It also breaks {' and '.join(KINDS[k] for k in kinds[1:])}."
             if len(kinds) > 1 else "")
-    advice = " ".join(ADVICE[k].format(b=d.batch, wait=d.batch - 1, rate=rate_text(req.rate))
-                      for k in kinds)
+    advice = " ".join(advice_for(k, v) for k in kinds)
     ui.failure(FAILURE_TITLES[kinds[0]], v.violations, key="act2.failure", show=show, text=(
         f"{design_words(d)}, on the {hw_name(v.context)} ({contexts.name(v.context)}: "
         f"{requirement_words(v.context)}): {worst.name} needs {show(worst.required)}, "
@@ -627,7 +636,11 @@ def mathpeek_act2(v) -> str:
     tail = (f"$P_{{99}}$ = {fmt.duration(fill)} + {fmt.duration(v.service_time)} = "
             f"{fmt.duration(v.p99)} against a deadline of {fmt.duration(req.deadline)}: "
             f"{'met' if lat and lat.met else 'missed'}." if v.stable else
-            "Here $\\rho \\ge 1$: the server cannot keep up, and the latency is unbounded.")
+            "$\\rho \\ge 1$, so the server cannot keep up and the latency is unbounded.")
+    mean_fill = (f"The mean fill time here is $(b-1)/\\lambda$ = "
+                 f"{fmt.duration((d.batch - 1) / req.rate)}. It is"
+                 if d.batch > 1 else "At batch 1 nothing waits to fill a batch. At larger "
+                 "batches the mean fill time $(b-1)/\\lambda$ is")
     return (
         "A batching server waits until $b$ requests have arrived, then runs them together. "
         "With requests arriving at random (Poisson) at rate $\\lambda$, the first request of "
@@ -644,10 +657,8 @@ def mathpeek_act2(v) -> str:
         f"{fmt.duration(v.per_item)} |\n"
         f"| $T(b)$ | service time of the batch (Iron Law) | {fmt.duration(v.service_time)} |\n"
         f"| $\\rho$ | utilisation $\\lambda T(b)/b$ | {fmt.num(v.queue.utilization)} |\n\n"
-        f"For {where}, {tail} The mean fill time, "
-        f"$(b-1)/\\lambda$ = {fmt.duration((d.batch - 1) / req.rate)}, is short where "
-        "thousands of requests arrive each second and a whole frame interval per extra "
-        "request where one camera sends them. Queueing between batches is not modelled, so "
+        f"For {where}: {tail} {mean_fill} short where thousands of requests arrive each "
+        "second, and a whole frame interval per extra request where one camera sends them. Queueing between batches is not modelled, so "
         "near $\\rho = 1$ the estimate is optimistic; camera frames arrive evenly rather than "
         "at random, which fills a batch in exactly $(b-1)/\\lambda$.")
 
