@@ -546,7 +546,7 @@ ADVICE = {
     "throughput": "Raise the batch size or compile the graph, so each launch serves more "
                   "requests, or switch to a context with fewer arrivals.",
     "latency": "Lower the batch size: the first request of a batch of {b} waits for {wait} "
-               "more arrivals, at {rate}, before the batch starts.",
+               "more {arrivals}, at {rate}, before the batch starts.",
 }
 
 
@@ -557,7 +557,8 @@ def advice_for(kind: str, v) -> str:
         return (f"No batch helps here: each request alone adds {fmt.duration(v.per_item)}, "
                 f"longer than the {fmt.duration(1 / req.rate)} between arrivals. Pick a "
                 "smaller model or a faster context.")
-    return ADVICE[kind].format(b=d.batch, wait=d.batch - 1, rate=rate_text(req.rate))
+    return ADVICE[kind].format(b=d.batch, wait=d.batch - 1, rate=rate_text(req.rate),
+                               arrivals="arrival" if d.batch == 2 else "arrivals")
 
 
 def failure(ui, v):
