@@ -595,7 +595,7 @@ def mathpeek_cadence(p) -> str:
         f"| $T_r$ | days from data snapshot to every device serving | {days(p.lag)} |\n"
         f"| $t_b$ | data age at which accuracy reaches the floor | {days(p.breach)} |\n"
         f"| $B$ | retraining budget per month | {fmt.usd(S.budget)} |\n\n"
-        f"$T^*$ = $\\sqrt{{2 \\times {fmt.tex(fmt.num(p.cost))} / ({fmt.num(v)} \\times "
+        f"$T^*$ = $\\sqrt{{2 \\times {fmt.tex(fmt.usd(p.cost).lstrip('$'))} / ({fmt.num(v)} \\times "
         f"{fmt.num(d, 3)})}}$ = {days(t_star)}. At your $T$ = {fmt.num(p.interval)}: "
         f"$K/T$ = {fmt.usd(p.cost / p.interval)}, $VdT/2$ = "
         f"{fmt.usd(v * d * p.interval / 2)}, $VdT_r$ = {fmt.usd(p.lag_cost)}, so $C$ = "

@@ -372,3 +372,66 @@ def whole_days(s: Scenario, context: str, labelling: str) -> tuple[int, int] | N
         return None
     lo, hi = math.ceil(w[0] - 1e-9), math.floor(w[1] + 1e-9)
     return (lo, hi) if lo <= hi else None
+
+
+# ---- sampling: how many frames or labels a check needs (the chapter) -------------------------
+#: The chapter's monitor: a weekly sample of serving images against a reference sample of
+#: training images, both ILLUSTRATIVE sizes.
+CHAPTER_WEEKLY_SAMPLE = 5_000
+CHAPTER_REFERENCE_SAMPLE = 100_000
+#: Features monitored at once, and each one's weekly false-alarm rate: ILLUSTRATIVE.
+CHAPTER_FEATURES = 50
+CHAPTER_FALSE_ALARM = 0.01
+#: A labelled accuracy check: a 95% confidence half-width of one point (as in Chapter 3).
+CHECK_HALF_WIDTH = 0.01
+CHECK_CONFIDENCE = 0.95
+#: A canary judged on labelled accuracy: detect an error rate rising by one point, one-sided
+#: test at 5% significance with 80% power (the textbook conventions, Cohen 1988).
+CANARY_RISE = 0.01
+CANARY_ALPHA = 0.05
+CANARY_POWER = 0.80
+
+
+def z(p: float) -> float:
+    """The standard normal quantile: P(Z < z) = p (bisection on the CDF)."""
+    lo, hi = -10.0, 10.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _cdf(mid) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def labels_for_check(acc: float, half_width: float = CHECK_HALF_WIDTH,
+                     confidence: float = CHECK_CONFIDENCE) -> int:
+    """Labelled samples for an accuracy estimate within +-``half_width`` (normal
+    approximation of a binomial proportion)."""
+    q = z((1 + confidence) / 2)
+    return math.ceil(q * q * acc * (1 - acc) / half_width ** 2)
+
+
+def canary_samples(acc: float, rise: float = CANARY_RISE, alpha: float = CANARY_ALPHA,
+                   power: float = CANARY_POWER) -> int:
+    """Labelled samples per arm (old model, canary) to detect the error rate rising from
+    1 - ``acc`` by ``rise``: two-proportion test, normal approximation."""
+    p1, p2 = 1 - acc, 1 - acc + rise
+    k = z(1 - alpha) + z(power)
+    return math.ceil(k * k * (p1 * (1 - p1) + p2 * (1 - p2)) / rise ** 2)
+
+
+def psi_noise(n_reference: int, n_serving: int, bins: int = BINS) -> float:
+    """Expected PSI between two samples of the SAME distribution: (B - 1)(1/n + 1/m), the
+    chi-square approximation of PSI under no shift (Yurdakul 2018)."""
+    return (bins - 1) * (1 / n_reference + 1 / n_serving)
+
+
+def any_false_alarm(features: int = CHAPTER_FEATURES, rate: float = CHAPTER_FALSE_ALARM) -> float:
+    """Chance that at least one of ``features`` independent monitors alarms in a week when
+    nothing has changed."""
+    return 1 - (1 - rate) ** features
+
+
+def budget_for(s: Scenario, context: str, labelling: str) -> float:
+    """The monthly budget the floor's longest interval needs (USD): K x 30.44 / (t_b - T_r)."""
+    longest = time_to_breach(s) - lag_days(context, labelling)
+    k = retrain_cost(s, context, labelling)["total"]
+    return math.inf if longest <= 0 else k * DAYS_PER_MONTH / longest
