@@ -108,15 +108,13 @@ class Check:
 
     kind: str            # memory, app, throughput, latency
     constraint: Constraint
+    ratio: float = 0.0   # required / available (the constraint's, computed once)
+    met: bool = True     # fits when required <= available; a server keeps up only below 1
 
-    @property
-    def ratio(self) -> float:
-        return self.constraint.ratio
 
-    @property
-    def met(self) -> bool:
-        # capacity: fits when required <= available; a server keeps up only below 1
-        return self.ratio < 1.0 if self.kind == "throughput" else self.ratio <= 1.0
+def check(kind: str, constraint: Constraint) -> Check:
+    r = constraint.ratio
+    return Check(kind, constraint, r, r < 1.0 if kind == "throughput" else r <= 1.0)
 
 
 @dataclass(frozen=True)
@@ -131,19 +129,12 @@ class Verdict:
     fit: object          # MemoryFootprintResult
     queue: object        # BatchingLatencyResult
     checks: tuple        # Check, every one (met or not)
-
-    @property
-    def violations(self) -> tuple:
-        return tuple(c.constraint for c in self.checks if not c.met)
+    violations: tuple    # the violated constraints (Constraint), in check order
+    binding: Check       # the check with the least headroom (largest required / available)
 
     @property
     def feasible(self) -> bool:
         return not self.violations
-
-    @property
-    def binding(self) -> Check:
-        """The constraint with the least headroom (largest required / available)."""
-        return max(self.checks, key=lambda c: c.ratio)
 
     @property
     def service_time(self) -> float:
@@ -199,21 +190,23 @@ def verdict(context: str, model: str, precision_choice: str, batch: int,
     base, per = service_terms(context, model, precision_choice, execution)
     queue = BatchingLatencyModel().solve(arrival_rate=Q_(req.rate, "1/s"), batch_size=batch,
                                          base_time=Q_(base, "s"), per_item_time=Q_(per, "s"))
-    checks = [Check("memory", Constraint(f"{memory} capacity", v["required"].to("B"),
+    checks = [check("memory", Constraint(f"{memory} capacity", v["required"].to("B"),
                                          v["available"].to("B")))
               for memory, v in fit.checks.items()]
     if context == "mobile":
         total = fit.weight_bytes + fit.activation_bytes
-        checks.append(Check("app", Constraint("app memory budget", total.to("B"),
+        checks.append(check("app", Constraint("app memory budget", total.to("B"),
                                               Q_(phone.app_budget_bytes(MACHINES[context]),
                                                  "B"))))
     if queue.feasible:   # an unstable queue has no finite latency to compare
-        checks.append(Check("latency", Constraint("P99 latency", queue.p_latency.to("ms"),
+        checks.append(check("latency", Constraint("P99 latency", queue.p_latency.to("ms"),
                                                   Q_(req.deadline, "s").to("ms"))))
     capacity = batch / (base + batch * per)
-    checks.append(Check("throughput", Constraint("server capacity", Q_(req.rate, "1/s"),
+    checks.append(check("throughput", Constraint("server capacity", Q_(req.rate, "1/s"),
                                                  Q_(capacity, "1/s"))))
-    return Verdict(context, design, prec, per, base, fit, queue, tuple(checks))
+    return Verdict(context, design, prec, per, base, fit, queue, tuple(checks),
+                   tuple(c.constraint for c in checks if not c.met),
+                   max(checks, key=lambda c: c.ratio))
 
 
 def verdicts(model: str, precision_choice: str, batch: int, execution: str) -> dict:

@@ -14,6 +14,7 @@ values the student earned in earlier labs.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from labkit import Lab, Metric, catalog, contexts, fmt, ledger, plot
 from labs.vol1 import conclusion_cases as cases
@@ -284,38 +285,42 @@ def act1_reflection(ui, v):
         }, correct="B")
 
 
-def contexts_table(ui, design, key):
+@lru_cache(maxsize=512)
+def context_rows(design) -> tuple:
     """One row per context: the requirement, each check, the binding one, the verdict."""
     rows = []
     for c in CONTEXTS:
         v = of(design, c)
         lat = kind_check(v, "latency")
-        rows.append([
+        rows.append((
             f"{contexts.name(c)} · {hw_name(c)}", requirement_words(c),
             check_text(memory_check(v)),
             f"{rate_text(v.capacity)} for {rate_text(REQUIREMENTS[c].rate)}",
             fmt.duration(v.p99) if lat else "unbounded: the queue grows",
             f"{KINDS[v.binding.kind]} ({load_text(v.binding.ratio)})",
-            "passes" if v.feasible else "fails"])
+            "passes" if v.feasible else "fails"))
+    return tuple(rows)
+
+
+def contexts_table(ui, design, key):
     ui.table(f"{design_words(design)}: every context's requirement and checks",
              ["context", "requirement", "memory (needed of available)",
               "capacity b/T(b) for the arrivals", "P99 latency",
-              "binding constraint", "verdict"], rows, key=key)
+              "binding constraint", "verdict"], [list(r) for r in context_rows(design)],
+             key=key)
 
 
-def headroom_chart(ui, design, key):
-    """required / available for each kind of constraint in each context (log scale)."""
-    xs = [contexts.name(c) for c in CONTEXTS]
-    traces, table_rows, notes = [], [], []
+@lru_cache(maxsize=512)
+def headroom(design) -> tuple:
+    """(per kind: (name, ratios, hover texts)), table rows, caption notes: required /
+    available for each kind of constraint in each context."""
+    series = []
     for kind in KINDS:
-        ys, texts = [], []
-        for c in CONTEXTS:
-            chk = kind_check(of(design, c), kind)
-            ys.append(chk.ratio if chk else None)
-            texts.append(load_text(chk.ratio) if chk else "")
-        if any(y is not None for y in ys):
-            traces.append(plot.bar(xs, ys, KIND_COLORS[kind], name=KINDS[kind],
-                                   hovertext=texts, hoverinfo="x+text+name"))
+        checks = [kind_check(of(design, c), kind) for c in CONTEXTS]
+        if any(checks):
+            series.append((kind, tuple(k.ratio if k else None for k in checks),
+                           tuple(load_text(k.ratio) if k else "" for k in checks)))
+    rows, notes = [], []
     for c in CONTEXTS:
         v = of(design, c)
         cells = []
@@ -323,9 +328,18 @@ def headroom_chart(ui, design, key):
             chk = kind_check(v, kind)
             cells.append(f"{check_text(chk)} ({load_text(chk.ratio)})" if chk else
                          ("unbounded" if kind == "latency" else "not checked"))
-        table_rows.append([contexts.name(c)] + cells)
+        rows.append(tuple([contexts.name(c)] + cells))
         notes.append(f"{contexts.name(c)}: {KINDS[v.binding.kind]} at "
                      f"{load_text(v.binding.ratio)}")
+    return tuple(series), tuple(rows), tuple(notes)
+
+
+def headroom_chart(ui, design, key):
+    xs = [contexts.name(c) for c in CONTEXTS]
+    series, rows, notes = headroom(design)
+    traces = [plot.bar(xs, list(ys), KIND_COLORS[kind], name=KINDS[kind],
+                       hovertext=list(texts), hoverinfo="x+text+name")
+              for kind, ys, texts in series]
     figure = {"data": traces, "layout": plot.layout(
         "Headroom: required ÷ available, per constraint (1 is the limit)", height=400,
         barmode="group", showlegend=True, legend={"orientation": "h", "y": -0.18},
@@ -336,7 +350,8 @@ def headroom_chart(ui, design, key):
         "divided by what is available; a bar above the dashed line at 1 is violated, and the "
         "tallest bar in a context is its binding constraint. " + "; ".join(notes) + "."),
         table={"caption": "Required of available, per constraint and context (engine)",
-               "columns": ["context"] + [KINDS[k] for k in KINDS], "rows": table_rows})
+               "columns": ["context"] + [KINDS[k] for k in KINDS],
+               "rows": [list(r) for r in rows]})
 
 
 # ---- the calibration dashboard (the student's Volume I ledger) -----------------------------------
