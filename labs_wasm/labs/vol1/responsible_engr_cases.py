@@ -243,9 +243,11 @@ def roc(case: str, lo: float = -3.0, hi: float = 5.0, points: int = 81) -> dict:
 
 # ---- the audit -------------------------------------------------------------------------------
 @lru_cache(maxsize=512)
-def audit_group(gap: float, base_rate: float, power: float = AUDIT_POWER):
-    """Labelled examples one group needs for the audit to detect a TPR gap of ``gap``."""
-    return AuditSampleSizeModel().solve(gap=gap, rate=AUDIT_RATE, confidence=AUDIT_CONFIDENCE,
+def audit_group(gap: float, base_rate: float, power: float = AUDIT_POWER,
+                rate: float = AUDIT_RATE):
+    """Labelled examples one group needs for the audit to detect a TPR gap of ``gap`` around
+    ``rate`` (default: the conservative 0.5)."""
+    return AuditSampleSizeModel().solve(gap=gap, rate=rate, confidence=AUDIT_CONFIDENCE,
                                         test_power=power, base_rate=base_rate)
 
 
