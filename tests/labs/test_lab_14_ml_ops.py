@@ -251,7 +251,8 @@ def test_window_table_equals_the_limits(d):
     for row, labelling in zip(rows, ("standard", "expedited")):
         k, lag, _, _, _, _ = engine_plan("edge", labelling, 1.0)
         lo, hi = math.ceil(k * MONTH / 7500), math.floor(t_breach() - lag + 1e-9)
-        assert row[4] == f"{lo} to {hi} days"
+        assert row[4] == (f"{lo} days" if lo == hi else f"{lo} to {hi} days")
+    assert rows[1][4] == "35 days"  # expedited on the fleet: one whole day fits
 
 
 def test_ledger_entry_matches_schema(d):

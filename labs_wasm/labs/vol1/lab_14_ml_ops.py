@@ -192,7 +192,10 @@ def act_one(ui):
             "with the training histogram, bin by bin, without a single label: "
             "$\\text{PSI} = \\sum_i (a_i - e_i)\\ln(a_i/e_i)$, where $e_i$ is the training "
             "share of bin $i$ and $a_i$ this week's. The bins here are the training "
-            "deciles (10% of training frames each). The drift is an *illustrative*, steady "
+            "deciles (10% of training frames each). Siddiqi's (2006) rule of thumb reads "
+            f"{PSI_MODERATE} to {PSI_MAJOR} as a moderate shift and more as a major one; "
+            f"{PSI_ALARM} is a common alarm level in between (the default of the CapyMOA "
+            "library's PSI detector). The drift is an *illustrative*, steady "
             "trajectory: the brightness mean moves by the same amount every week, and "
             "accuracy falls in a straight line from "
             f"{pct(S.initial)} to {pct(S.slide_to)}.")
@@ -573,7 +576,8 @@ def window_table(ui, context):
                                                                                  lab)["total"]),
                      days(cases.lag_days(context, lab)),
                      days(cases.optimum(S, context, lab)),
-                     "none" if limits is None else f"{limits[0]} to {limits[1]} days"])
+                     "none" if limits is None else days(limits[0]) if limits[0] == limits[1]
+                     else f"{limits[0]} to {limits[1]} days"])
     ui.table(f"Intervals (whole days) that meet both limits on {contexts.name(context)}",
              ["labelling", "K per retraining", "T_r", "cost optimum T*",
               "intervals that meet both limits"], rows, key="act2.window")
