@@ -82,6 +82,10 @@ def test_chapter14_states_the_worked_drift(chapter14):
     assert f"One alarming at 0.2 fires in week {alarm[0.2]}, and one at 0.25 in week " \
            f"{alarm[0.25]}" in chapter14
     assert f"| 10 | 0.5 | {engine_psi(0.5).psi:.3f} | moderate | 94.0% |" in chapter14
+    # "does it fire at least T_r days before the floor? ... it does not at any conventional
+    # threshold": even the 0.1 alarm comes after the data age t_b - T_r (17 days of lag)
+    assert 7 * alarm[0.1] > tb - 17
+    assert "it does not at any conventional threshold" in chapter14
 
 
 def test_chapter14_states_the_cadence(chapter14):

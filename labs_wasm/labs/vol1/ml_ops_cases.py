@@ -47,7 +47,7 @@ FLEET_LINK = Systems.Links.LTE           # each camera's cellular link (its down
 
 # ---- PSI conventions ------------------------------------------------------------------------
 #: Bins of the reference histogram: the deciles of the training data (the usual PSI practice:
-#: Siddiqi 2006, "Credit Risk Scorecards", Wiley, ch. 8, bins scores in ten groups).
+#: Siddiqi 2006, "Credit Risk Scorecards", Wiley, bins scores in ten groups).
 BINS = 10
 #: Siddiqi's (2006) rule of thumb: below 0.1 no significant shift, 0.1 to 0.25 moderate,
 #: above 0.25 major (the engine's PopulationStabilityModel levels).
