@@ -391,18 +391,22 @@ def failure_text(context, t_a, t_b, gap, power, d) -> str:
         out.append(f"The rates differ by up to {points(r.equalized_odds_gap)} (true-positive "
                    f"{points(r.tpr_gap)}, false-positive {points(r.fpr_gap)}). Move the two "
                    "thresholds until both gaps are within "
-                   f"{points(MAX_GAP)}; on the phone group A's threshold has to move too.")
+                   f"{points(MAX_GAP)}"
+                   + ("; on the phone group A's threshold has to move too." if context == "mobile"
+                      else "."))
     if "overall accuracy" in names:
         out.append(f"Accuracy is {pct(d['accuracy'])}: the thresholds refer far too many or "
                    "far too few photos. Bring them back toward the middle of the scale.")
     if "audit budget" in names:
-        best = cases.largest_affordable_gap(context, power)
+        best = cases.smallest_affordable_gap(context, power)
         fix = (f"the smallest gap this budget can detect here is {points(best)}" if best else
                "no gap up to the board's tolerance fits this budget at this power; lower the "
                "power to 80%")
         out.append(f"The audit needs {fmt.num(d['photos'], 5)} labelled photos at "
                    f"{fmt.usd(LABEL_PRICE[context])} each: {fmt.usd(d['cost'])}. Detect a "
-                   f"coarser gap ({fix}), or switch to Cloud, where labels cost less.")
+                   f"coarser gap ({fix})"
+                   + (", or switch to Cloud, where labels cost less." if context == "mobile"
+                      else "."))
     return " ".join(out)
 
 
@@ -473,8 +477,8 @@ def audit_instruments(ui, context, gap, power, d):
         key="act2.audit", caption=(
             f"What the audit costs at {fmt.usd(price)} a labelled photo, "
             f"{pct(power, 0)} power and {pct(AUDIT_CONFIDENCE, 0)} confidence: the sample "
-            "grows as one over the gap squared. Yours detects a "
-            f"{point_gap(gap)} gap with {fmt.num(d['photos'], 5)} photos for "
+            "grows as one over the gap squared. Yours detects a gap of "
+            f"{points(gap)} with {fmt.num(d['photos'], 5)} photos for "
             f"{fmt.usd(d['cost'])}; the budget is {fmt.usd(AUDIT_BUDGET)}."),
         table={"caption": "Audit cost by detectable gap",
                "columns": ["gap (points)", "photos", "cost"],
@@ -561,17 +565,17 @@ def mathpeek_design(context, t_a, t_b, gap, power, d) -> str:
         f"$n$ = {fmt.num(n, 5)} positives per group; $N_A$ = {fmt.num(photos['A'], 5)}, "
         f"$N_B$ = {fmt.num(photos['B'], 5)} labelled photos; at "
         f"{fmt.usd(LABEL_PRICE[context])} a photo the audit costs {fmt.usd(d['cost'])}. "
-        "Halving $\\delta$ multiplies every term by about four.")
+        "Halving $\\delta$ multiplies $n$, the photos and the cost by about four.")
 
 
 def closing(ui):
     ratio, _ = act1_truth()
     total, _ = act2_truth()
-    cloud_best = cases.largest_affordable_gap("cloud")
-    mobile_best = cases.largest_affordable_gap("mobile")
+    cloud_best = cases.smallest_affordable_gap("cloud")
+    mobile_best = cases.smallest_affordable_gap("mobile")
     with ui.section("Connections"):
         ui.markdown(
-            "- @sec-responsible-engr-errors works the same arithmetic on a resume screen; "
+            "- @sec-responsible-engr-errors works the same arithmetic on a résumé screen; "
             "@sec-responsible-engr-thresholds shows why one threshold per group cannot equalize "
             "both error rates when a model separates the groups unequally; "
             "@sec-responsible-engr-audit derives the sample size; "
@@ -592,8 +596,8 @@ def closing(ui):
             f"3. An audit's size grows as one over the gap squared and as one over the rarer "
             f"group's base rate: detecting a {point_gap(AUDIT_GAP)} gap takes "
             f"{fmt.num(total, 5)} labelled photos. With the budget fixed, Cloud can detect "
-            f"a {point_gap(cloud_best)} gap and Mobile, where labels cost more, only a "
-            f"{point_gap(mobile_best)} one.")
+            f"a gap of {points(cloud_best)} and Mobile, where labels cost more, only one of "
+            f"{points(mobile_best)}.")
 
 
 def save_to_ledger(ui, context, pred1, pred2, design):
@@ -602,8 +606,8 @@ def save_to_ledger(ui, context, pred1, pred2, design):
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1, (band_middle(pred1.value), ratio), pred2,
         decision=(f"Thresholds {score(design['t_a'])} (group A) and "
-                  f"{score(design['t_b'])} (group B), an audit that detects a "
-                  f"{point_gap(design['gap'])} gap at {pct(design['power'], 0)} power, on "
+                  f"{score(design['t_b'])} (group B), an audit that detects a gap of "
+                  f"{points(design['gap'])} at {pct(design['power'], 0)} power, on "
                   f"{contexts.name(context)}"),
         result=round(design["accuracy"] * 100, 2), unit="%", constraint_hit=design["hit"])
     ui.ledger(entry, ledger.summary(

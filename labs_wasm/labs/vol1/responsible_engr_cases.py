@@ -287,7 +287,7 @@ def design(context: str, t_a: float, t_b: float, gap: float, power: float = AUDI
             "violations": tuple(violations)}
 
 
-def largest_affordable_gap(context: str, power: float = AUDIT_POWER) -> float | None:
+def smallest_affordable_gap(context: str, power: float = AUDIT_POWER) -> float | None:
     """The smallest gap on the slider grid whose audit fits the budget (None if none does)."""
     fits = [g for g in GAP_GRID if audit_cost(context, g, power) <= AUDIT_BUDGET]
     return min(fits) if fits else None
