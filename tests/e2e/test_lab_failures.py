@@ -13,6 +13,7 @@ pytestmark = pytest.mark.browser
 # lab -> (controls that reach its failure state, controls that leave it), set in order.
 # Every lab in the catalog must have a row (test_every_lab_has_a_failure_row).
 FAILURES = {
+    "vol1/00": ([("home", "tiny")], [("act2.model", "dscnn")]),
     "vol1/01": ([("context", "tiny")], [("context", "cloud")]),
     "vol1/02": ([("act2.distance", 3000)], [("context", "edge")]),
     "vol1/03": ([("act2.interval", 30)], [("act2.interval", 7)]),
@@ -22,6 +23,13 @@ FAILURES = {
     "vol1/07": ([("context", "edge")], [("act2.execution", "fused")]),
     "vol1/08": ([("act2.batch", 3)], [("act2.checkpointing", "selective")]),
     "vol1/09": ([("context", "cloud"), ("act2.budget", 1000)], [("act2.budget", 10000)]),
+    "vol1/10": ([("context", "mobile")], [("act2.model", "gpt2_xl"), ("act2.format", "int8")]),
+    "vol1/11": ([("act2.phase", "decode")], [("act2.phase", "prefill")]),
+    "vol1/12": ([("act2.precision", "fp16"), ("act2.batch", "1")], [("act2.claim", 1.25)]),
+    "vol1/13": ([("act2.load", 10)], [("act2.servers", 4)]),
+    "vol1/14": ([("context", "edge")], [("act2.interval", 22)]),
+    "vol1/15": ([("context", "mobile")], [("context", "cloud")]),
+    "vol1/16": ([("context", "edge")], [("act2.batch", 1)]),
 }
 
 

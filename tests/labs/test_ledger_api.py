@@ -147,7 +147,10 @@ def test_ledger_real_labs_prerender_matches_an_empty_ledger(lab_id):
     prerendered = dumps(lab.render({"answers": {}, "values": {}, "ledger": {}}))   # sitebuild/prerender.py
     assert dumps(lab.render({"answers": {}, "values": {}})) == prerendered
     # Entries that change nothing for this lab leave the first view byte for byte the same.
-    foreign_home = entry("vol1.ch00", next(c for c in ("mobile", "tiny", "edge") if c not in lab.contexts))
-    assert dumps(lab.render({"answers": {}, "values": {}, "ledger": {"vol1.ch00": foreign_home}})) == prerendered
+    # (A capstone spans all four contexts: every home context is one of its own.)
+    foreign = next((c for c in ("mobile", "tiny", "edge") if c not in lab.contexts), None)
+    if foreign is not None:
+        foreign_home = entry("vol1.ch00", foreign)
+        assert dumps(lab.render({"answers": {}, "values": {}, "ledger": {"vol1.ch00": foreign_home}})) == prerendered
     own = entry(lab.ledger_key)
     assert dumps(lab.render({"answers": {}, "values": {}, "ledger": {lab.ledger_key: own}})) == prerendered
