@@ -1,4 +1,5 @@
-"""Each lab page in a real browser: boots, gates, unlocks, persists, stays on its origin."""
+"""Each lab page in a real browser: boots, gates, unlocks, saves, fails and recovers,
+persists across a reload, stays on its origin."""
 from __future__ import annotations
 
 import pytest
@@ -15,25 +16,58 @@ def open_lab(page, base: str, lab_id: str) -> LabPage:
     return LabPage(page, lab_id)
 
 
+def complete_predictions(lab: LabPage, limit: int = 6) -> None:
+    """Lock every prediction in order until none is left (or the limit)."""
+    for _ in range(limit):
+        lab.wait_settled()
+        if lab.open_predictions().count() == 0:
+            return
+        lab.lock_first_prediction()
+    lab.wait_settled()
+
+
+# lab -> (controls that reach its failure state, controls that leave it), set in order after
+# every prediction is locked, from the lab's first context (LAB_PROTOCOL: "meet a failure
+# state"). Every lab in the catalog has a row.
+FAILURES = {
+    "vol1/00": ([("home", "tiny")], [("act2.model", "dscnn")]),
+    "vol1/01": ([("context", "tiny")], [("context", "cloud")]),
+    "vol1/02": ([("act2.distance", 3000)], [("context", "edge")]),
+    "vol1/03": ([("act2.interval", 30)], [("act2.interval", 7)]),
+    "vol1/04": ([("context", "edge")], [("act2.keep", 0.05)]),
+    "vol1/05": ([("context", "mobile")], [("act2.batch", 56)]),
+    "vol1/06": ([("context", "edge"), ("act2.seq_len", 16384)], [("act2.attention", "fused")]),
+    "vol1/07": ([("context", "edge")], [("act2.execution", "fused")]),
+    "vol1/08": ([("act2.batch", 3)], [("act2.checkpointing", "selective")]),
+    "vol1/09": ([("context", "cloud"), ("act2.budget", 1000)], [("act2.budget", 10000)]),
+    "vol1/10": ([("context", "mobile")], [("act2.model", "gpt2_xl"), ("act2.format", "int8")]),
+    "vol1/11": ([("act2.phase", "decode")], [("act2.phase", "prefill")]),
+    "vol1/12": ([("act2.precision", "fp16"), ("act2.batch", "1")], [("act2.claim", 1.25)]),
+    "vol1/13": ([("act2.load", 10)], [("act2.servers", 4)]),
+    "vol1/14": ([("context", "edge")], [("act2.interval", 22)]),
+    "vol1/15": ([("context", "mobile")], [("context", "cloud")]),
+    "vol1/16": ([("context", "edge")], [("act2.batch", 1)]),
+}
+
+
+def test_every_lab_has_a_failure_row():
+    assert sorted(FAILURES) == LABS
+
+
 @pytest.mark.parametrize("lab_id", LABS)
-def test_lab_reaches_ready_without_errors(page, recorder, site_url, lab_id):
+def test_lab_walkthrough(page, recorder, site_url, lab_id):
+    """One student's path through a lab on one page load: the pre-rendered prediction before
+    Python, `ready` with no errors, the first lock unlocking the instruments and the overlay,
+    every prediction locked and the ledger entry saved, the failure state reached and left
+    through the controls; nothing fetched from another origin."""
     lab = open_lab(page, site_url, lab_id)
     lab.open_predictions().first.wait_for(timeout=5000)  # the pre-rendered prediction, before Python
     lab.wait_ready()
     assert "ready" in lab.section.locator(".lab-status").inner_text().lower()
-    assert recorder.console_errors == []
-    assert recorder.page_errors == []
-    assert recorder.foreign_requests(site_url) == []
-    # The whole runtime ran from the site: pyodide, wheels and the labs bundle were fetched.
-    fetched = "\n".join(recorder.requests)
+    fetched = "\n".join(recorder.requests)  # the whole runtime ran from the site
     for asset in ("pyodide.asm.wasm", "wheels.json", ".whl", "labs_bundle.zip"):
         assert asset in fetched, f"{asset} was never requested"
 
-
-@pytest.mark.parametrize("lab_id", LABS)
-def test_prediction_unlocks_instruments(page, recorder, site_url, lab_id):
-    lab = open_lab(page, site_url, lab_id)
-    lab.wait_ready()
     key = lab.open_predictions().first.get_attribute("data-key")
     assert lab.after(key) == ["gate"], f"the first prediction is followed by {lab.after(key)}, not by one gate"
     assert lab.section.locator(".lab-overlay, .lab-figure").count() == 0
@@ -43,7 +77,28 @@ def test_prediction_unlocks_instruments(page, recorder, site_url, lab_id):
     assert "gate" not in unlocked[:1] and len(unlocked) >= 2, unlocked
     assert "overlay" in unlocked, f"no prediction-vs-reality overlay after answering: {unlocked}"
     assert set(unlocked) & {"figure", "slider", "select", "toggle", "tabs", "choice", "number_input"}, unlocked
+
+    complete_predictions(lab)
+    lab.section.locator(".lab-ledger").wait_for()
+    doc = lab.stored()
+    assert doc["version"] == 1
+    ledger_key = "vol1.ch" + lab_id.split("/")[1]
+    entry = doc["ledger"][ledger_key]
+    assert entry["lab"] == ledger_key and entry["completed_at"].endswith("Z")
+    assert "Saved to your Design Ledger" in lab.section.locator(".lab-ledger").inner_text()
+
+    reach, leave = FAILURES[lab_id]
+    banner = lab.section.locator(".lab-banner[role=alert]")
+    for control, value in reach:
+        lab.set_control(control, value)
+    banner.first.wait_for()
+    assert banner.first.inner_text().strip()
+    for control, value in leave:
+        lab.set_control(control, value)
+    assert banner.count() == 0, f"{lab_id}: the failure did not clear: {banner.first.inner_text()}"
+
     assert recorder.console_errors == [] and recorder.page_errors == []
+    assert recorder.foreign_requests(site_url) == []
 
 
 @pytest.mark.parametrize("lab_id", LABS)
@@ -109,31 +164,6 @@ def test_reload_keeps_locked_answer_and_control_values(page, site_url, lab_id):
     assert lab.section.locator(f'[data-key="{answered}"] input[type=radio]').nth(2).is_checked()
     assert lab.section.locator(f'[data-key="{answered}"] button.lab-commit').count() == 0
     assert float(instrument_value(lab, key)) == float(value) if value.replace(".", "", 1).isdigit() else instrument_value(lab, key) == value
-
-
-def complete_predictions(lab: LabPage, limit: int = 6) -> None:
-    """Lock every prediction in order until none is left (or the limit)."""
-    for _ in range(limit):
-        lab.wait_settled()
-        if lab.open_predictions().count() == 0:
-            return
-        lab.lock_first_prediction()
-    lab.wait_settled()
-
-
-@pytest.mark.parametrize("lab_id", LABS)
-def test_ledger_entry_is_saved_in_localstorage(page, site_url, lab_id):
-    lab = open_lab(page, site_url, lab_id)
-    lab.wait_ready()
-    complete_predictions(lab)
-    lab.section.locator(".lab-ledger").wait_for()
-    doc = lab.stored()
-    assert doc["version"] == 1
-    ledger_key = "vol1.ch" + lab_id.split("/")[1]
-    entry = doc["ledger"][ledger_key]
-    assert entry["lab"] == ledger_key
-    assert entry["completed_at"].endswith("Z")
-    assert "Saved to your Design Ledger" in lab.section.locator(".lab-ledger").inner_text()
 
 
 @pytest.mark.parametrize("lab_id", LABS)
