@@ -297,7 +297,9 @@ def act_two(ui, context):
         ui.markdown(
             "A headline is only as good as its configuration. Production's throughput is "
             "estimated here with the Iron Law at production's batch and precision; the slide's "
-            "with the same law at its own. Commit to an estimate first.")
+            "with the same law at its own. Both are the Iron Law's best case, at the full peak: "
+            "real kernels reach a fraction of it, which lowers both figures alike and leaves "
+            "their ratio, the question here, much as it is. Commit to an estimate first.")
         pred = ui.predict_choice(
             "act2.prediction",
             f"On the H100, by what factor do the slide's images/s (batch {ACT2_BATCH}, INT8) "
