@@ -8,7 +8,6 @@ import warnings
 
 import pytest
 
-import mlsysim
 from mlsysim import Hardware, Models, Systems
 from mlsysim.core.assumptions import declared
 from mlsysim.core.constants import Q_

@@ -5,7 +5,6 @@ indentation lost in the captured copy is restored, nothing else is changed. The 
 callback example is pseudo-code around Weights & Biases: a small stand-in ``wandb`` module
 that records what it is given is placed in the namespace (no network service is involved).
 '''
-import sys
 import types
 
 import pytest

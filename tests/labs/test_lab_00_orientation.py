@@ -3,8 +3,6 @@ feedback per option, instruments locked until Act I is answered, the failure ban
 and left through the controls, the ledger entry carrying the home context, the home context
 reaching Lab 01, numbers, render time."""
 import math
-import statistics
-import time
 
 import pytest
 from mlsysim import Hardware, Models, Q_
@@ -66,16 +64,6 @@ def test_every_prediction_option_has_its_own_feedback_stating_the_answer(d, name
     assert len(texts) == 4
     answer = fmt.duration(one_way_s()) if name == "act1.prediction" else "8.03 GB"
     assert all(answer in t for t in texts)
-
-
-@pytest.mark.parametrize("name, correct", [("act1.reflection", "C"), ("act2.reflection", "B")])
-def test_every_reflection_option_has_its_own_feedback(d, name, correct):
-    seen = set()
-    for option in "ABCD":
-        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
-        assert fb["tone"] == ("success" if option == correct else "warn")
-        seen.add(fb["text"])
-    assert len(seen) == 4
 
 
 def test_instruments_locked_until_act1_answered(d):
@@ -204,16 +192,3 @@ def test_stale_values_fall_back(d):
     assert d.node(tree, "act2.precision")["value"] == "int8"
     tree = d.render({"act1.prediction": "Z"})
     assert d.node(tree, "act1.prediction.stale") and d.node(tree, "act1.prediction.gate")
-
-
-def test_render_time_under_20_ms(d):
-    states = [(BOTH, {"home": h, "act2.model": m}) for h in ("cloud", "tiny", "mobile")
-              for m in ("dscnn", "llama3_70b")]
-    for s in states:
-        d.render(*s)
-    times = []
-    for i in range(40):
-        t0 = time.perf_counter()
-        d.render(*states[i % len(states)])
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"

@@ -3,8 +3,6 @@ activation bytes), feedback per option, the out-of-memory failure state reached 
 through the controls in both contexts, the memory ledger and comparator numbers, the ledger
 entry, render time."""
 import math
-import statistics
-import time
 
 import pytest
 from mlsysim import Hardware, Models, Q_
@@ -70,13 +68,6 @@ def test_act2_correct_option_comes_from_activation_memory(d):
     assert lab05.band(fine_tune(training=False).required.m_as("B")) == "B"
 
 
-@pytest.mark.parametrize("name", ["act1.prediction", "act2.prediction"])
-def test_every_prediction_option_has_its_own_feedback(d, name):
-    overlay_key = name.split(".")[0] + ".overlay"
-    texts = {d.node(d.render({**BOTH, name: o}), overlay_key)["text"] for o in "ABCD"}
-    assert len(texts) == 4
-
-
 def test_feedback_states_the_computed_answer(d):
     ratio, _ = expected_act1()
     r = fine_tune()
@@ -85,16 +76,6 @@ def test_feedback_states_the_computed_answer(d):
         assert f"**{fmt.num(ratio)}x**" in t1
         t2 = d.node(d.render({**BOTH, "act2.prediction": option}), "act2.overlay")["text"]
         assert f"**{fmt.quantity(r.required)}**" in t2
-
-
-@pytest.mark.parametrize("name, correct", [("act1.reflection", "B"), ("act2.reflection", "B")])
-def test_every_reflection_option_has_its_own_feedback(d, name, correct):
-    seen = set()
-    for option in "ABCD":
-        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
-        assert fb["tone"] == ("success" if option == correct else "warn")
-        seen.add(fb["text"])
-    assert len(seen) == 4
 
 
 def test_act2_reflection_numbers_are_the_engines(d):
@@ -236,16 +217,3 @@ def test_stale_values_fall_back(d):
     assert d.node(tree, "act2.batch")["value"] == 64
     assert d.node(tree, "act2.resolution")["value"] == 448
     assert d.node(tree, "act1.memory")["value"] == "dram"
-
-
-def test_render_time_under_20_ms(d):
-    states = [(BOTH, {"context": c, "act2.batch": b, "act2.mode": m})
-              for c in ("cloud", "mobile") for b in (16, 64) for m in ("training", "inference")]
-    for s in states:
-        d.render(*s)  # warm caches as a session would
-    times = []
-    for i in range(40):
-        t0 = time.perf_counter()
-        d.render(*states[i % len(states)])
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"

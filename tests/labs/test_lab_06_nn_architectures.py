@@ -2,8 +2,6 @@
 out-of-memory failure state reachable and reversible in both contexts, the depth-vs-width
 table, the ledger entry, numbers, render time."""
 import math
-import statistics
-import time
 
 import pytest
 from mlsysim import Hardware, Models
@@ -57,13 +55,6 @@ def test_act2_correct_option_comes_from_the_engine(d):
         assert entry["act2"]["correct"] is (option == correct)
 
 
-@pytest.mark.parametrize("name", ["act1.prediction", "act2.prediction"])
-def test_every_prediction_option_has_its_own_feedback(d, name):
-    overlay_key = name.split(".")[0] + ".overlay"
-    texts = {d.node(d.render({**BOTH, name: o}), overlay_key)["text"] for o in "ABCD"}
-    assert len(texts) == 4
-
-
 def test_prediction_feedback_states_the_computed_answer(d):
     ratio, _ = expected_act1()
     for o in "ABCD":
@@ -76,16 +67,6 @@ def test_prediction_feedback_states_the_computed_answer(d):
         assert f"The wall is at {fmt.num(wall, 6)} tokens" in text
         total = scores(CONTEXTS[o], XL, hardware=ORIN).total.m_as("B")
         assert fmt.si(total, "B") in text
-
-
-@pytest.mark.parametrize("name, correct", [("act1.reflection", "C"), ("act2.reflection", "A")])
-def test_every_reflection_option_has_its_own_feedback(d, name, correct):
-    seen = set()
-    for option in "ABCD":
-        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
-        assert fb["tone"] == ("success" if option == correct else "warn")
-        seen.add(fb["text"])
-    assert len(seen) == 4
 
 
 def test_instruments_locked_until_act1_answered(d):
@@ -190,16 +171,3 @@ def test_stale_values_fall_back(d):
     assert d.node(tree, "act2.seq_len")["value"] == 4096
     assert d.node(tree, "act2.heads")["value"] == str(XL.heads)
     assert d.node(tree, "act2.attention")["value"] == "standard"
-
-
-def test_render_time_under_20_ms(d):
-    states = [(BOTH, {"context": c, "act2.seq_len": s, "act2.heads": h})
-              for c in ("cloud", "edge") for s in (4096, 16384) for h in ("16", "25")]
-    for s in states:
-        d.render(*s)  # warm caches as a session would
-    times = []
-    for i in range(40):
-        t0 = time.perf_counter()
-        d.render(*states[i % len(states)])
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"

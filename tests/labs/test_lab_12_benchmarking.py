@@ -2,8 +2,6 @@
 failure state (headline too far from production, claim above the interval, interval too wide)
 reachable and left through the controls in both contexts, numbers, ledger, render time."""
 import math
-import statistics
-import time
 
 import pytest
 from mlsysim import Hardware, Models
@@ -12,7 +10,6 @@ from mlsysim.core.solver import (AmdahlModel, BenchmarkStatsModel, BenchmarkVali
 
 from labkit import fmt, validate_entry
 from labs.vol1 import benchmarking_cases as cases
-from labs.vol1 import lab_12_benchmarking as lab12
 
 H100, ORIN = Hardware.Cloud.H100, Hardware.Edge.JetsonOrinNX_GPU
 MOBILENET, RESNET = Models.Vision.MobileNetV2, Models.Vision.ResNet50
@@ -64,23 +61,6 @@ def test_act2_correct_option_comes_from_benchmark_validity(d):
     overlay = d.node(d.render(BOTH), "act2.overlay")
     assert overlay["actual"].startswith(x(v.throughput_ratio))
     assert "ratio" not in overlay and overlay["mode"] == "choice"
-
-
-@pytest.mark.parametrize("name", ["act1.prediction", "act2.prediction"])
-def test_every_prediction_option_has_its_own_feedback(d, name):
-    overlay_key = name.split(".")[0] + ".overlay"
-    texts = {d.node(d.render({**BOTH, name: o}), overlay_key)["text"] for o in "ABCD"}
-    assert len(texts) == 4
-
-
-@pytest.mark.parametrize("name, correct", [("act1.reflection", "B"), ("act2.reflection", "B")])
-def test_every_reflection_option_has_its_own_feedback(d, name, correct):
-    seen = set()
-    for option in "ABCD":
-        fb = d.node(d.render(BOTH, {name: option}), f"{name}.feedback")
-        assert fb["tone"] == ("success" if option == correct else "warn")
-        seen.add(fb["text"])
-    assert len(seen) == 4
 
 
 def test_act2_reflection_is_graded_by_the_iron_law(d):
@@ -255,16 +235,3 @@ def test_no_internal_names_on_screen(d):
     for name in ("SpeedupClaimModel", "BenchmarkValidityModel", "throughput_ratio", "ci_high",
                  "vol1.ch12", "int8", "fp16", "mobilenetv2"):
         assert name not in shown
-
-
-def test_render_time_under_20_ms(d):
-    states = [(BOTH, {"context": c, "act2.batch": b}) for c in ("cloud", "edge")
-              for b in ("1", "256")]
-    for s in states:
-        d.render(*s)  # warm caches as a session would
-    times = []
-    for i in range(40):
-        t0 = time.perf_counter()
-        d.render(*states[i % len(states)])
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"

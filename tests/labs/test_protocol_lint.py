@@ -3,6 +3,8 @@ import ast
 import itertools
 import math
 import re
+import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -195,6 +197,43 @@ def graded(d, answers):
             if entry["entry"][act]["correct"]:
                 correct[name] = option["value"]
     return correct
+
+
+def graded_choices(d, tree, locking: bool):
+    return [n for n in d.kinds(tree, "choice") if bool(n.get("locks")) is locking]
+
+
+def test_every_option_has_its_own_feedback(lab):
+    """Each prediction option reveals its own text, and each reflection option earns its own
+    feedback, exactly one of them marked right."""
+    d, answers, tree = lab
+    for n in graded_choices(d, tree, locking=True):
+        reveals = {tuple(o["text"] for o in d.kinds(d.render({**answers, n["key"]: opt["value"]}), "overlay"))
+                   for opt in n["options"]}
+        assert len(reveals) == len(n["options"]), f"{n['key']}: two options reveal the same text"
+    for n in graded_choices(d, tree, locking=False):
+        feedback = [d.node(d.render(answers, {n["key"]: opt["value"]}), f"{n['key']}.feedback")
+                    for opt in n["options"]]
+        if all(f is None for f in feedback):
+            continue  # an ungraded choice (a setting, not a reflection)
+        assert None not in feedback, f"{n['key']}: an option earns no feedback"
+        assert len({f["text"] for f in feedback}) == len(feedback), f"{n['key']}: shared feedback"
+        assert [f["tone"] for f in feedback].count("success") == 1, f"{n['key']}: not one right option"
+
+
+def test_render_median_under_20_ms(lab):
+    """A control change re-renders the whole lab: the median render, over every control's
+    extremes with the caches warm (as a session has them), stays under 20 ms under CPython."""
+    d, answers, tree = lab
+    states = [{name: value} for name, value in controls(d, tree)] or [{}]
+    for values in states:
+        d.render(answers, values)
+    times = []
+    for values in states * max(1, 40 // len(states)):
+        t0 = time.perf_counter()
+        d.render(answers, values)
+        times.append(time.perf_counter() - t0)
+    assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"
 
 
 def test_predictions_stay_honest(lab):
