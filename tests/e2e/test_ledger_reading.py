@@ -1,7 +1,8 @@
 """Labs read the Design Ledger in the browser (PROTOCOL.md section 2): real Pyodide, real
 localStorage. Lab 00's entry records the student's home context; Lab 09 (Cloud / Edge)
 starts on it once Python is ready, and on its first context without it. The ledger is read
-fresh for every render, so an entry saved elsewhere (another tab) counts at the next one."""
+fresh for every render, so an entry saved elsewhere (another tab) counts at the next one. The
+Volume I capstone (Lab 16) reads every earlier lab's entry."""
 from __future__ import annotations
 
 import json
@@ -95,3 +96,30 @@ def test_the_ledger_is_read_fresh_for_every_render(page, site_url):
     lab.lock_first_prediction()      # any event renders again, with the ledger read now
     lab.wait_settled()
     assert context_shown(lab) == "edge"
+
+
+def entry(number: int, predicted: float, actual: float) -> dict:
+    key = f"vol1.ch{number:02d}"
+    return {"lab": key, "context": "cloud", "schema": 2,
+            "act1": {"prediction": "C", "correct": True, "predicted_value": predicted,
+                     "actual_value": actual},
+            "act2": {"prediction": "B", "correct": False, "decision": "a design",
+                     "result": 1.0, "unit": "ms"},
+            "constraint_hit": False, "completed_at": "2026-11-20T09:00:00Z"}
+
+
+def test_the_capstone_reads_a_partial_volume_one_ledger(page, recorder, site_url):
+    """Lab 16 in the browser with two labs done: its calibration view counts them and names
+    what is missing (the CPython tests cover empty, partial, full and malformed ledgers)."""
+    seed(page, site_url, {"vol1.ch01": entry(1, 1e6, 9.9e5), "vol1.ch05": entry(5, 800.0, 100.0)})
+    page.goto(site_url + LAB_PAGES["vol1/16"])
+    lab = LabPage(page, "vol1/16")
+    lab.wait_ready()
+    lab.lock_first_prediction()
+    lab.wait_settled()
+    chart = lab.section.locator('[data-key="act1.calibration"]')
+    chart.wait_for()
+    text = lab.section.inner_text()
+    assert "2 of 15" in text, "the calibration summary does not count the two labs done"
+    assert "Lab 02" in lab.section.locator('[data-key="act1.calibration.missing"]').inner_text()
+    assert recorder.console_errors == [] and recorder.page_errors == []
