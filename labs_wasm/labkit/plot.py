@@ -27,7 +27,8 @@ def layout(title: str | None = None, height: int = 360, **extra: Any) -> dict:
 
 
 def axis(title: str, log: bool = False, **extra: Any) -> dict:
-    out = {"title": {"text": title}, "gridcolor": "#e2e8f0", "zeroline": False}
+    # automargin: Plotly widens the margin to fit long tick labels instead of clipping them.
+    out = {"title": {"text": title}, "gridcolor": "#e2e8f0", "zeroline": False, "automargin": True}
     if log:
         out["type"] = "log"
         out["exponentformat"] = "power"
