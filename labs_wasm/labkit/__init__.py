@@ -2,7 +2,7 @@
 
 Pure Python (stdlib only) so it runs unchanged under CPython and Pyodide.
 """
-from . import catalog, contexts, fmt, ledger, plot, runtime
+from . import bands, catalog, contexts, fmt, ledger, plot, runtime
 from .errors import LabDefinitionError, LedgerSchemaError, UnknownLabError
 from .lab import Lab
 from .ledger import LedgerEntry, validate_entry
@@ -10,5 +10,5 @@ from .ui import Metric, Prediction, Ui
 from .widgets import Option
 
 __all__ = ["Lab", "Ui", "Metric", "Option", "Prediction", "LedgerEntry", "LabDefinitionError",
-           "LedgerSchemaError", "UnknownLabError", "validate_entry", "catalog", "contexts",
+           "LedgerSchemaError", "UnknownLabError", "validate_entry", "bands", "catalog", "contexts",
            "fmt", "ledger", "plot", "runtime"]

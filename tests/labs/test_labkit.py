@@ -1,6 +1,7 @@
 """The toolkit: gates, locking, definition errors, overlay arithmetic, keys, serialization,
 ledger schema, state fallbacks."""
 import json
+import math
 
 import pytest
 
@@ -328,3 +329,12 @@ def test_fmt_quantity_reads_as_a_student_expects(text, shown):
                                        ("1,030", "1{,}030"), ("2.5 × 10⁻⁶", r"2.5 \times 10^{-6}")])
 def test_fmt_tex_puts_formatted_numbers_into_math(text, tex):
     assert fmt.tex(text) == tex
+
+
+def test_bands_pick_the_half_open_band_and_a_log_middle():
+    from labkit import bands
+    b = {"A": (0.0, 2.0), "B": (2.0, 8.0), "C": (8.0, math.inf)}
+    assert [bands.band_of(v, b) for v in (0.5, 2.0, 7.99, 1e9)] == ["A", "B", "B", "C"]
+    with pytest.raises(ValueError, match="none of the bands"):
+        bands.band_of(-1.0, b)
+    assert [bands.log_middle(b, k) for k in "ABC"] == [1.0, 4.0, 16.0]

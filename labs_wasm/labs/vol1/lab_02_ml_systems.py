@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import ml_systems_cases as cases
 from labs.vol1.ml_systems_cases import (ACT1_ROWS, FACTORY_SLA, FRAMES_PER_CAMERA, GPUS,
                                         LAB_UPGRADE, MACHINES, MODELS, gemm, mlp_shape, serve,
@@ -46,22 +46,13 @@ ACT1_BANDS = {"A": (0.0, 1.2), "B": (1.2, 2.0), "C": (2.0, 4.0), "D": (4.0, math
 ROW_GRID = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 
-def band_of(value: float, bands: dict) -> str:
-    return next(k for k, (lo, hi) in bands.items() if lo <= value < hi)
-
-
-def band_middle(key: str, bands: dict) -> float:
-    lo, hi = bands[key]
-    return lo * 2 if hi == math.inf else hi / 2 if lo == 0 else math.sqrt(lo * hi)
-
-
 def gpu_name(key: str) -> str:
     return GPUS[key].name
 
 
 def act1_truth() -> tuple[float, str]:
     s = speedup(OLD, NEW, mlp_shape(ACT1_ROWS))
-    return s, band_of(s, ACT1_BANDS)
+    return s, bands.band_of(s, ACT1_BANDS)
 
 
 def act1_fact() -> str:
@@ -130,7 +121,7 @@ def model_labels() -> dict:
 
 def act2_truth() -> tuple[float, str]:
     d = cases.farthest_datacenter(ACT2_MODEL, ACT2_EXECUTION, ACT2_CAMERAS)
-    return d, band_of(d, ACT2_BANDS)
+    return d, bands.band_of(d, ACT2_BANDS)
 
 
 def act2_fact() -> str:
@@ -634,7 +625,7 @@ def save_to_ledger(ui, context, pred1, pred2, design):
                 f"{design['cameras']} cameras, {where}")
     result = s.total * 1e3 if s.stable else None
     entry = ledger.make_entry(
-        LAB.ledger_key, context, pred1, (band_middle(pred1.value, ACT1_BANDS), s1), pred2,
+        LAB.ledger_key, context, pred1, (bands.log_middle(ACT1_BANDS, pred1.value), s1), pred2,
         decision=decision, result=result, unit="ms", constraint_hit=not s.feasible)
     ui.ledger(entry, ledger.summary(
         CONTEXT_LABELS[context], pred1, pred2,

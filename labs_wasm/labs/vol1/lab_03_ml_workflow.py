@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import ml_workflow_cases as cases
 from labs.vol1.ml_workflow_cases import (DATA_BUDGET_MB, DATA_CONSTRAINT, HORIZON_DAYS,
                                          LAB_DRIFT, LAB_MODEL, POLICIES, TOLERATED_DAYS)
@@ -81,7 +81,7 @@ def band_value(key: str) -> float:
 
 def act1_truth() -> tuple[float, str]:
     t = cases.time_to_breach(LAB_DRIFT)
-    return t, next(k for k, (lo, hi) in ACT1_BANDS.items() if lo <= t < hi)
+    return t, bands.band_of(t, ACT1_BANDS)
 
 
 def act1_options(t: float) -> dict:

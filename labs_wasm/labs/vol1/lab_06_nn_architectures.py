@@ -402,7 +402,6 @@ def longest_text(s_max: int) -> str:
 
 
 def memory_chart(ui, context, s, heads, fused, r, s_max):
-    m = MODELS[ACT2_MODEL]
     cap = cases.capacity(context)
     xs = list(range(1024, 65536 + 1, 1024))          # the slider's grid
     std = [cases.attention(x, ACT2_MODEL, None, heads, False).total.m_as("B") for x in xs]

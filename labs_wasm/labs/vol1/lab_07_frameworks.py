@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import frameworks_cases as cases
 from labs.vol1.frameworks_cases import (COMPILE_TIME_S, LOOP_RATE_HZ, MACHINES, MODELS, SLA_S,
                                         break_even, dispatch, fusion, iron_law, kernels,
@@ -116,7 +116,7 @@ ACT2_BANDS = {"A": (0, 1_000), "B": (1_000, 10_000), "C": (10_000, 100_000),
 def act2_truth():
     r = break_even("edge", ACT2_MODEL, COMPILE_TIME_S, LOOP_RATE_HZ)
     n = r.break_even_requests
-    band = next(k for k, (lo, hi) in ACT2_BANDS.items() if lo <= n < hi)
+    band = bands.band_of(n, ACT2_BANDS)
     return r, n, band
 
 

@@ -17,7 +17,7 @@ import math
 
 from mlsysim.resolvers.learning_curves import active_learning_accuracy, curriculum_accuracy
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import data_selection_cases as ds
 from labs.vol1.data_selection_cases import (BASE_ACCURACY, BATCH, CROWD_PRICE, MODEL_CURVES,
                                             TRAIN_MODEL, annotation, curriculum, curve_kwargs,
@@ -83,7 +83,7 @@ def train_hours(context: str, steps: float) -> float:
 def act1_truth():
     r = curriculum(ACT1_TARGET, ACT1_REGIME)
     speedup = r.speedup_by_strategy["curriculum"]
-    band = next(k for k, (lo, hi) in ACT1_BANDS.items() if lo <= speedup < hi)
+    band = bands.band_of(speedup, ACT1_BANDS)
     return speedup, band
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import model_compression_cases as cases
 from labs.vol1.model_compression_cases import FORMATS, LANGUAGE, MACHINES, SLA, VISION
 
@@ -83,7 +83,7 @@ def act1_case():
 def act1_truth() -> tuple[float, str]:
     """The published drop (points) and the band it falls in (a gain counts as band A)."""
     drop = act1_case().accuracy_drop
-    correct = next(k for k, (lo, hi) in ACT1_BANDS.items() if lo <= max(drop, 0.0) < hi)
+    correct = bands.band_of(max(drop, 0.0), ACT1_BANDS)
     return drop, correct
 
 
@@ -628,7 +628,6 @@ def save_to_ledger(ui, context, pred1, pred2, design):
     """One entry per lab (LAB_PROTOCOL "Design Ledger"); the runtime adds completed_at."""
     drop, _ = act1_truth()
     d = design["decode"]
-    m = LANGUAGE[design["model"]]
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1, (band_middle(pred1.value), drop), pred2,
         decision=(f"{short(design['model'])}, {design['format'].upper()} weights, "

@@ -13,7 +13,7 @@ Chapter 11 shares.
 """
 from __future__ import annotations
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import hw_acceleration_cases as cases
 from labs.vol1.hw_acceleration_cases import (ACT1_ROWS, ACT2_CASE, MACHINES, MFU_TARGET,
                                              MODELS)
@@ -68,13 +68,9 @@ def intensity(x: float) -> str:
 ACT1_BANDS = {"A": (0.60, 1.01), "B": (0.20, 0.60), "C": (0.05, 0.20), "D": (0.0, 0.05)}
 
 
-def band_of(value: float, bands: dict) -> str:
-    return next(k for k, (lo, hi) in bands.items() if lo <= value < hi)
-
-
 def act1_truth():
     g = cases.act1_kernel()
-    return g, band_of(g.mfu_ceiling, ACT1_BANDS)
+    return g, bands.band_of(g.mfu_ceiling, ACT1_BANDS)
 
 
 def act1_sentence(g) -> str:
@@ -129,7 +125,7 @@ ACT2_BANDS = {"A": (0.40, 1.01), "B": (0.15, 0.40), "C": (0.05, 0.15), "D": (0.0
 
 def act2_truth():
     s = cases.act2_truth()
-    return s, band_of(s.mfu_ceiling, ACT2_BANDS)
+    return s, bands.band_of(s.mfu_ceiling, ACT2_BANDS)
 
 
 def gemm_range(s) -> tuple[float, float]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import benchmarking_cases as cases
 from labs.vol1.benchmarking_cases import (ACT1_DEVICES, ACT1_SERIAL, MACHINES, MAX_HEADLINE_RATIO,
                                           MODELS, PRODUCTION_BATCH, REPORT_PRECISION, RUN_CV,
@@ -69,18 +69,9 @@ def rate(per_s: float) -> str:
 ACT1_BANDS = {"A": (40.0, math.inf), "B": (15.0, 40.0), "C": (4.0, 15.0), "D": (0.0, 4.0)}
 
 
-def band_of(value: float, bands: dict) -> str:
-    return next(k for k, (lo, hi) in bands.items() if lo <= value < hi)
-
-
-def band_middle(bands: dict, key: str) -> float:
-    lo, hi = bands[key]
-    return lo * 2 if hi == math.inf else hi / 2 if lo == 0 else math.sqrt(lo * hi)
-
-
 def act1_truth():
     r = cases.amdahl(ACT1_SERIAL, ACT1_DEVICES)
-    return r, band_of(r.amdahl_speedup, ACT1_BANDS)
+    return r, bands.band_of(r.amdahl_speedup, ACT1_BANDS)
 
 
 def serial_for(speedup: float, n: int) -> float:
@@ -118,7 +109,7 @@ ACT2_BANDS = {"A": (0.0, 2.0), "B": (2.0, 5.0), "C": (5.0, 20.0), "D": (20.0, ma
 
 def act2_truth():
     v = cases.validity("cloud", ACT2_MODEL, ACT2_BATCH, ACT2_PRECISION)
-    return v, band_of(v.throughput_ratio, ACT2_BANDS)
+    return v, bands.band_of(v.throughput_ratio, ACT2_BANDS)
 
 
 def act2_options(v) -> dict:
@@ -566,7 +557,7 @@ def save_to_ledger(ui, context, pred1, pred2, design):
     d = design
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1,
-        (band_middle(ACT1_BANDS, pred1.value), truth.amdahl_speedup), pred2,
+        (bands.log_middle(ACT1_BANDS, pred1.value), truth.amdahl_speedup), pred2,
         decision=(f"{MODELS[d['model']].name} benchmark at batch {d['batch']}, "
                   f"{PRECISION_LABELS[d['precision']]} headline, {d['warmup']} warm-up runs "
                   f"discarded, {d['repeats']} timed repeats, {fmt.percent(d['confidence'], 0)} "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import model_serving_cases as cases
 from labs.vol1.model_serving_cases import (BASE_RATE, LAUNCH_LOAD, MACHINES, MAX_SERVERS,
                                            MODELS, PERCENTILE, REPLY_TOKENS, SLA, design,
@@ -48,15 +48,6 @@ ACT1_BANDS = {"A": (1.0, 1.5), "B": (1.5, 3.0), "C": (3.0, 7.0), "D": (7.0, math
 ACT1_LOADS = (1.0, 3.5, 0.25)
 
 
-def band_of(value: float, bands: dict) -> str:
-    return next(k for k, (lo, hi) in bands.items() if lo <= value < hi)
-
-
-def band_middle(key: str, bands: dict) -> float:
-    lo, hi = bands[key]
-    return lo * 2 if hi == math.inf else math.sqrt(lo * hi)
-
-
 #: The machines' short names for running text (tables give the registry's full names).
 SHORT = {"cloud": "H100", "mobile": "A17 Pro"}
 
@@ -83,7 +74,7 @@ def act1_truth(context: str) -> tuple[float, float, float, str]:
     r = act1_case(context)
     p99 = r.quantiles[PERCENTILE].m_as("s")
     mean = r.mean_response.m_as("s")
-    return p99, mean, p99 / mean, band_of(p99 / mean, ACT1_BANDS)
+    return p99, mean, p99 / mean, bands.band_of(p99 / mean, ACT1_BANDS)
 
 
 def act1_options(context: str) -> dict:
@@ -618,7 +609,7 @@ def save_to_ledger(ui, context, pred1, pred2, d):
                 f"{fmt.num(d.load)}× traffic ({rate_text(d.rate)})")
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1,
-        (band_middle(pred1.value, ACT1_BANDS) * mean * 1e3, p99 * 1e3), pred2,
+        (bands.log_middle(ACT1_BANDS, pred1.value) * mean * 1e3, p99 * 1e3), pred2,
         decision=decision, result=d.p99 * 1e3 if d.stable else None, unit="ms",
         constraint_hit=not d.feasible)
     ui.ledger(entry, ledger.summary(

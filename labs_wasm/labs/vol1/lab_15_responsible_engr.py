@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from labkit import Lab, Metric, contexts, fmt, ledger, plot
+from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol1 import responsible_engr_cases as cases
 from labs.vol1.responsible_engr_cases import (AUDIT_BUDGET, AUDIT_CONFIDENCE, AUDIT_GAP,
                                               AUDIT_POWER, AUDIT_RATE, BASE_RATE, GROUPS,
@@ -84,7 +84,7 @@ def band_middle(key: str) -> float:
 def act1_truth() -> tuple[float, str]:
     g = cases.launch_report().groups
     ratio = g["B"]["fnr"] / g["A"]["fnr"]
-    return ratio, next(k for k, (lo, hi) in ACT1_BANDS.items() if lo <= ratio < hi)
+    return ratio, bands.band_of(ratio, ACT1_BANDS)
 
 
 def missed(group: str) -> str:
@@ -124,7 +124,7 @@ ACT2_BANDS = {"A": (0, 1_000), "B": (1_000, 5_000), "C": (5_000, 25_000),
 
 def act2_truth() -> tuple[int, str]:
     total = cases.audit_total(AUDIT_GAP)
-    return total, next(k for k, (lo, hi) in ACT2_BANDS.items() if lo <= total < hi)
+    return total, bands.band_of(total, ACT2_BANDS)
 
 
 def audit_sentence(gap: float = AUDIT_GAP, power: float = AUDIT_POWER) -> str:

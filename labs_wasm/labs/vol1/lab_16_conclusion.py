@@ -18,9 +18,8 @@ from functools import lru_cache
 
 from labkit import Lab, Metric, catalog, contexts, fmt, ledger, plot
 from labs.vol1 import conclusion_cases as cases
-from labs.vol1.conclusion_cases import (ACT1, ACT1_CONTEXT, ACT2, CONTEXTS, EXECUTIONS,
-                                        KINDS, MACHINES, MODELS, PRECISION_CHOICES,
-                                        REQUIREMENTS, VOLUME1, of, verdict, verdicts)
+from labs.vol1.conclusion_cases import (ACT1, ACT1_CONTEXT, ACT2, CONTEXTS, KINDS, MODELS,
+                                        REQUIREMENTS, VOLUME1, of, verdicts)
 
 LAB = Lab(
     id="vol1/16", chapter="conclusion", title="One model, four contexts",
@@ -579,7 +578,6 @@ def advice_for(kind: str, v) -> str:
 def failure(ui, v):
     worst = max(v.violations, key=lambda c: c.ratio)
     d = v.design
-    req = REQUIREMENTS[v.context]
     kinds = []
     for c in sorted(v.violations, key=lambda c: -c.ratio):
         k = violation_kind(v, c)
