@@ -111,7 +111,8 @@ class FatTreeModel(BaseModel):
     Cost = switches x ``switch_price`` + transceivers x ``optic_price``, two transceivers per
     link (host links included; copper for the shortest would cost less); the default prices
     are cited estimates for 64-port 400 Gb/s InfiniBand. Give the port ``bandwidth`` (or a
-    registry ``link``) for the bisection bandwidth, devices x bandwidth / 2 / oversubscription.
+    registry ``link``) for the bisection bandwidth, devices x bandwidth / 2 / oversubscription
+    (a single switch, tiers 1, has no upper tier to oversubscribe: its bisection is full).
     More devices than three tiers of this radix hold (k^3/4 at 1:1) is a violated "fat-tree
     hosts"; a cost over ``budget`` a violated "network cost"."""
 
@@ -140,6 +141,7 @@ class FatTreeModel(BaseModel):
         transceivers = 2 * t["links"]
         sw_cost, op_cost = switches * sw_usd, transceivers * op_usd
         total = sw_cost + op_cost
+        blocking = o if t["tiers"] > 1 else 1.0  # one switch is non-blocking: no uplinks
         violations = c.violation("fat-tree hosts", n, t["capacity"], c.DIMLESS)
         if budget is not None:
             violations += c.violation("network cost", total,
@@ -151,8 +153,8 @@ class FatTreeModel(BaseModel):
             links=t["links"], transceivers=transceivers, switch_cost=c.q(sw_cost, c.USD),
             optics_cost=c.q(op_cost, c.USD), cost=c.q(total, c.USD),
             cost_per_device=c.q(total / n, c.USD), oversubscription=o,
-            bisection_bandwidth=None if bw is None else c.q(n * bw / 2 / o, c.B_PER_S),
-            per_device_all_to_all=None if bw is None else c.q(bw / o, c.B_PER_S),
+            bisection_bandwidth=None if bw is None else c.q(n * bw / 2 / blocking, c.B_PER_S),
+            per_device_all_to_all=None if bw is None else c.q(bw / blocking, c.B_PER_S),
             violations=violations)
 
 

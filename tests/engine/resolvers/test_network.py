@@ -60,6 +60,16 @@ def test_small_and_two_tier_trees():
     assert fat_tree(2049, 64, 1.0)["tiers"] == 3
 
 
+def test_one_switch_has_no_upper_tier_to_oversubscribe():
+    # 8 hosts on one 64-port switch: no uplinks, so a 4:1 design ratio cannot divide anything.
+    one = FatTreeModel().solve(devices=8, oversubscription=4, link="InfiniBand_NDR")
+    assert one.tiers == 1 and one.switches == 1
+    assert one.bisection_bandwidth.m_as("GB/s") == pytest.approx(8 * 50 / 2)
+    assert one.per_device_all_to_all.m_as("GB/s") == pytest.approx(50)
+    two = FatTreeModel().solve(devices=128, oversubscription=4, link="InfiniBand_NDR")
+    assert two.tiers == 2 and two.bisection_bandwidth.m_as("GB/s") == pytest.approx(128 * 50 / 2 / 4)
+
+
 def test_too_many_hosts_or_too_little_money_is_a_result():
     r = FatTreeModel().solve(devices=100_000, radix=64)  # k^3/4 = 65,536
     assert not r.feasible
