@@ -96,6 +96,8 @@ def act2_options(s) -> dict:
     share = {k: v / today.total for k, v in parts.items()}
     alone = ", ".join(f"{OPT[k].name.lower()} {x(s[k])}" for k in ACT2_OPTIONS)
     fact = f"Each alone, in the batch job: {alone}."
+    sel = cases.engine_step("batch", "selective", False, PP)
+    none = cases.engine_step("batch", "none", False, PP)
     return {
         "A": ("The fused attention kernel (attention 3x faster)",
               f"{fact} Attention is {fmt.percent(ATTENTION_SHARE, 0)} of the arithmetic, and "
@@ -107,7 +109,9 @@ def act2_options(s) -> dict:
               f"pass: {fmt.duration(parts['recompute'])} of a {fmt.duration(today.total)} step "
               f"({fmt.percent(share['recompute'], 0)}). Recomputing only the attention core "
               "removes nearly all of it and two of the six tensor-parallel exchanges per layer "
-              "with it. Right."),
+              f"with it, for {fmt.si(sel.memory_per_gpu.m_as('B'), 'B')} per GPU instead of "
+              f"{fmt.si(today.memory_per_gpu, 'B')}. No recomputation at all would need "
+              f"{fmt.si(none.memory_per_gpu.m_as('B'), 'B')}, more than the H100 holds. Right."),
         "C": ("Overlapping the gradient reduction with the backward pass",
               f"{fact} The data-parallel gradient exchange is small here: with tensor and "
               f"pipeline parallelism each GPU holds 1/{TP * PP} of the model, so it reduces "

@@ -288,3 +288,13 @@ def chapter_parts(checkpointing: str = "full", overlap: bool = False) -> dict[st
             "bubble": b["pipeline_bubble"],
             "communication": (b["dp_communication"] + b["zero_communication"]
                               + b["tp_communication"] + b["pp_communication"])}
+
+
+@lru_cache(maxsize=32)
+def fetch_rate(storage: str, access: str, in_flight: int) -> float:
+    """Samples/s one loader gets from a registry storage tier with ``in_flight`` reads
+    outstanding (the chapter's Little's-law table)."""
+    return StorageIOModel().solve(
+        target_throughput=Q_(1e9, "1/s"), bytes_per_sample=Q_(BYTES_PER_SEQUENCE, "B"),
+        storage=getattr(Systems, storage), access_pattern=access,
+        in_system=in_flight).achieved_throughput.m_as("1/s")
