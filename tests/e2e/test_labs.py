@@ -47,6 +47,7 @@ FAILURES = {
     "vol1/14": ([("context", "edge")], [("act2.interval", 22)]),
     "vol1/15": ([("context", "mobile")], [("context", "cloud")]),
     "vol1/16": ([("context", "edge")], [("act2.batch", 1)]),
+    "vol2/09": ([("act2.fused", "on")], [("act2.fused", "off"), ("act2.selective", "on")]),
 }
 
 

@@ -205,8 +205,8 @@ def act1_instruments(ui, share, kernel, r):
         legend={"orientation": "h", "y": -0.25},
         shapes=[plot.hline(r.amdahl_limit, plot.COLORS["bad"])],
         xaxis=plot.axis("kernel speed-up (x)"),
-        yaxis=plot.axis("step speed-up (x)", range=[1, max(2.0, r.amdahl_limit * 1.15)
-                                                      if r.amdahl_limit != math.inf else 20]))},
+        # Up to just above the ceiling, so the curve's approach to it is visible.
+        yaxis=plot.axis("step speed-up (x)", range=[1, min(r.amdahl_limit, 20) * 1.08]))},
         key="act1.amdahl", caption=(
             f"How much faster the step runs as the kernel gets faster, with the kernel "
             f"{fmt.percent(share, 0)} of the step. At {x(kernel)} the step runs "
