@@ -64,18 +64,14 @@ LAYOUTS = {"files": "small_files", "records": "random", "shards": "sequential"}
 # ---- the scenario's rules (ILLUSTRATIVE) ------------------------------------------------------
 #: A checkpoint every 15 minutes, and checkpoints may take at most 1% of training time: each
 #: may pause the job 9 s. Both are illustrative scenario choices (the stakeholder's rule), of
-#: the order large training runs use; Chapter 21's Young-Daly interval is the principled way to
-#: pick the interval.
+#: the order large training runs use; the fault-tolerance chapter's Young-Daly interval is the
+#: principled way to pick the interval.
 CHECKPOINT_INTERVAL = Q_(15, "min")
 STALL_SHARE = 0.01
 MAX_STALL = (CHECKPOINT_INTERVAL * STALL_SHARE).to("s")
 
 
 # ---- what the accelerators consume ---------------------------------------------------------------
-def gpu_key(node) -> str:
-    return node.hardware.key if hasattr(node.hardware, "key") else str(node.hardware)
-
-
 @lru_cache(maxsize=16)
 def training_run(workload: str, hw: str = "H100"):
     """One step of training ``workload`` on one ``hw`` GPU at the engine's default MFU
@@ -185,12 +181,13 @@ def checkpoint(context: str, workload: str, nodes: int, units: int, asynchronous
 
 @lru_cache(maxsize=64)
 def checkpoint_of(model_key: str, storage: str, units: int, gpus: int, hw: str,
-                  asynchronous: bool = False):
-    """A checkpoint of a registry model with no rule to meet (the chapter's examples)."""
+                  asynchronous: bool = False, rule: bool = False):
+    """A checkpoint of a registry model (the chapter's examples), checked against MAX_STALL
+    when ``rule``."""
     return CheckpointModel().solve(
         model=getattr(Models, model_key), storage=getattr(Systems.Storage, storage),
         storage_units=units, devices=gpus, bandwidth=HOST_LINK[hw].bandwidth,
-        overlap=asynchronous)
+        overlap=asynchronous, max_stall=MAX_STALL if rule else None)
 
 
 # ---- the hierarchy -----------------------------------------------------------------------------
@@ -202,7 +199,7 @@ def hierarchy(hw: str = "H100") -> list[tuple[str, float, float | None, float | 
     rows = [(f"HBM of one {gpu.name}", gpu.memory.bandwidth.m_as("B/s"), None, None),
             ("Host DRAM of one node", HOST_DRAM_BANDWIDTH.m_as("B/s"), None, None),
             (f"Host link of one GPU ({HOST_LINK[hw].name})",
-             HOST_LINK[hw].bandwidth.m_as("B/s"), None, None)]
+             HOST_LINK[hw].bandwidth.m_as("B/s"), None, HOST_LINK[hw].latency.m_as("s"))]
     for name, tier in (("One local NVMe drive", NVME), ("One parallel-FS appliance", PFS),
                        ("One object-store prefix", OBJECT)):
         rows.append((name, tier.read_bandwidth.m_as("B/s"), tier.read_iops.m_as("1/s"),
