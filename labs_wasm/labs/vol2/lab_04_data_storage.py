@@ -23,7 +23,7 @@ from labs.vol2.data_storage_cases import (DRIVES_PER_NODE, MAX_STALL, NODE, NVME
 LAB = Lab(
     id="vol2/04", chapter="data_storage", title="Feeding the fleet from storage",
     hook="An H100 reads its memory at terabytes per second and its training data from drives "
-         "and file servers a thousand times slower. What decides whether the fleet waits?",
+         "and file servers hundreds of times slower. What decides whether the fleet waits?",
     invariants=["HBM-to-storage bandwidth gap", "Reads in flight = rate × latency",
                 "Metadata service limit", "Checkpoint stall"],
     minutes=40, contexts=("nvme", "distributed_fs"),
@@ -46,14 +46,17 @@ LAYOUT_LABELS = {"files": "One file per sample",
                  "shards": "Packed shards streamed in order (WebDataset, TFRecord)"}
 WORKLOAD_LABELS = {"resnet50": "ResNet-50 on ImageNet-sized JPEG images",
                    "llama70b": "Llama 3 70B on packed token sequences"}
+LAYOUT_WORDS = {"files": "one file per sample",
+                "records": "packed record files read at random offsets",
+                "shards": "packed shards streamed in order"}
 SAMPLE_WORDS = {"resnet50": ("image", "images"), "llama70b": ("sequence", "sequences")}
 NODE_OPTIONS = {"16": "16 nodes (128 H100)", "128": "128 nodes (1,024 H100)",
                 "1024": "1,024 nodes (8,192 H100)"}
 CHECKPOINT_LABELS = {"sync": "Synchronous: training waits for the write",
                      "async": "Asynchronous: copy to host memory, write in the background"}
-LIMIT_NAMES = {"bandwidth": "Bandwidth ÷ bytes per sample",
-               "iops": "Random reads (in flight ÷ latency, at most the IOPS)",
-               "metadata": "Metadata server ÷ operations per file"}
+LIMIT_NAMES = {"bandwidth": "bandwidth ÷ bytes per sample",
+               "iops": "random reads (in flight ÷ latency, at most the IOPS)",
+               "metadata": "metadata server ÷ operations per file"}
 GPUS = NODE.accelerators
 
 # Act I's case: one DGX H100, one appliance of the shared file system, one JPEG per image,
@@ -69,6 +72,15 @@ UNITS = {"nvme": ("act2.drives", "NVMe drives in each node", 1, DRIVES_PER_NODE,
 
 def rate(x: float, workload: str = "resnet50") -> str:
     return f"{fmt.num(x)} {SAMPLE_WORDS[workload][1]}/s"
+
+
+def plural(n: int, word: str) -> str:
+    """"1 drive", "8 drives", "1,024 nodes"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def pct(u: float) -> str:
@@ -199,7 +211,8 @@ def act_one(ui, context):
             "up its worker for that long. Commit before you look.")
         pred = ui.predict_choice(
             "act1.prediction",
-            "One DGX H100 training ResNet-50 at the engine's default utilisation, reading one "
+            "One DGX H100 training ResNet-50 at the engine's default model FLOPs utilisation "
+            f"({fmt.percent(cases.training_run('resnet50').mfu, 0)}), reading one "
             "file per image from one Lustre appliance, two reads in flight per GPU: what "
             "fraction of the time are the GPUs busy?",
             act1_options(truth, u_truth), correct=correct)
@@ -231,8 +244,8 @@ def act_one(ui, context):
                       f"Yes. Little's law: one GPU's {rate(per_gpu_rate('resnet50'))} times "
                       f"{fmt.duration(PFS.latency.m_as('s'))} per read is "
                       f"{fmt.num(per_gpu_rate('resnet50') * PFS.latency.m_as('s'))} reads "
-                      f"outstanding, so {need} in flight per GPU keep it fed. Workers cost CPU "
-                      "memory, not storage hardware."),
+                      f"outstanding, so {need} in flight per GPU keep it fed. Workers cost host "
+                      "memory and CPU time, not storage hardware."),
                 "C": ("Larger training batches",
                       "A larger batch asks for more images at once but not more per second; "
                       "the loader still completes the same number of reads per second."),
@@ -257,7 +270,7 @@ INSTRUMENTS_1 = {
 
 def limit_chart(ui, key, title, r, workload, demand, caption_lead):
     lim = limits(r, workload)
-    names = [LIMIT_NAMES[k] for k in lim]
+    names = [capital(LIMIT_NAMES[k]) for k in lim]
     values = list(lim.values())
     low = min(lim, key=lim.get)
     colors = [plot.COLORS["bad"] if (k == low and lim[k] < demand) else plot.COLORS["muted"]
@@ -270,14 +283,15 @@ def limit_chart(ui, key, title, r, workload, demand, caption_lead):
                                     annotations=[plot.note(0.5, demand, "GPUs' demand",
                                                            xref="paper", yshift=10)])}
     ui.figure(figure, key=key, caption=(
-        f"{caption_lead}: " + "; ".join(f"{LIMIT_NAMES[k].lower()} {rate(v, workload)}"
+        f"{caption_lead}: " + "; ".join(f"{LIMIT_NAMES[k]} {rate(v, workload)}"
                                         for k, v in lim.items())
         + f". The GPUs could train {rate(demand, workload)} (dotted line); the storage "
           f"delivers {rate(r.achieved_throughput.m_as('1/s'), workload)}."),
         table={"caption": f"Each limit of the read path ({SAMPLE_WORDS[workload][1]} per "
                           "second)",
                "columns": ["limit", "rate", "below the demand?"],
-               "rows": [[LIMIT_NAMES[k], rate(v, workload), "yes" if v < demand else "no"]
+               "rows": [[capital(LIMIT_NAMES[k]), rate(v, workload),
+                         "yes" if v < demand else "no"]
                         for k, v in lim.items()]})
 
 
@@ -285,8 +299,8 @@ def act1_instruments(ui, context, in_flight, layout, r):
     demand = per_gpu_rate("resnet50") * GPUS
     where = ("its own eight NVMe drives" if context == "nvme" else "one Lustre appliance")
     limit_chart(ui, "act1.limits", "What each limit of the read path allows", r, "resnet50",
-                demand, f"One DGX H100 reading from {where}, {in_flight} reads in flight per "
-                        f"GPU, {LAYOUT_LABELS[layout].lower()}")
+                demand, f"One DGX H100 reading from {where}, {plural(in_flight, 'read')} in "
+                        f"flight per GPU, {LAYOUT_WORDS[layout]}")
     u = r.accelerator_utilization
     tier = cases.TIERS[context]
     units = DRIVES_PER_NODE if context == "nvme" else ACT1["units"]
@@ -303,6 +317,12 @@ def act1_instruments(ui, context, in_flight, layout, r):
     ], key="act1.metrics")
 
 
+def unit_words(context: str, n: int) -> str:
+    if context == "nvme":
+        return f"{n} NVMe drive{'s' if n != 1 else ''}"
+    return f"{n} Lustre appliance{'s' if n != 1 else ''}"
+
+
 def mathpeek_limits(context, gpus, in_flight, layout, r, who) -> str:
     tier = cases.TIERS[context]
     units = r.available_bandwidth.m_as("B/s") / tier.read_bandwidth.m_as("B/s")
@@ -314,9 +334,9 @@ def mathpeek_limits(context, gpus, in_flight, layout, r, who) -> str:
     return (
         r"$$X = \min\left(\frac{B}{s},\ \min\!\left(I,\ \frac{L}{W}\right),\ \frac{M}{k}\right),"
         r"\qquad U = \min\left(1, \frac{X}{N\,x}\right)$$" "\n\n"
-        f"for {who} ({gpus} GPUs), {LAYOUT_LABELS[layout].lower()}:\n\n"
+        f"for {who} ({gpus} GPUs), {LAYOUT_WORDS[layout]}:\n\n"
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
-        f"| $B$ | read bandwidth of {fmt.num(units)} unit(s) of the tier | "
+        f"| $B$ | read bandwidth of {unit_words(context, round(units))} | "
         f"{fmt.si(r.available_bandwidth.m_as('B/s'), 'B/s')} |\n"
         f"| $s$ | bytes per sample (one JPEG) | {fmt.si(sample_bytes('resnet50'), 'B')} |\n"
         f"| $I$ | random reads per second the tier serves at high queue depth | "
@@ -327,7 +347,7 @@ def mathpeek_limits(context, gpus, in_flight, layout, r, who) -> str:
         f"| $k$ | metadata operations per file (open and close) | "
         f"{cases.METADATA_OPS_PER_FILE} |\n"
         f"| $x$ | images per second one GPU trains | {rate(per_gpu_rate('resnet50'))} |\n\n"
-        + "; ".join(f"{LIMIT_NAMES[k]} = {rate(v)}" for k, v in lim.items())
+        + capital("; ".join(f"{LIMIT_NAMES[k]} = {rate(v)}" for k, v in lim.items()))
         + f". Sequential shards drop the second and third terms; random records drop the "
           f"third. Here $X$ = {rate(r.achieved_throughput.m_as('1/s'))} and $U$ = "
           f"{pct(r.accelerator_utilization)}.")
@@ -345,8 +365,8 @@ def act_two(ui, context):
             "checkpoints of our Llama 3 70B run. Will the storage keep up?")
         ui.markdown(
             "Adding appliances adds bandwidth and IOPS; a Lustre file system still has **one "
-            "metadata server** (the chapter's appliance and server figures are the engine's "
-            "registry values). A checkpoint writes the weights and the optimizer state; while "
+            "metadata server** (the appliance and server figures are the engine's registry "
+            "values). A checkpoint writes the weights and the optimizer state; while "
             "a synchronous checkpoint is written, training waits. The team's rule, an "
             f"illustrative one: a checkpoint every {fmt.num(cases.CHECKPOINT_INTERVAL.m_as('min'))} "
             f"minutes may pause training at most {fmt.percent(cases.STALL_SHARE, 0)} of that, "
@@ -466,12 +486,13 @@ def failure_text(context, workload, nodes, layout, units, r, ck) -> str:
 def fleet_instruments(ui, context, workload, nodes, layout, in_flight, units, mode, r, ck):
     gpus = GPUS * (1 if context == "nvme" else nodes)
     demand = per_gpu_rate(workload) * gpus
-    lead = (f"Each of the {fmt.num(nodes)} nodes reading its own {units} NVMe drives (per node)"
-            if context == "nvme" else
-            f"{fmt.num(nodes)} nodes sharing {units} Lustre appliances and one metadata server")
+    lead = (f"Each of the {nodes:,} nodes reading its own {plural(units, 'NVMe drive')} (per "
+            "node)" if context == "nvme" else
+            f"{plural(nodes, 'node')} sharing {plural(units, 'Lustre appliance')} and one "
+            "metadata server")
     limit_chart(ui, "act2.limits", "The read path's limits against the fleet's demand", r,
-                workload, demand, f"{lead}, {in_flight} reads in flight per GPU, "
-                                  f"{LAYOUT_LABELS[layout].lower()}")
+                workload, demand, f"{lead}, {plural(in_flight, 'read')} in flight per GPU, "
+                                  f"{LAYOUT_WORDS[layout]}")
     u = r.accelerator_utilization
     stall = ck.checkpoint_time.m_as("s")
     ui.metrics([
@@ -508,7 +529,7 @@ def mathpeek_fleet(context, workload, nodes, layout, in_flight, units, mode, r, 
     link = cases.HOST_LINK["H100"]
     lim = limits(r, workload)
     where = ("each node's drives (per node)" if context == "nvme"
-             else f"{units} shared appliances")
+             else f"{plural(units, 'shared appliance')}")
     store = (f"{nodes} × {units} drives × "
              f"{fmt.si(NVME.write_bandwidth.m_as('B/s'), 'B/s')}" if context == "nvme" else
              f"{units} × {fmt.si(PFS.write_bandwidth.m_as('B/s'), 'B/s')}")
@@ -526,7 +547,7 @@ def mathpeek_fleet(context, workload, nodes, layout, in_flight, units, mode, r, 
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
         f"| $S$ | checkpoint: parameters × 14 B | {fmt.si(size, 'B')} |\n"
         f"| $B_w$ | write bandwidth of the storage | {store} |\n"
-        f"| $G$ | GPUs writing their shards | {gpus} |\n"
+        f"| $G$ | GPUs writing their shards | {gpus:,} |\n"
         f"| $b$ | each GPU's path to its host ({link.name}) | "
         f"{fmt.si(link.bandwidth.m_as('B/s'), 'B/s')} |\n"
         f"| $T_{{\\text{{write}}}}$ | time to write it | {fmt.duration(ck.write_time.m_as('s'))} |\n"
@@ -566,20 +587,20 @@ def closing(ui):
 def save_to_ledger(ui, context, pred1, pred2, design):
     """One entry per lab (LAB_PROTOCOL "Design Ledger"); the runtime adds completed_at."""
     _, u1, _ = act1_truth()
-    decision = (f"{WORKLOAD_LABELS[design['workload']]} on {fmt.num(design['nodes'])} nodes, "
-                f"{LAYOUT_LABELS[design['layout']].lower()}, {design['in_flight']} reads in "
-                f"flight per GPU, {design['units']} "
-                f"{'drives per node' if context == 'nvme' else 'appliances'}, "
-                f"{'asynchronous' if design['mode'] == 'async' else 'synchronous'} checkpoints, "
-                f"on {contexts.name(context)}")
+    units = (plural(design["units"], "drive") + " per node" if context == "nvme"
+             else plural(design["units"], "appliance"))
+    mode = "asynchronous" if design["mode"] == "async" else "synchronous"
+    decision = (f"{WORKLOAD_LABELS[design['workload']]} on {design['nodes']:,} nodes, "
+                f"{LAYOUT_WORDS[design['layout']]}, {plural(design['in_flight'], 'read')} in "
+                f"flight per GPU, {units}, {mode} checkpoints, on {contexts.name(context)}")
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1, (ACT1_MIDDLE[pred1.value], u1), pred2,
         decision=decision, result=design["utilization"] * 100, unit="%",
         constraint_hit=design["hit"])
     ui.ledger(entry, ledger.summary(
         CONTEXT_LABELS[context], pred1, pred2,
-        ("Design", f"{fmt.num(design['nodes'])} nodes, "
-                   f"{LAYOUT_LABELS[design['layout']].lower()}"),
+        ("Design", f"{design['nodes']:,} nodes, "
+                   f"{LAYOUT_WORDS[design['layout']]}"),
         ("Result", f"GPUs busy {pct(design['utilization'])}, checkpoint pause "
                    f"{fmt.duration(design['stall'])}"
                    + (" (a limit is broken)" if design["hit"] else ""))))
