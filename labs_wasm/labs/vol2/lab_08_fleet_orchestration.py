@@ -134,7 +134,7 @@ def act2_options() -> dict:
         "D": ("90% or higher",
               f"Too optimistic. {fact} At 90% the mean FIFO wait is "
               f"{span(schedule('fifo', 'research', 0.9, *ACT2_CASE[1:]).waits[0])}: pooling "
-              "helps, but not that much with two-hour allocations on 32 nodes."),
+              f"helps, but not that much with {hours(ACT2_CASE[2])} allocations on {n} nodes."),
     }
 
 
@@ -219,13 +219,13 @@ def wait_curve(ui, rho, s):
     here = cases.wait_in_jobs(rho)
     traces = [plot.line(x, one, "one node", plot.COLORS["fleet"], width=3),
               plot.line(x, two, "two nodes, one queue", plot.COLORS["muted"], dash="dash"),
-              plot.points([rho * 100], [min(here, 40)], "your utilisation", plot.COLORS["bad"],
+              plot.points([rho * 100], [here], "your utilisation", plot.COLORS["bad"],
                           symbol="star", size=16)]
     ui.figure({"data": traces, "layout": plot.layout(
         "Mean wait against utilisation", height=360, showlegend=True,
         legend={"orientation": "h", "y": -0.25},
         xaxis=plot.axis("utilisation (%)", range=[0, 100]),
-        yaxis=plot.axis("mean wait (run lengths)", range=[0, 40]))},
+        yaxis=plot.axis("mean wait (run lengths)", range=[0, max(40, here * 1.15)]))},
         key="act1.curve", caption=(
             "Mean wait before a run starts, in run lengths, against the node's utilisation: "
             "one node (M/M/1) and two nodes sharing one queue (M/M/2). The curve is flat at "
@@ -257,7 +257,7 @@ def act1_reflection(ui, s):
             "A": ("It almost vanishes: a second node is always free",
                   f"Not at this load. {facts} Both nodes are busy at once most of the time, "
                   "so most runs still queue."),
-            "B": ("It falls substantially, to roughly half: a run waits only when both are busy",
+            "B": ("It falls substantially: a run waits only when both nodes are busy",
                   f"Yes. {facts} Pooling lets one node's idle moment serve the other's queue. "
                   "The same effect, over hundreds of nodes, is what lets a large cluster run "
                   "hotter than a small one (Act II)."),
@@ -407,6 +407,11 @@ def curve(discipline, cluster, share, alloc):
     return [schedule(discipline, cluster, u, share, alloc).waits for u in CURVE_GRID]
 
 
+def wait_phrase(seconds: float) -> str:
+    return (f"wait {span(seconds)} on average" if math.isfinite(seconds)
+            else "wait without bound")
+
+
 def minutes(seconds: float):
     return seconds / 60 if math.isfinite(seconds) else None
 
@@ -441,8 +446,8 @@ def wait_chart(ui, s):
                        xref="paper", yshift=10, xanchor="left")]
     nodes = s.nodes
     here = (f"At {fmt.percent(s.utilization, 0)} under "
-            f"{'FIFO' if mine == 'fifo' else 'priority'}, interactive jobs wait "
-            f"{span(s.waits[0])} and training jobs {span(s.waits[1])} on average.")
+            f"{'FIFO' if mine == 'fifo' else 'priority'}, interactive jobs "
+            f"{wait_phrase(s.waits[0])} and training jobs {wait_phrase(s.waits[1])}.")
     ui.figure({"data": traces, "layout": plot.layout(
         f"Mean wait against utilisation, {nodes:,} nodes", height=400, showlegend=True,
         legend={"orientation": "h", "y": -0.25}, shapes=shapes, annotations=notes,
@@ -470,7 +475,7 @@ def class_metrics(ui, s):
     ui.metrics([
         Metric("Interactive mean wait", span(wi),
                tone="danger" if wi > LIMIT_I else "success", note=f"limit {span(LIMIT_I)}"),
-        Metric("Training mean wait", span(wt) if math.isfinite(wt) else "never starts",
+        Metric("Training mean wait", span(wt),
                tone="danger" if wt > LIMIT_T else "success", note=f"limit {span(LIMIT_T)}"),
         Metric("Utilisation", fmt.percent(min(r.utilization, 1.0), 0), tone="info",
                note=(f"{fmt.num(r.utilization * s.nodes)} of {s.nodes:,} nodes' work "
