@@ -45,6 +45,8 @@ def test_chapter_states_the_worked_examples_numbers(chapter):
     free, nodes = cases.scattered_free_gpus("research", 32)
     assert (free, nodes) == (224, 0)
     assert f"they leave {free} GPUs, 87.5% of the cluster, free, and {nodes} whole nodes" in chapter
+    price = cases.CLUSTERS["research"].node.hardware.unit_cost.m_as("USD")
+    assert f"about {fmt.usd(price)} each, holds {fmt.usd(256 * price)} of GPUs" in chapter
 
 
 def test_chapter_does_not_work_out_lab08s_predictions(chapter):
