@@ -268,12 +268,12 @@ INSTRUMENTS_1 = {
 }
 
 
-def limit_chart(ui, key, title, r, workload, demand, caption_lead):
+def limit_chart(ui, context, key, title, r, workload, demand, caption_lead):
     lim = limits(r, workload)
     names = [capital(LIMIT_NAMES[k]) for k in lim]
     values = list(lim.values())
     low = min(lim, key=lim.get)
-    colors = [plot.COLORS["bad"] if (k == low and lim[k] < demand) else plot.COLORS["muted"]
+    colors = [plot.COLORS["bad"] if (k == low and lim[k] < demand) else COLOR[context]
               for k in lim]
     figure = {"data": [plot.bar(names, values, colors, text=[rate(v, workload) for v in values])],
               "layout": plot.layout(title, height=360,
@@ -298,7 +298,7 @@ def limit_chart(ui, key, title, r, workload, demand, caption_lead):
 def act1_instruments(ui, context, in_flight, layout, r):
     demand = per_gpu_rate("resnet50") * GPUS
     where = ("its own eight NVMe drives" if context == "nvme" else "one Lustre appliance")
-    limit_chart(ui, "act1.limits", "What each limit of the read path allows", r, "resnet50",
+    limit_chart(ui, context, "act1.limits", "What each limit of the read path allows", r, "resnet50",
                 demand, f"One DGX H100 reading from {where}, {plural(in_flight, 'read')} in "
                         f"flight per GPU, {LAYOUT_WORDS[layout]}")
     u = r.accelerator_utilization
@@ -490,7 +490,7 @@ def fleet_instruments(ui, context, workload, nodes, layout, in_flight, units, mo
             "node)" if context == "nvme" else
             f"{plural(nodes, 'node')} sharing {plural(units, 'Lustre appliance')} and one "
             "metadata server")
-    limit_chart(ui, "act2.limits", "The read path's limits against the fleet's demand", r,
+    limit_chart(ui, context, "act2.limits", "The read path's limits against the fleet's demand", r,
                 workload, demand, f"{lead}, {plural(in_flight, 'read')} in flight per GPU, "
                                   f"{LAYOUT_WORDS[layout]}")
     u = r.accelerator_utilization
