@@ -80,8 +80,9 @@ DDP_BUCKET = 25 * 2 ** 20
 BUCKETS = {"64k": 64 * 2 ** 10, "256k": 256 * 2 ** 10, "1m": 2 ** 20, "4m": 4 * 2 ** 20,
            "16m": 16 * 2 ** 20, "25m": DDP_BUCKET, "64m": 64 * 2 ** 20,
            "256m": 256 * 2 ** 20, "1g": 2 ** 30, "all": None}
-#: Message sizes of the sweep chart, 4 KiB to 16 GiB in powers of two.
-SWEEP = tuple(2.0 ** k for k in range(12, 35))
+#: Message sizes of the sweep chart, 4 KiB to 16 GiB in powers of four (both times are
+#: straight lines on log axes away from the knee, so a coarse grid draws them faithfully).
+SWEEP = tuple(2.0 ** k for k in range(12, 35, 2))
 
 
 # ---- the fleet at a size ------------------------------------------------------------------

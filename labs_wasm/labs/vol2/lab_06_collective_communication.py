@@ -44,6 +44,19 @@ BUCKET_LABELS = {k: (fmt.binary(v) if v else "the whole gradient in one message"
 BUCKET_LABELS["25m"] += " (PyTorch DDP's default)"
 BUCKET_ORDER = list(BUCKETS)
 GRAD = cases.gradient_bytes()
+
+
+def size(message_bytes: float) -> str:
+    """A bucket or message size: binary for the power-of-two buckets, decimal for the whole
+    gradient (16.1 GB, as the stakeholder says it)."""
+    return gb(message_bytes) if message_bytes >= GRAD else fmt.binary(message_bytes)
+
+
+def in_buckets(bucket: str) -> str:
+    """How the gradient is sent: "in 4 MiB buckets", or "as one message"."""
+    b = BUCKETS[bucket]
+    return f"in {fmt.binary(b)} buckets" if b else "as one message"
+
 MODEL_NAME = cases.MODELS[cases.MODEL].name
 SEQ_LEN = cases.MODELS[cases.MODEL].context_length
 COLORS = {"ring": plot.COLORS["fleet"], "tree": plot.COLORS["accent"],
@@ -361,9 +374,9 @@ def fewest_sequences(algorithm: str, bucket: str, d) -> int:
 
 
 def either(ways: list[str]) -> str:
-    """"a", "a or b", "a, b, or c"."""
-    if len(ways) < 3:
-        return " or ".join(ways)
+    """"a", "a, or b", "a, b, or c" (the items may hold "or" themselves)."""
+    if len(ways) < 2:
+        return ways[0]
     return ", ".join(ways[:-1]) + ", or " + ways[-1]
 
 
@@ -377,8 +390,8 @@ def failure(ui, context, d, bucket):
     ways = []
     b = smallest_bucket(context, bucket, d)
     if b and b != bucket:
-        ways.append(f"send buckets of {BUCKET_LABELS[b].split(' (')[0]}"
-                    + (" or larger" if b != "all" else ""))
+        ways.append(f"send buckets of {fmt.binary(BUCKETS[b])} or larger" if BUCKETS[b] else
+                    "send the whole gradient as one message")
     if step(OTHER[context], bucket, d.nodes, d.sequences).feasible:
         ways.append(f"switch the algorithm to {contexts.name(OTHER[context])}")
     n = most_nodes(context, bucket, d)
@@ -389,8 +402,8 @@ def failure(ui, context, d, bucket):
         ways.append(f"grow the global batch to {count(s)} sequences")
     if not ways:
         ways.append("move the controls back towards their defaults")
-    text = (f"The {algo(context)} AllReduce of the {gb(GRAD)} gradient in "
-            f"{BUCKET_LABELS[bucket].split(' (')[0]} buckets takes {fmt.duration(d.total)} per "
+    text = (f"The {algo(context)} AllReduce of the {gb(GRAD)} gradient "
+            f"{in_buckets(bucket)} takes {fmt.duration(d.total)} per "
             f"step on {gpu_text(d.nodes)}, against a budget of {fmt.duration(d.budget)} (half "
             f"of {fmt.duration(d.compute)} of compute): {why}. To get out: "
             + either(ways) + ".")
@@ -429,7 +442,7 @@ def sweep_chart(ui, context, d):
         f"{gpu_text(n)}, ring and tree. Small messages are latency-bound (flat: "
         f"{fmt.duration(ys['ring'][0])} for the ring, {fmt.duration(ys['tree'][0])} for the "
         f"tree at {fmt.binary(xs[0])}); large ones bandwidth-bound (the lines rise with the "
-        f"size). {where} Your bucket, {fmt.binary(here)}, takes "
+        f"size). {where} Your bucket, {size(here)}, takes "
         f"{fmt.duration(cases.seconds(context, here, n))} with the {algo(context)}."),
         table={"caption": f"AllReduce time by message size on {gpu_text(n)} (engine)",
                "columns": ["message", "ring", "tree"],
@@ -480,7 +493,7 @@ def step_metrics(ui, context, d):
         Metric("Share of compute", fmt.percent(d.share, 0),
                note=f"compute {fmt.duration(d.compute)} per step"),
         Metric("Buckets per step", count(d.buckets),
-               note=f"{fmt.binary(d.bucket)} each"),
+               note=f"{size(d.bucket)} each"),
         Metric("One bucket's AllReduce", fmt.duration(d.per_bucket),
                note=f"latency {fmt.duration(one.latency_term.m_as('s'))}"),
         Metric("Bus bandwidth", fmt.si(one.bus_bandwidth.m_as("B/s"), "B/s"),
@@ -498,7 +511,7 @@ def algorithms_table(ui, context, bucket, d):
         rows.append([ALGORITHM_NAMES[a] + (" (this context)" if a == context else ""),
                      fmt.duration(x.per_bucket), fmt.duration(x.total),
                      fmt.percent(x.share, 0), "within budget" if x.feasible else "over budget"])
-    ui.table(f"The same buckets ({BUCKET_LABELS[bucket].split(' (')[0]}) with each algorithm, "
+    ui.table(f"The gradient sent {in_buckets(bucket)} with each algorithm, "
              f"{gpu_text(d.nodes)}, {count(d.sequences)} sequences per step",
              ["algorithm", "one bucket", "per step", "of compute", "verdict"], rows,
              key="act2.algorithms")
@@ -557,7 +570,7 @@ def mathpeek_design(context, d) -> str:
         f"| $\\lceil\\log_2 p\\rceil$ | tree depth | {logp} |\n"
         f"| $M^*$ | crossover size | "
         f"{gb(m_star) if math.isfinite(m_star) else 'none'} |\n"
-        f"| $G$, $M$ | gradient, bucket | {gb(GRAD)}, {fmt.binary(d.bucket)} |\n"
+        f"| $G$, $M$ | gradient, bucket | {gb(GRAD)}, {size(d.bucket)} |\n"
         f"| $n_b$ | buckets per step | {count(d.buckets)} |\n"
         f"| $T(M)$ | one bucket, {algo(context)} | {fmt.duration(d.per_bucket)} |\n"
         f"| $n_b\\,T$ | per step: latency + bandwidth terms | {fmt.duration(d.latency)} + "
@@ -599,8 +612,8 @@ def closing(ui):
 def save_to_ledger(ui, context, pred1, pred2, bucket, d):
     """One entry per lab (LAB_PROTOCOL "Design Ledger"); the runtime adds completed_at."""
     _, _, ratio, _ = act1_truth()
-    decision = (f"{contexts.name(context)} AllReduce, {BUCKET_LABELS[bucket].split(' (')[0]} "
-                f"buckets, {d.nodes} node{'s' if d.nodes > 1 else ''} ({gpu_text(d.nodes)}), "
+    decision = (f"{contexts.name(context)} AllReduce, gradient sent {in_buckets(bucket)}, "
+                f"{d.nodes} node{'s' if d.nodes > 1 else ''} ({gpu_text(d.nodes)}), "
                 f"{count(d.sequences)} sequences per step")
     entry = ledger.make_entry(
         LAB.ledger_key, context, pred1, (bands.log_middle(ACT1_BANDS, pred1.value), ratio),
