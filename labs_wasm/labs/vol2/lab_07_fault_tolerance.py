@@ -88,6 +88,15 @@ def pct(x: float) -> str:
     return fmt.percent(x, 1 if x < 0.995 else 0)
 
 
+def pct_fine(x: float) -> str:
+    """A share for a formula line: small shares keep two significant figures."""
+    return f"{fmt.num(x * 100, 2)}%" if 0 < x < 0.001 else pct(x)
+
+
+def total_cell(x: float) -> str:
+    return pct(x) if x < 1 else "over 100%"
+
+
 def per_day(d) -> str:
     f = d.failures_per_day
     return f"{fmt.num(f)} failures a day" if f >= 0.5 else f"{fmt.num(f * 365)} failures a year"
@@ -324,12 +333,15 @@ def young_daly_figure(ui, d, key, mark_s, mark_label, budget=True):
             "the interval grows, the share lost to recomputed work rises, and their sum has a "
             f"minimum. The best interval is {minutes(best.interval_s)}, losing "
             f"{pct(best.waste)}; {mark_label} loses {pct(at.waste)}."
-            + (f" The budget is {fmt.percent(WASTE_BUDGET, 0)}." if budget else "")),
+            + (f" The budget is {fmt.percent(WASTE_BUDGET, 0)}." if budget else "")
+            + (" Past 100%, at intervals longer than the fleet's MTBF, the first-order "
+               "estimate no longer holds: most intervals end in a failure before their "
+               "checkpoint." if pts[-1][4] >= 1 else "")),
         table={"caption": "Share of the run lost by checkpoint interval (engine, Young-Daly)",
                "columns": ["interval", "checkpoint stalls", "recomputed work", "restarts",
                            "total"],
                "rows": [[minutes(s), pct(r.overhead), pct(r.rework), pct(r.restart),
-                         pct(r.waste)]
+                         total_cell(r.waste)]
                         for s in table_intervals(d, mark_s)
                         for r in [cases.design(d.gpus, d.model, d.tier, d.units,
                                                d.asynchronous, float(s))]]})
@@ -391,6 +403,12 @@ def act_two(ui, context):
             "recomputed work and restarts?",
             act2_options(), correct=correct)
 
+        if context == "gpus_8":
+            ui.callout("info", (
+                "You are in the 8-GPU context. The prediction above is about the big run; the "
+                f"instruments below run your design on {CONTEXT_LABELS[context].split(' · ')[1]}, "
+                f"which fails about once every {mtbf_text(cases.fleet(GPUS[context]).fleet_mtbf.m_as('s'))}. "
+                "Switch the fleet above to compare."), title="One node", key="act2.context")
         defaults = DEFAULTS[context]
         interval_min = int(ui.slider("act2.interval", "Checkpoint interval", *INTERVAL,
                                      INTERVAL_DEFAULT, unit="min"))
@@ -570,12 +588,12 @@ def mathpeek_design(d) -> str:
         f"{minutes(d.restart_s)} |\n"
         f"| $M$ | fleet MTBF, {gpus_text(d.gpus)} | {mtbf_text(d.mtbf_s)} |\n"
         f"| $\\tau$ | your interval | {minutes(d.interval_s)} |\n\n"
-        f"$C/\\tau$ = {pct(d.overhead)}; $\\tau/2M$ = {pct(d.rework)}; "
-        f"${lag}$ = {pct(d.restart)}; lost = **{pct(d.waste)}** against a budget of "
+        f"$C/\\tau$ = {pct_fine(d.overhead)}; $\\tau/2M$ = {pct_fine(d.rework)}; "
+        f"${lag}$ = {pct_fine(d.restart)}; lost = **{pct_fine(d.waste)}** against a budget of "
         f"{fmt.percent(WASTE_BUDGET, 0)}. The best interval here is {minutes(d.best_s)}"
         + (" (the write time: $\\sqrt{2CM}$ = " + fmt.duration(d.optimum_s) + " is shorter)"
            if d.asynchronous and d.best_s > d.optimum_s else "")
-        + f", where the job loses {pct(d.best_waste)}.")
+        + f", where the job loses {pct_fine(d.best_waste)}.")
 
 
 def closing(ui):
