@@ -102,9 +102,9 @@ def act1_options(nv, pc) -> dict:
               f"Right. {s}. The ring moves the same bytes on either server, so the time "
               "scales with the link's bandwidth alone."),
         "D": ("Over 10 s: more than twenty times longer",
-              f"Too pessimistic. {s}. The traffic between the two PCIe switches does cross "
-              "the CPUs, but the registry's server gives each GPU a full x16 link, and the "
-              "ring never needs more than one link per GPU per direction."),
+              f"Too pessimistic. {s}. Traffic between the server's two PCIe switches does pass "
+              "through the CPUs, but each GPU still has its full x16 link, and a ring needs "
+              "only one link per GPU in each direction."),
     }
 
 
@@ -213,8 +213,8 @@ def cliff_chart(ui, context):
     nv_bw = LINKS["nvlink"].bandwidth.m_as("B/s")
     pc_bw = LINKS["pcie"].bandwidth.m_as("B/s")
     ib_bw = LINKS["ib"].bandwidth.m_as("B/s")
-    where = ("Your context keeps every byte inside one server: the top two lines are your "
-             "choices." if context == "single_node" else
+    where = ("In the single-node context only the NVLink and PCIe lines apply: no byte "
+             "leaves the server." if context == "single_node" else
              "Your context adds the bottom line: every byte that leaves a server crosses "
              "InfiniBand.")
     ui.figure({"data": traces, "layout": plot.layout(
@@ -371,24 +371,24 @@ def act_two(ui, context):
 
 def tp_chart(ui, context, model, server, tp):
     degrees = TP_DEGREES[context]
+    split = [t for t in degrees if t > 1]   # degree 1 has no all-reduce (nothing to draw on a log axis)
     traces, rows = [], []
     for s in ("nvlink", "pcie"):
-        ratios = [cases.comm_ratio(cases.step(context, model, s, t)) for t in degrees]
+        ratios = [cases.comm_ratio(cases.step(context, model, s, t)) for t in split]
         traces.append(plot.line(
-            list(degrees), ratios, SERVER_SHORT[s], TIER_COLORS[s], width=3, mode="lines+markers",
+            split, ratios, SERVER_SHORT[s], TIER_COLORS[s], width=3, mode="lines+markers",
             hovertext=[f"{SERVER_SHORT[s]}, tensor parallel {t}: all-reduce "
-                       f"{fmt.percent(x, 0)} of compute" for t, x in zip(degrees, ratios)],
+                       f"{fmt.percent(x, 0)} of compute" for t, x in zip(split, ratios)],
             hoverinfo="text"))
         rows += [[SERVER_SHORT[s], str(t), LINKS[cases.tp_link(context, s, t)].name,
-                  fmt.percent(x, 0)] for t, x in zip(degrees, ratios)]
+                  fmt.percent(x, 0)] for t, x in zip(split, ratios)]
     here = cases.comm_ratio(cases.step(context, model, server, tp))
-    floor = min(x for x in (cases.comm_ratio(cases.step(context, model, s, t))
-                            for s in ("nvlink", "pcie") for t in degrees) if x > 0)
-    traces.append(plot.points([tp], [max(here, floor / 2)], "your design",
-                              plot.COLORS["bad"] if here > cases.COMM_LIMIT else
-                              plot.COLORS["good"], symbol="star", size=16))
+    if tp > 1:
+        traces.append(plot.points([tp], [here], f"your design ({SERVER_SHORT[server]}, {tp})",
+                                  plot.COLORS["bad"] if here > cases.COMM_LIMIT else
+                                  plot.COLORS["good"], symbol="star", size=16))
     shapes = [plot.hline(cases.COMM_LIMIT, plot.COLORS["bad"])]
-    notes = [plot.note(degrees[0], cases.COMM_LIMIT, "all-reduce time = compute time",
+    notes = [plot.note(split[0], cases.COMM_LIMIT, "all-reduce time = compute time",
                        yshift=10, xanchor="left")]
     if context == "multi_node":
         shapes.append(plot.vline(GPUS_PER_SERVER * 1.4, plot.COLORS["muted"]))
@@ -406,13 +406,13 @@ def tp_chart(ui, context, model, server, tp):
         height=400, showlegend=True, legend={"orientation": "h", "y": -0.25},
         shapes=shapes, annotations=notes,
         xaxis=plot.axis("tensor-parallel degree (log scale)", log=True,
-                        tickvals=list(degrees), ticktext=[str(t) for t in degrees]),
+                        tickvals=split, ticktext=[str(t) for t in split]),
         yaxis=plot.axis("all-reduce time ÷ compute time (log scale)", log=True))},
         key="act2.tp_cliff", caption=(
             f"The cliff for tensor parallelism, {MODEL_LABELS[model]} in the "
             f"{contexts.name(context).lower()} context: per training step, the time in "
             "tensor-parallel all-reduces divided by the compute time, at each degree, on "
-            f"both servers. At 8 the DGX H100 spends {fmt.percent(nv8, 0)} and the PCIe "
+            f"both servers (degree 1 splits nothing and sends nothing). At 8 the DGX H100 spends {fmt.percent(nv8, 0)} and the PCIe "
             f"server {fmt.percent(pc8, 0)} of the compute time in all-reduces.{tail} Above "
             "the red line (an illustrative design rule) the step spends more time "
             "communicating than computing."),
