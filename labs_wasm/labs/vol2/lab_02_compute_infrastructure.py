@@ -14,6 +14,8 @@ cluster's size are illustrative scenario choices and are labelled so.
 """
 from __future__ import annotations
 
+import math
+
 from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol2 import compute_infrastructure_cases as cases
 from labs.vol2.compute_infrastructure_cases import (CLUSTER_SERVERS, GPUS_PER_SERVER, LINKS,
@@ -388,11 +390,13 @@ def tp_chart(ui, context, model, server, tp):
                                   plot.COLORS["bad"] if here > cases.COMM_LIMIT else
                                   plot.COLORS["good"], symbol="star", size=16))
     shapes = [plot.hline(cases.COMM_LIMIT, plot.COLORS["bad"])]
-    notes = [plot.note(split[0], cases.COMM_LIMIT, "all-reduce time = compute time",
-                       yshift=10, xanchor="left")]
+    # shapes take data values on a log axis, annotations take log10 positions
+    notes = [plot.note(0.01, math.log10(cases.COMM_LIMIT), "all-reduce time = compute time",
+                       xref="paper", yshift=10, xanchor="left")]
     if context == "multi_node":
-        shapes.append(plot.vline(GPUS_PER_SERVER * 1.4, plot.COLORS["muted"]))
-        notes.append(plot.note(GPUS_PER_SERVER * 1.4, 1, "leaves the server: InfiniBand",
+        edge = GPUS_PER_SERVER * 1.4          # between one server's degree and two servers'
+        shapes.append(plot.vline(edge, plot.COLORS["muted"]))
+        notes.append(plot.note(math.log10(edge), 1, "leaves the server: InfiniBand",
                                yref="paper", xanchor="left", yanchor="top"))
     nv8 = cases.comm_ratio(cases.step(context, model, "nvlink", 8))
     pc8 = cases.comm_ratio(cases.step(context, model, "pcie", 8))
