@@ -135,8 +135,8 @@ def act2_options() -> dict:
             f"only makes up that gap at **{gb(m)}**.")
     return {
         "A": ("Below 1 MB: trees are for tiny messages",
-              f"{fact} Sub-megabyte crossovers belong to small groups on fast links (eight "
-              f"GPUs on NVLink cross at {few[1]}); the ring's latency grows with every GPU."),
+              f"{fact} Even the eight GPUs of one node, on NVLink, cross at {few[1]}; the "
+              "ring's latency grows with every GPU added, and the crossover with p²."),
         "B": ("1 MB to 100 MB",
               f"{fact} That range fits two nodes ({gpu_text(2)} cross at {few[2]}); the "
               "crossover grows with p², so sixteen nodes push it far higher."),
