@@ -395,7 +395,7 @@ def mathpeek_plan(context, plan) -> str:
         "T_{\\text{bubble}} + T_{\\text{comm}} + T_{\\text{data}}, \\qquad "
         "S = \\frac{T_{\\text{step}}}{T'_{\\text{step}}}\n$$\n\n"
         "| symbol | meaning | today |\n| --- | --- | --- |\n"
-        f"| $T_{{\\text{{arith}}}}$ | $6 N B$ FLOP at the job's efficiency on {GPUS} GPUs "
+        f"| $T_{{\\text{{arith}}}}$ | $6NB$ FLOP at the job's efficiency on {GPUS} GPUs "
         f"| {fmt.duration(p['compute'])} |\n"
         f"| $T_{{\\text{{recompute}}}}$ | forward passes repeated for the backward pass "
         f"| {fmt.duration(p['recompute'])} |\n"
