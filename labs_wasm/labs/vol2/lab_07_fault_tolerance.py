@@ -443,31 +443,52 @@ def act_two(ui, context):
     return pred, d
 
 
+def slider_interval(seconds: float) -> float:
+    """The nearest interval the slider offers (whole minutes within its range), in seconds."""
+    return 60.0 * min(max(INTERVAL[0], round(seconds / 60)), INTERVAL[1])
+
+
+def at_best(gpus, model, tier, units, asynchronous):
+    """The design at its best interval as the slider can set it (at least the write when
+    asynchronous)."""
+    first = cases.design(gpus, model, tier, units, asynchronous, 60.0)
+    tau = slider_interval(first.best_s)
+    if asynchronous and tau < first.write_s:
+        tau = 60.0 * math.ceil(first.write_s / 60)
+    return cases.design(gpus, model, tier, units, asynchronous, tau)
+
+
 def ways_out(context, d) -> list[str]:
-    """Moves that bring the design back within the budget, each checked with the engine."""
+    """Moves that bring the design back within the budget, each checked with the engine: one
+    control at a time where that suffices, else with the interval reset to its best."""
     ways = []
-    if d.asynchronous and d.write_s > d.interval_s:
-        ways.append(f"lengthen the interval to at least {minutes(math.ceil(d.write_s / 60) * 60)}")
-    best = cases.design(d.gpus, d.model, d.tier, d.units, d.asynchronous,
-                        max(60.0, round(d.best_s / 60) * 60.0))
-    if best.feasible and not (d.asynchronous and d.write_s > d.interval_s):
-        ways.append(f"set the interval near the optimum, {minutes(best.interval_s)}")
-    if not d.asynchronous:
-        a = cases.design(d.gpus, d.model, d.tier, d.units, True,
-                         max(d.interval_s, math.ceil(d.write_s / 60) * 60.0))
-        if a.feasible:
+    g, m, t, u, a = d.gpus, d.model, d.tier, d.units, d.asynchronous
+    if a and d.write_s > d.interval_s:
+        longer = cases.design(g, m, t, u, a, 60.0 * math.ceil(d.write_s / 60))
+        if longer.feasible:
+            ways.append(f"lengthen the interval to at least {minutes(longer.interval_s)}")
+    best = at_best(g, m, t, u, a)
+    if best.feasible and best.interval_s != d.interval_s and not ways:
+        ways.append(f"set the interval to {minutes(best.interval_s)}")
+    if not a:
+        same = cases.design(g, m, t, u, True, max(d.interval_s, 60.0 * math.ceil(d.write_s / 60)))
+        alt = same if same.feasible else at_best(g, m, t, u, True)
+        if alt.feasible:
             ways.append("write asynchronously" + (
-                f" with an interval of at least {minutes(a.interval_s)}"
-                if a.interval_s > d.interval_s else ""))
-    for u in (2, 4, 8, 16, 32, 64):
-        if u > d.units:
-            wider = cases.design(d.gpus, d.model, d.tier, u, d.asynchronous, d.interval_s)
-            if wider.feasible:
-                ways.append(f"widen the storage to {u} {TIER_UNIT[d.tier][1]}")
-                break
+                f" with an interval of {minutes(alt.interval_s)}"
+                if alt.interval_s != d.interval_s else ""))
+    for width in (2, 4, 8, 16, 32, 64):
+        if width <= u:
+            continue
+        same = cases.design(g, m, t, width, a, d.interval_s)
+        alt = same if same.feasible else at_best(g, m, t, width, a)
+        if alt.feasible:
+            ways.append(f"widen the storage to {width} {TIER_UNIT[t][1]}" + (
+                f" with an interval of {minutes(alt.interval_s)}"
+                if alt.interval_s != d.interval_s else ""))
+            break
     if context == "gpus_16k":
-        small = cases.design(GPUS["gpus_8"], d.model, d.tier, d.units, d.asynchronous,
-                             d.interval_s)
+        small = cases.design(GPUS["gpus_8"], m, t, u, a, d.interval_s)
         if small.feasible:
             ways.append("switch to the 8-GPU fleet, which fails every few months")
     return ways
@@ -484,10 +505,14 @@ def failure(ui, context, d):
     else:
         title = f"Over budget: more than {fmt.percent(WASTE_BUDGET, 0)} of the run is lost"
         text = ""
-    if budget_v is not None and d.waste >= 1:
-        text += (f"Every {minutes(d.interval_s)}, longer than the fleet's MTBF of "
-                 f"{mtbf_text(d.mtbf_s)}, the estimate passes 100% ({pct(d.rework)} in "
-                 "recomputed work alone): most intervals end in a failure before their "
+    if budget_v is not None and d.overhead >= 1:
+        text += (f"Each checkpoint stalls the job {fmt.duration(d.stall_s)}, longer than the "
+                 f"{minutes(d.interval_s)} of training between checkpoints: the job spends "
+                 "more time writing than training. ")
+    elif budget_v is not None and d.waste >= 1:
+        text += (f"Every {minutes(d.interval_s)} is a large part of the fleet's MTBF of "
+                 f"{mtbf_text(d.mtbf_s)}: the estimate passes 100% ({pct(d.rework)} in "
+                 "recomputed work alone), so most intervals end in a failure before their "
                  "checkpoint, and the job barely advances. ")
     elif budget_v is not None:
         text += (f"At {minutes(d.interval_s)} the job loses {pct(d.overhead)} to checkpoint "
