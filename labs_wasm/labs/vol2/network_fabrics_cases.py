@@ -19,7 +19,7 @@ from mlsysim import Models, Systems
 from mlsysim.core.constants import Q_
 from mlsysim.core.solver import (AllReduceModel, BisectionBandwidthModel, FatTreeModel,
                                  LinkTransferModel, PropagationDelayModel)
-from mlsysim.resolvers.network import DEFAULT_RADIX, SWITCH_PRICE
+from mlsysim.resolvers.network import DEFAULT_RADIX, OPTIC_PRICE, SWITCH_PRICE
 
 CLUSTER = Systems.Clusters.Frontier_8K
 NODE = CLUSTER.node                                   # DGX H100: 8 GPUs on NVLink 4
@@ -48,6 +48,20 @@ GRAD_PRECISION = "bf16"
 #: the backward pass). Every verdict of Act II is against it.
 ALLREDUCE_BUDGET = Q_(1.0, "s")
 ALGORITHMS = ("ring", "hierarchical")
+
+# ---- the chapter's own worked examples (the lab asks about other cases) -----------------
+#: The alpha-beta example: a research cluster on InfiniBand HDR considering NDR (twice the
+#: bandwidth at the registry's same per-hop latency), for a small and a large message.
+CHAPTER_CLUSTER_SMALL = Systems.Clusters.Research_256
+CHAPTER_MESSAGES = (64 * 2 ** 10, 64 * 2 ** 20)        # 64 KiB and 64 MiB
+#: The fabric example: the whole 8,192-GPU cluster at 1:1 and 2:1, and the model whose
+#: gradient it AllReduces.
+CHAPTER_GPUS = CLUSTER.total_accelerators
+CHAPTER_RATIO = 2.0
+CHAPTER_MODEL = Models.Llama3_70B
+CHAPTER_RADIXES = (32, 48, 64, 128)
+TABLE_LINKS = ("NVLink4", "PCIe_Gen5_x16", "InfiniBand_HDR", "InfiniBand_NDR",
+               "Ethernet_100G", "Ethernet_400G")
 
 # ---- switch prices -----------------------------------------------------------------------
 #: The engine's cited price of a 64-port 400 Gb/s switch, per port. A switch of another radix
@@ -139,13 +153,26 @@ def propagation(distance: str):
 
 
 def two_tier_hosts(radix: int) -> int:
-    """Hosts a non-blocking leaf-spine (two-tier) tree of ``radix``-port switches holds."""
+    """Hosts a non-blocking leaf-spine (two-tier) tree of ``radix``-port switches holds:
+    k leaves of k/2 host ports, k^2/2 (the engine builds two tiers up to it)."""
     return radix * radix // 2
 
 
 def three_tier_hosts(radix: int) -> int:
-    """Hosts a non-blocking three-tier fat tree holds: k^3/4 (Al-Fares et al. 2008)."""
-    return radix ** 3 // 4
+    """Hosts a non-blocking three-tier fat tree holds: k^3/4 (Al-Fares et al. 2008), the
+    engine's capacity of a tree of this radix at 1:1."""
+    return fabric(2, radix, 1.0).max_devices
+
+
+def full_tree(radix: int):
+    """The full three-tier fat tree of ``radix``-port switches (k^3/4 hosts)."""
+    return fabric(three_tier_hosts(radix), radix, 1.0)
+
+
+def gradient_allreduce(gpus: int, oversubscription: float, algorithm: str, model=None):
+    """AllReduce of ``model``'s BF16 gradient (default MODEL) over ``gpus`` of the cluster."""
+    n = (model or MODEL).size_in_bytes(GRAD_PRECISION).m_as("B")
+    return allreduce(gpus, oversubscription, algorithm, n)
 
 
 def log2_size(n: float) -> int:
