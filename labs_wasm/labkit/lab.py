@@ -23,10 +23,10 @@ class Lab:
         if not match:
             raise LabDefinitionError(f"lab id {id!r}: expected 'vol1/01' style (volume 1 or 2, "
                                      f"two-digit number)")
-        if len(contexts) not in (0, 2, 4):
-            raise LabDefinitionError(f"lab {id}: a lab has 2 deployment contexts (0 for the "
-                                     f"orientation tour, all 4 for a capstone), got "
-                                     f"{list(contexts)}")
+        if len(contexts) not in (0, 1, 2, 4):
+            raise LabDefinitionError(f"lab {id}: a lab has 2 contexts (0 for the orientation "
+                                     f"tour, all 4 for Volume I's capstone, 1, the full fleet, "
+                                     f"for Volume II's), got {list(contexts)}")
         for key in contexts:
             _contexts.check(key, f"lab {id} contexts")
         for ref, why in reading:

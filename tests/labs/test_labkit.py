@@ -129,7 +129,7 @@ def test_context_toggle_exactly_two():
         ui.toggle("mode", "Mode", {"a": "A", "b": "B", "c": "C"})
     with pytest.raises(LabDefinitionError, match="expected exactly 2 options, got 3"):
         make_lab(page).render({})
-    with pytest.raises(LabDefinitionError, match="has 2 deployment contexts"):
+    with pytest.raises(LabDefinitionError, match="has 2 contexts"):
         make_lab(gated_page, contexts=("cloud", "tiny", "edge"))
 
 

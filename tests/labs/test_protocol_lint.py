@@ -76,18 +76,20 @@ def lab(request):
 
 def expected_contexts(lab) -> int:
     """LAB_PROTOCOL's catalog: two contexts per lab, none for the orientation tour (Lab 00),
-    all four for a volume's capstone (its conclusion chapter)."""
+    all four for Volume I's capstone, one (the full fleet) for Volume II's."""
     if lab.chapter == "orientation":
         return 0
-    return 4 if lab.chapter == "conclusion" else 2
+    if lab.chapter == "conclusion":
+        return 4 if lab.volume == 1 else 1
+    return 2
 
 
 def test_contexts_and_toggle(lab):
     d, _, tree = lab
     assert len(d.lab.contexts) == expected_contexts(d.lab)
     toggle = d.node(tree, "context")
-    if not d.lab.contexts:
-        assert toggle is None, "a lab without deployment contexts shows no context toggle"
+    if len(d.lab.contexts) < 2:
+        assert toggle is None, "a lab with fewer than two contexts shows no context toggle"
         return
     assert toggle["kind"] == "toggle"
     assert [o["value"] for o in toggle["options"]] == list(d.lab.contexts)
