@@ -93,6 +93,7 @@ CHAPTER_NODES = (8, 64, 512, 1024)
 CHAPTER_AVAILABILITY = 0.9999
 CHAPTER_GPUS = (GPUS_PER_NODE, 1024, TEMPLATE.total_accelerators)
 
+HOURS_PER_YEAR = 365.25 * 24
 #: GPUs of the Llama 3 405B run whose failure log gives the engine's per-GPU MTBF (16,384).
 LLAMA3_GPUS = LLAMA3_405B_INTERRUPTIONS["devices"]
 
