@@ -64,8 +64,8 @@ def budget_text() -> str:
 
 
 def speedup_text(x: float) -> str:
-    """A speed-up with three figures, so 1.015 reads "1.01x", not "1.0x"."""
-    return f"{fmt.num(x, 3)}x"
+    """A speed-up with two decimals, so 1.015 reads "1.01x" (not "1.0x") and 1.999 "2.00x"."""
+    return f"{x:.2f}x"
 
 
 # ---- Act I: how much a twice-as-wide link speeds up a 4 KiB message ---------------------
