@@ -298,3 +298,30 @@ def bubble(p: int, m: int) -> float:
     reported by ParallelismModel as bubble_fraction)."""
     return ParallelismModel().solve(model=CHAPTER_MODEL, pp=p, microbatches=m,
                                     seq_len=CHAPTER_SEQ).bubble_fraction
+
+
+#: Node counts of the chapter's scaling table: the running layout (tp 8, pp 4) on 32 to 512
+#: DGX A100 nodes of Research_256's kind, the global batch fixed.
+CHAPTER_SCALE_NODES = (32, 64, 128, 256, 512)
+
+
+@lru_cache(maxsize=16)
+def chapter_scale(nodes: int):
+    """The chapter's running layout on ``nodes`` DGX A100 nodes (HDR fabric), the same global
+    batch: more replicas, so fewer micro-batches per pipeline."""
+    fleet = Cluster(name=f"{nodes} x {CHAPTER_FLEET.node.name}", node=CHAPTER_FLEET.node,
+                    nodes=nodes, fabric=CHAPTER_FLEET.fabric)
+    tp, pp = CHAPTER_LAYOUT
+    dp = fleet.total_accelerators // (tp * pp)
+    return DistributedModel().solve(
+        model=CHAPTER_MODEL, fleet=fleet, tp=tp, pp=pp, seq_len=CHAPTER_SEQ,
+        global_batch_tokens=GLOBAL_BATCH_TOKENS, microbatches=CHAPTER_SEQUENCES // dp,
+        micro_batch_size=1, zero_stage=1, checkpointing="selective")
+
+
+@lru_cache(maxsize=1)
+def chapter_one_gpu():
+    """The chapter's step (arithmetic only) on a single A100: why a fleet at all."""
+    return DistributedModel().solve(
+        model=CHAPTER_MODEL, fleet=CHAPTER_FLEET.node.hardware, seq_len=CHAPTER_SEQ,
+        global_batch_tokens=GLOBAL_BATCH_TOKENS)
