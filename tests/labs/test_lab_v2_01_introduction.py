@@ -105,12 +105,20 @@ def test_act1_metrics_equal_engine(d):
         items = {i["label"]: i for i in d.node(tree, "act1.metrics")["items"]}
         a = AvailabilityModel().solve(availabilities=[0.999] * gpus).availability
         rel = FleetReliabilityModel().solve(devices=gpus)
-        assert items["All up at once"]["value"] == fmt.percent(a)
+        assert items["All up at once"]["value"] == (fmt.percent(a) if a >= 1e-3 else
+                                                    f"{fmt.num(a * 100)}%")
         assert items["Fleet MTBF"]["value"] == fmt.duration(rel.fleet_mtbf.m_as("s"))
         assert items["Interruptions per day"]["value"] == fmt.num(rel.failures_per_day)
     tree = d.render(BOTH, {"act1.gpus": 1000, "act1.availability": "0.9999"})
     items = {i["label"]: i for i in d.node(tree, "act1.metrics")["items"]}
     assert items["All up at once"]["value"] == fmt.percent(0.9999 ** 1000)
+
+
+def test_tiny_shares_keep_their_digits(d):
+    """8,192 GPUs at 99.9% are all up 0.0276% of the time, not "0.0%"."""
+    tree = d.render(BOTH, {"context": "fleet"})
+    value = d.node(tree, "act1.metrics")["items"][0]["value"]
+    assert value == f"{fmt.num(0.999 ** 8192 * 100)}%" and value != "0.0%"
 
 
 def test_deadline_failure_reached_and_left_in_fleet(d):
@@ -196,7 +204,7 @@ def test_sizing_metrics_equal_engine(d):
     assert items["Effective MFU"] == fmt.percent(row["effective_mfu"])
     c = TrainingComputeModel().solve(model=Models.Llama3_70B, tokens=15e12)
     assert items["Training compute C = 6ND"] == f"{fmt.num(c.training_flops.m_as('FLOP'))} FLOP"
-    assert items["3 years of ownership"] == f"${fmt.num(own_3y(1024).total_cost.m_as('USD') / 1e6)} million"
+    assert items["Three years of ownership"] == f"${fmt.num(own_3y(1024).total_cost.m_as('USD') / 1e6)} million"
     rel = FleetReliabilityModel().solve(devices=8192)
     assert items["Failures during the run"] == fmt.num(rel.failures_per_day * row["days"])
     rows = d.node(tree, "act2.sizing")["table"]["rows"]
@@ -240,3 +248,15 @@ def test_stale_values_fall_back(d):
     assert d.node(tree, "act2.eta")["value"] == "0.4"
     assert d.node(tree, "act2.tokens")["value"] == 15.0
     assert d.node(tree, "act1.gpus")["value"] == 8
+
+
+@pytest.mark.parametrize("context", ["cloud", "fleet"])
+def test_table_verdicts_agree_with_the_engine_checks(context):
+    """The table's verdict per size (read from cached sizes) names the constraints the
+    optimizer-backed design names, size by size."""
+    for model, tokens, eta in (("llama3_70b", 15e12, 0.4), ("gpt3_175b", 20e12, 0.3),
+                               ("llama3_8b", 2e12, 0.5)):
+        for k in cases.NODE_COUNTS:
+            names = tuple("memory" if v.name.endswith("capacity") else v.name
+                          for v in cases.design(context, model, tokens, k, eta).violations)
+            assert cases.broken(context, model, tokens, k, eta) == names, (model, k)

@@ -283,6 +283,28 @@ def design(context: str, model_key: str, tokens: float, nodes: int, eta: float) 
                   ownership=ownership, violations=tuple(violations))
 
 
+def broken(context: str, model_key: str, tokens: float, nodes: int, eta: float) -> tuple:
+    """The names of the constraints a cluster size breaks, as ``design`` names them ("memory"
+    for any memory capacity), read from the cached ``sizes`` and costs: the same tests the
+    optimizer and ``design`` make, without a new search per size (the lab's table and chart
+    show every size at once)."""
+    row = sizes(model_key, eta)[nodes]
+    out = []
+    if context == "cloud" and nodes > RENTAL_MAX_NODES:
+        out.append("nodes in one rental")
+    if not row.fits:
+        out.append("memory")
+    else:
+        run_days = days(model_key, tokens, nodes, eta)
+        if run_days > DEADLINE_DAYS:
+            out.append("deadline")
+        elif context == "cloud" and rent(nodes, run_days).total_cost.m_as("USD") > BUDGET_USD:
+            out.append("budget")
+    if context == "fleet" and own(nodes).total_cost.m_as("USD") > BUDGET_USD:
+        out.append("3-year budget")
+    return tuple(out)
+
+
 @lru_cache(maxsize=16)
 def fewest_nodes(model_key: str, tokens: float, eta: float,
                  deadline_days: float = DEADLINE_DAYS):

@@ -59,6 +59,14 @@ TOKENS_T = (0.1, 20.0, 0.1)        # slider: trillions of training tokens (min, 
 PEAK = cases.GPU.compute.peak_flops.m_as("FLOP/s")
 
 
+YEARS = {3: "three", 4: "four", 5: "five"}.get(OWNERSHIP_YEARS, str(OWNERSHIP_YEARS))
+
+
+def share_text(p: float) -> str:
+    """A share of time; tiny ones keep their digits (0.0275%, not 0.0%)."""
+    return fmt.percent(p) if p >= 1e-3 else f"{fmt.num(p * 100, 3)}%"
+
+
 def money(usd: float) -> str:
     return f"${fmt.num(usd / 1e6)} million" if usd >= 1e6 else fmt.usd(usd)
 
@@ -223,7 +231,7 @@ def act_one(ui, context):
         availability_chart(ui, context, gpus, a)
         rel = reliability(gpus)
         ui.metrics([
-            Metric("All up at once", fmt.percent(all_up(a, gpus)), tone="info",
+            Metric("All up at once", share_text(all_up(a, gpus)), tone="info",
                    note=f"{AVAILABILITY_LABELS[str(a)]} to the power {gpus:,}"),
             Metric("GPUs down on average", fmt.num(gpus * (1 - a)),
                    note=f"{gpus:,} × {fmt.percent(1 - a, 2 if a > 0.999 else 1)}"),
@@ -257,7 +265,7 @@ def availability_chart(ui, context, gpus, a):
         legend={"orientation": "h", "y": -0.25},
         xaxis=plot.axis("GPUs that must all be up (log scale)", log=True),
         yaxis=plot.axis("all up at once (%)", range=[0, 102]))}
-    rows = [[f"{n:,}"] + [fmt.percent(all_up(av, n)) for av in AVAILABILITIES]
+    rows = [[f"{n:,}"] + [share_text(all_up(av, n)) for av in AVAILABILITIES]
             for n in (GPUS_PER_NODE, 64, 512, ACT1_GPUS, 4096, cases.TEMPLATE.total_accelerators,
                       2 * cases.TEMPLATE.total_accelerators)]
     ui.figure(figure, key="act1.allup", caption=(
@@ -265,7 +273,7 @@ def availability_chart(ui, context, gpus, a):
         f"the time is A to the power N. {ACT1_GPUS:,} GPUs at "
         f"{fmt.percent(ACT1_AVAILABILITY)} are all up {fmt.percent(all_up(ACT1_AVAILABILITY, ACT1_GPUS))} "
         f"of the time; your setting, {gpus:,} GPUs at {AVAILABILITY_LABELS[str(a)]}, "
-        f"{fmt.percent(all_up(a, gpus))}."),
+        f"{share_text(all_up(a, gpus))}."),
         table={"caption": "Share of time all GPUs are up (engine, series availability)",
                "columns": ["GPUs"] + [f"each up {AVAILABILITY_LABELS[str(av)]}"
                                       for av in AVAILABILITIES],
@@ -314,15 +322,15 @@ def mathpeek_availability(gpus: int, a: float) -> str:
         f"| $A$ | share of time one GPU is up, MTBF / (MTBF + repair time) | "
         f"{AVAILABILITY_LABELS[str(a)]} |\n"
         f"| $N$ | GPUs the job needs at once | {gpus:,} |\n"
-        f"| $A^N$ | share of time all are up (independent failures) | {fmt.percent(p)} |\n"
+        f"| $A^N$ | share of time all are up (independent failures) | {share_text(p)} |\n"
         f"| $N(1-A)$ | GPUs down on average | {fmt.num(gpus * (1 - a))} |\n"
         f"| MTBF | one GPU's mean time between job-stopping failures (Llama 3 405B run) | "
         f"{fmt.num(rel.mtbf.m_as('hour'))} h |\n"
         f"| $\\text{{MTBF}}_{{\\text{{fleet}}}}$ | time between failures somewhere in the "
         f"cluster | {fmt.duration(rel.fleet_mtbf.m_as('s'))} |\n\n"
-        f"$A^N$ = {AVAILABILITY_LABELS[str(a)]}$^{{{gpus}}}$ = {fmt.percent(p)}; the "
+        f"$A^N$ = {AVAILABILITY_LABELS[str(a)]}$^{{{gpus}}}$ = {share_text(p)}; the "
         f"approximation gives $e^{{-{fmt.num(gpus * (1 - a))}}}$ = "
-        f"{fmt.percent(math.exp(-gpus * (1 - a)))}. The exponent $N(1-A)$ is what matters: "
+        f"{share_text(math.exp(-gpus * (1 - a)))}. The exponent $N(1-A)$ is what matters: "
         "doubling the GPUs needs each one's downtime halved to keep the same share.")
 
 
@@ -335,7 +343,7 @@ def act_two(ui, context):
             "Chief financial officer, the same lab",
             f"Next year we pre-train a {MODEL_LABELS[ACT2_MODEL]}-class model on "
             f"{tokens_text(ACT2_TOKENS)}, and it has to be done in {DEADLINE_DAYS} days. Our "
-            f"compute budget is {money(BUDGET_USD)} for the next {OWNERSHIP_YEARS} years. "
+            f"compute budget is {money(BUDGET_USD)} for the next {YEARS} years. "
             "How many nodes do we need, and do we rent them or buy them?")
         ui.markdown(
             f"The deadline and the budget are this lab's scenario choices (illustrative). A node "
@@ -384,10 +392,10 @@ def _context_note(context: str) -> str:
                 f"pay only for the run. One capacity block holds at most {RENTAL_MAX_NODES} "
                 "nodes, placed together on one network; that is the largest cluster you can "
                 "rent here.")
-    return (f"**Fleet:** you buy the nodes and run them for {OWNERSHIP_YEARS} years: the "
+    return (f"**Fleet:** you buy the nodes and run them for {YEARS} years: the "
             f"purchase (about {fmt.usd(cases.GPU.unit_cost.m_as('USD'))} per H100, a street "
             "price) plus electricity at the engine's price and PUE, GPUs always on. The whole "
-            f"{OWNERSHIP_YEARS}-year cost counts against the budget, whether or not the nodes "
+            f"{YEARS}-year cost counts against the budget, whether or not the nodes "
             "are busy.")
 
 
@@ -438,13 +446,16 @@ def _way_out(d) -> str:
         if affordable:
             k = affordable[-1]
             text.append(f"Owning {nodes_text(d.nodes)} costs {money(d.ownership)} over "
-                        f"{OWNERSHIP_YEARS} years; the largest cluster within "
+                        f"{YEARS} years; the largest cluster within "
                         f"{money(BUDGET_USD)} is {nodes_text(k)} "
                         f"({money(cases.own(k).total_cost.m_as('USD'))}). Choose fewer nodes, "
                         "or switch to Cloud and rent.")
-    if d.violation("deadline") is not None and ok and (d.context == "fleet"
-                                                       or ok[0] <= RENTAL_MAX_NODES):
-        text.append("Or raise η, if the software can: a faster step needs fewer nodes.")
+    faster = [e for e in ETAS if e > d.eta and d.row.fits and
+              cases.days(d.model_key, d.tokens, d.nodes, e) <= DEADLINE_DAYS]
+    if d.violation("deadline") is not None and faster:
+        e = faster[0]
+        text.append(f"Or raise η to {fmt.percent(e, 0)}, if the software can: the same nodes "
+                    f"then finish in {days_text(cases.days(d.model_key, d.tokens, d.nodes, e))}.")
     return " ".join(text)
 
 
@@ -501,16 +512,16 @@ def sizing_chart(ui, d):
                         tickvals=list(NODE_COUNTS), ticktext=[f"{k:,}" for k in NODE_COUNTS]),
         yaxis=plot.axis("days (log scale)", log=True))}
     cost_col = "rental for the run" if d.context == "cloud" else \
-        f"{OWNERSHIP_YEARS} years of ownership"
+        f"{YEARS} years of ownership"
     rows = []
     for k in NODE_COUNTS:
         if not table[k].fits:
             rows.append([f"{k:,}", f"{k * GPUS_PER_NODE:,}", "does not fit", "", "", "",
-                         "memory exceeded"])
+                         verdict(d.context, d.model_key, d.tokens, k, d.eta)])
             continue
-        dk = design(d.context, d.model_key, d.tokens, k, d.eta)
         rows.append([f"{k:,}", f"{k * GPUS_PER_NODE:,}", fmt.num(ys[k]), fmt.num(ideal[k]),
-                     fmt.percent(table[k].effective_mfu), money(dk.cost),
+                     fmt.percent(table[k].effective_mfu),
+                     money(size_cost(d.context, d.model_key, d.tokens, k, d.eta)),
                      verdict(d.context, d.model_key, d.tokens, k, d.eta)])
     first = min(ys, key=lambda k: abs(k - d.nodes)) if ys else None
     caption = (f"Days to train {MODEL_LABELS[d.model_key]} on {tokens_text(d.tokens)} at "
@@ -528,13 +539,21 @@ def sizing_chart(ui, d):
         "rows": rows})
 
 
+VERDICT_WORDS = {"deadline": "misses the deadline", "nodes in one rental": "too large to rent",
+                 "3-year budget": "over budget", "budget": "over budget",
+                 "memory": "memory exceeded"}
+
+
 def verdict(context, model_key, tokens, nodes, eta) -> str:
-    dk = design(context, model_key, tokens, nodes, eta)
-    if dk.feasible:
-        return "meets every constraint"
-    return "; ".join({"deadline": "misses the deadline", "nodes in one rental": "too large to rent",
-                      "3-year budget": "over budget"}.get(v.name, "memory exceeded")
-                     for v in dk.violations)
+    names = cases.broken(context, model_key, tokens, nodes, eta)
+    return "; ".join(VERDICT_WORDS[n] for n in names) if names else "meets every constraint"
+
+
+def size_cost(context, model_key, tokens, nodes, eta) -> float:
+    """What a cluster size costs in this context: the run's rental, or three years owned."""
+    if context == "cloud":
+        return cases.rent(nodes, cases.days(model_key, tokens, nodes, eta)).total_cost.m_as("USD")
+    return cases.own(nodes).total_cost.m_as("USD")
 
 
 def sizing_metrics(ui, d):
@@ -561,7 +580,7 @@ def sizing_metrics(ui, d):
     over = d.violation("3-year budget") is not None
     rented = d.context == "cloud"
     items.append(Metric("Rental for the run" if rented else
-                        f"{OWNERSHIP_YEARS} years of ownership",
+                        f"{YEARS.capitalize()} years of ownership",
                         money(d.cost) if d.days is not None or not rented else "no run",
                         tone="danger" if over else None,
                         note=f"budget {money(BUDGET_USD)}"))
@@ -576,11 +595,11 @@ def rent_or_own(ui, d):
         ["Rent these nodes for the run", money(d.rental),
          f"{fmt.num(d.nodes * GPUS_PER_NODE * d.days * 24 / 1e6)} million GPU-hours × "
          f"{fmt.usd(cases.RENT_PER_GPU_HOUR.m_as('USD/hour'))}"],
-        [f"Own these nodes for {OWNERSHIP_YEARS} years", money(d.ownership),
+        [f"Own these nodes for {YEARS} years", money(d.ownership),
          f"purchase {money(cases.own(d.nodes).capex_share.m_as('USD'))} + electricity "
          f"{money(cases.own(d.nodes).energy_cost.m_as('USD'))}"],
         ["Owned, per run, if kept busy", money(d.ownership / runs),
-         f"{fmt.num(runs)} runs like this fit in {OWNERSHIP_YEARS} years"],
+         f"{fmt.num(runs)} runs like this fit in {YEARS} years"],
     ]
     ui.table(f"Rent or own {nodes_text(d.nodes)} for this run", ["option", "cost", "how"],
              rows, key="act2.rent_own")
@@ -592,13 +611,13 @@ def act2_reflection(ui):
     rent = cases.RENT_PER_GPU_HOUR.m_as("USD/hour")
     reflection_bands = {"A": (0.0, 0.1), "B": (0.1, 0.4), "C": (0.4, 0.7), "D": (0.7, math.inf)}
     correct = bands.band_of(be, reflection_bands)
-    fact = (f"Owned for {OWNERSHIP_YEARS} years and always on, an H100 costs "
+    fact = (f"Owned for {YEARS} years and always on, an H100 costs "
             f"{fmt.usd(owned_hour)} per hour; rented, {fmt.usd(rent)} per hour used. Owning "
             f"wins once the GPUs are busy more than {fmt.percent(be, 0)} of the time.")
     ui.reflection(
         "act2.reflection",
         f"Owning costs the same whether the nodes are busy or idle; renting costs only the "
-        f"hours used. Over {OWNERSHIP_YEARS} years, how busy must owned GPUs be for owning to "
+        f"hours used. Over {YEARS} years, how busy must owned GPUs be for owning to "
         "cost less than renting the same GPU-hours?",
         {
             "A": ("Busy less than 10% of the time is enough",
@@ -657,7 +676,7 @@ def mathpeek_sizing(d) -> str:
         "Cost: renting is $n$ × hours × price per GPU-hour = "
         f"{n:,} × {fmt.num(d.days * 24)} h × {fmt.usd(cases.RENT_PER_GPU_HOUR.m_as('USD/hour'))} "
         f"= {money(d.rental)}; owning is $n$ × (price + power × PUE × hours × "
-        f"electricity price) = {money(d.ownership)} for {OWNERSHIP_YEARS} years.")
+        f"electricity price) = {money(d.ownership)} for {YEARS} years.")
 
 
 # ---- closing ------------------------------------------------------------------------------
