@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
+from mlsysim.resolvers.memory import MIXED_ADAM_BYTES
 from labs.vol2 import distributed_training_cases as cases
 from labs.vol2.distributed_training_cases import (ACT1_JOB, ACT2_BASE, ACT2_WIDE,
                                                   ARITHMETIC_EFFICIENCY, CHECKPOINTING,
@@ -101,6 +102,9 @@ def ledger_text(r) -> str:
 
 def act1_options(r) -> dict:
     need = r.total.m_as("B")
+    n = float(ACT1_JOB.model.parameters)
+    per = {k: fmt.num(getattr(r, k).m_as("B") / n) for k in ("weights", "optimizer_state")}
+    bpp = fmt.num(r.bytes_per_parameter)
     fact = (f"Each GPU holds the whole training state: {ledger_text(r)} = **{gb(need)}**, "
             f"{fmt.num(need / CAPACITY)} times the H100's {gb(CAPACITY)}.")
     return {
@@ -108,15 +112,16 @@ def act1_options(r) -> dict:
               f"{fact} Data parallelism splits the batch, not the model: adding GPUs adds "
               "replicas, and every replica is the whole model."),
         "B": (f"{gb(CAPACITY)} to 500 GB",
-              f"{fact} The weights alone, at 2 bytes per parameter, are "
-              f"{gb(r.weights.m_as('B'))}; Adam's FP32 master copy and two moments add 12 "
-              "bytes per parameter more."),
+              f"{fact} The weights alone, at {per['weights']} bytes per parameter, are "
+              f"{gb(r.weights.m_as('B'))}; Adam's FP32 master copy and two moments add "
+              f"{per['optimizer_state']} bytes per parameter more."),
         "C": ("500 GB to 2 TB",
-              f"{fact} Count 16 bytes per parameter for mixed-precision Adam, not the 2 bytes "
-              "of the FP16 weights: the optimizer state is three quarters of it."),
+              f"{fact} Count {bpp} bytes per parameter for mixed-precision Adam, not the "
+              f"{per['weights']} bytes of the FP16 weights: the optimizer state is "
+              f"{fmt.percent(r.optimizer_state.m_as('B') / need, 0)} of it."),
         "D": ("More than 2 TB",
-              f"Right. {fact} Sixteen bytes for each of 175 billion parameters, on every one "
-              "of the 256 GPUs."),
+              f"Right. {fact} {bpp} bytes for each of {fmt.num(n / 1e9)} billion parameters, "
+              f"on every one of the {count(GPUS)} GPUs."),
     }
 
 
@@ -149,9 +154,9 @@ def act2_options(base, wide) -> dict:
               f"instead of {cases.short(nvlink.name)} at "
               f"{fmt.si(nvlink.bandwidth.m_as('B/s'), 'B/s')}."),
         "B": ("20% to 30%",
-              f"{fact} Halving the stages shrinks the bubble by "
-              f"{fmt.duration(pb['pipeline_bubble'] - pw['pipeline_bubble'])}; the exchanges "
-              f"grow by {fmt.duration(pw['tp_communication'] - pb['tp_communication'])}."),
+              f"{fact} Halving the stages cuts the bubble's share of the pipeline from "
+              f"{pct(base.bubble_fraction)} to {pct(wide.bubble_fraction)}, a small gain; the "
+              f"exchanges grow by {fmt.duration(pw['tp_communication'] - pb['tp_communication'])}."),
         "C": ("10% to 20%",
               f"Right. {fact} Every layer's exchanges now cross a link about "
               f"{fmt.num(ratio, 2)} times slower than NVLink, several times per micro-batch."),
@@ -288,24 +293,27 @@ def act1_instruments(ui, zero, dp, truth):
 def mathpeek_zero(zero, dp) -> str:
     r = cases.replica_memory(zero, dp)
     n = float(ACT1_JOB.model.parameters)
-    shard = {0: "", 1: "/d on the optimizer state", 2: "/d on gradients and optimizer state",
-             3: "/d on everything"}[zero]
+    w, g, o = (fmt.num(v) for v in (MIXED_ADAM_BYTES["weights"], MIXED_ADAM_BYTES["gradients"],
+                                    MIXED_ADAM_BYTES["optimizer"]))
+    bpp = fmt.num(r.bytes_per_parameter)
+    shard = {0: "nothing", 1: "the optimizer state", 2: "gradients and optimizer state",
+             3: "weights, gradients and optimizer state"}[zero]
     return (
-        "\n$$\nM_{\\text{GPU}} = N\\left(\\frac{2}{d_w} + \\frac{2}{d_g} + \\frac{12}{d_o}"
-        "\\right) + A, \\qquad d_x = \\begin{cases} d & \\text{if stage shards } x \\\\ 1 & "
-        "\\text{otherwise}\\end{cases}\n$$\n\n"
+        f"\n$$\nM_{{\\text{{GPU}}}} = N\\left(\\frac{{{w}}}{{d_w}} + \\frac{{{g}}}{{d_g}} + "
+        f"\\frac{{{o}}}{{d_o}}\\right) + A, \\qquad d_x = \\begin{{cases}} d & "
+        "\\text{if stage shards } x \\\\ 1 & \\text{otherwise}\\end{cases}\n$$\n\n"
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
         f"| $N$ | parameters | {fmt.num(n)} |\n"
-        "| 2, 2, 12 | bytes per parameter: FP16 weights, FP16 gradients, FP32 master copy and "
-        "Adam's two moments | 16 B |\n"
+        f"| {w}, {g}, {o} | bytes per parameter: FP16 weights, FP16 gradients, FP32 master copy "
+        f"and Adam's two moments | {bpp} B |\n"
         f"| $d$ | GPUs in data parallel | {count(dp)} |\n"
-        f"| stage | what is divided by $d$ | {zero}: {shard or 'nothing'} |\n"
+        f"| stage | what is divided by $d$ | {zero}: {shard} |\n"
         f"| $A$ | activations kept for one {count(ACT1_JOB.seq_len)}-token sequence, every layer's "
         f"input only (full recomputation) | {gb(r.activations.m_as('B'))} |\n\n"
         f"Here: weights {gb(r.weights.m_as('B'))} + gradients {gb(r.gradients.m_as('B'))} + "
         f"optimizer state {gb(r.optimizer_state.m_as('B'))} + activations "
         f"{gb(r.activations.m_as('B'))} = **{gb(r.total.m_as('B'))}** per GPU. Data "
-        "parallelism without sharding stores $d$ copies of the $16N$ bytes; ZeRO stage 3 "
+        f"parallelism without sharding stores $d$ copies of the ${bpp}N$ bytes; ZeRO stage 3 "
         "stores one, spread over the $d$ GPUs (Rajbhandari et al. 2020). $A$ has no $d$ in it.")
 
 
@@ -327,7 +335,7 @@ def act_two(ui, context):
             " tokens per step. The budget assumes each job keeps at least "
             f"{fmt.percent(MFU_TARGET, 0)} MFU. For the 175B job we run tensor parallel 8 inside "
             f"each node and 8 pipeline stages, at {pct(base.effective_mfu)}. A colleague wants "
-            "tensor parallel 16 and 4 stages: half the stages, a smaller bubble, and the same "
+            "tensor parallel 16 and 4 stages: half the stages, a smaller bubble, and about the same "
             "memory per GPU.")
         ui.markdown(
             "The engine times one training step of a layout: the arithmetic at "
@@ -363,7 +371,7 @@ def act_two(ui, context):
             ui.failure("The layout misses", missed, text=failure_text(layout), key="act2.failure",
                        show=show)
         else:
-            ui.callout("success", f"{layout_text(tp, pp)} fits in "
+            ui.callout("success", f"{layout_text(tp, pp).capitalize()} fits in "
                        f"{gb(r.memory_per_gpu.m_as('B'))} per GPU and reaches "
                        f"{pct(r.effective_mfu)} MFU, above the "
                        f"{fmt.percent(MFU_TARGET, 0)} target.", title="The layout works",
