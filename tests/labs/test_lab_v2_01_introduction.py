@@ -146,20 +146,24 @@ def test_budget_failure_reached_and_left_in_fleet(d):
     assert own > cases.BUDGET_USD >= own_3y(1024).total_cost.m_as("USD")
     tree = d.render(BOTH, {"context": "fleet", "act2.nodes": "2048"})
     b = banner(d, tree)
+    assert d.node(tree, "act2.model")["value"] == "llama3_70b"
     assert b["required"] == f"3-year budget: ${fmt.num(own / 1e6)} million"
     assert b["available"] == f"${fmt.num(cases.BUDGET_USD / 1e6)} million"
     assert "switch to Cloud" in b["text"]
     # the same 2,048 nodes rented: no budget failure, but too large for one rental
-    cloud = banner(d, d.render(BOTH, {"context": "cloud", "act2.nodes": "2048"}))
+    cloud = banner(d, d.render(BOTH, {"context": "cloud", "act2.nodes": "2048",
+                                      "act2.model": "llama3_70b"}))
     assert cloud["required"] == "nodes in one rental: 2,048 nodes" and "budget" not in cloud["required"]
     assert banner(d, d.render(BOTH, {"context": "fleet", "act2.nodes": "1024"})) is None
 
 
 def test_cloud_failure_reached_and_left(d):
-    """Rented: at most 64 nodes, so the 70B run misses the deadline at the default; the 8B
-    model, or fewer tokens, leaves the failure."""
-    tree = d.render(BOTH, {"context": "cloud"})
-    assert d.node(tree, "act2.nodes")["value"] == "64"
+    """Rented: at most 64 nodes. The default (Llama 3 8B on 64 nodes) meets the deadline; the
+    70B run misses it on the largest rental; the 8B model again, or fewer tokens, leaves."""
+    start = d.render(BOTH, {"context": "cloud"})
+    assert d.node(start, "act2.nodes")["value"] == "64" and banner(d, start) is None
+    assert d.node(start, "act2.model")["value"] == "llama3_8b"
+    tree = d.render(BOTH, {"context": "cloud", "act2.model": "llama3_70b"})
     r = engine_sizing(Models.Llama3_70B, 15e12, [64], deadline="60 day", budget="300e6 USD",
                       price_per_hour=H100.price_per_hour)
     assert [v.name for v in r.violations] == ["deadline"]
@@ -175,7 +179,8 @@ def test_cloud_failure_reached_and_left(d):
     rent = EconomicsModel().solve(duration=Q_(row["days"], "day"), fleet=cases.cluster(64),
                                   price_per_hour=H100.price_per_hour).total_cost.m_as("USD")
     assert items["Rental for the run"] == f"${fmt.num(rent / 1e6)} million"
-    assert banner(d, d.render(BOTH, {"context": "cloud", "act2.tokens": 1.5})) is None
+    assert banner(d, d.render(BOTH, {"context": "cloud", "act2.model": "llama3_70b",
+                                      "act2.tokens": 1.5})) is None
 
 
 def test_memory_failure_names_the_engines_capacity(d):
@@ -191,8 +196,9 @@ def test_memory_failure_names_the_engines_capacity(d):
 
 def test_same_controls_different_verdicts_in_the_two_contexts(d):
     for nodes in ("1024", "2048"):
-        cloud = banner(d, d.render(BOTH, {"context": "cloud", "act2.nodes": nodes}))
-        fleet = banner(d, d.render(BOTH, {"context": "fleet", "act2.nodes": nodes}))
+        v = {"act2.model": "llama3_70b", "act2.nodes": nodes}
+        cloud = banner(d, d.render(BOTH, {"context": "cloud", **v}))
+        fleet = banner(d, d.render(BOTH, {"context": "fleet", **v}))
         assert cloud is not None and (fleet is None or fleet["required"] != cloud["required"])
 
 
@@ -243,7 +249,7 @@ def test_stale_values_fall_back(d):
     tree = d.render(BOTH, {"context": "tiny", "act2.model": "vgg16", "act2.nodes": "3",
                            "act2.eta": "0.9", "act2.tokens": 99, "act1.gpus": 7})
     assert d.node(tree, "context")["value"] == "cloud"
-    assert d.node(tree, "act2.model")["value"] == "llama3_70b"
+    assert d.node(tree, "act2.model")["value"] == "llama3_8b"
     assert d.node(tree, "act2.nodes")["value"] == "64"
     assert d.node(tree, "act2.eta")["value"] == "0.4"
     assert d.node(tree, "act2.tokens")["value"] == 15.0

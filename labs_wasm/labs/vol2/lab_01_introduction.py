@@ -53,8 +53,10 @@ ETA_LABELS = {str(e): f"{fmt.percent(e, 0)} of peak" + (" (engine default)" if e
 AVAILABILITY_LABELS = {str(a): fmt.percent(a, 2 if a > 0.999 else 1) for a in AVAILABILITIES}
 #: Act I's GPU count starts on the context's cluster: one rented node, or the template fleet.
 ACT1_DEFAULT_GPUS = {"cloud": GPUS_PER_NODE, "fleet": cases.TEMPLATE.total_accelerators}
-#: Act II starts on the largest rental in Cloud and on the template's 1,024 nodes in Fleet.
+#: Act II starts where a team of each kind would: the largest rental with the model it can train
+#: in time in Cloud; the template's 1,024 nodes with the prediction's model in Fleet.
 ACT2_DEFAULT_NODES = {"cloud": RENTAL_MAX_NODES, "fleet": cases.TEMPLATE.nodes}
+ACT2_DEFAULT_MODEL = {"cloud": "llama3_8b", "fleet": ACT2_MODEL}
 TOKENS_T = (0.1, 20.0, 0.1)        # slider: trillions of training tokens (min, max, step)
 PEAK = cases.GPU.compute.peak_flops.m_as("FLOP/s")
 
@@ -361,7 +363,8 @@ def act_two(ui, context):
             act2_options(), correct=correct)
 
         ui.markdown(_context_note(context))
-        model = ui.select("act2.model", "Model", MODEL_LABELS, default=ACT2_MODEL)
+        model = ui.select("act2.model", "Model", MODEL_LABELS,
+                          default=ACT2_DEFAULT_MODEL[context])
         tokens_t = ui.slider("act2.tokens", "Training tokens D", *TOKENS_T,
                              ACT2_TOKENS / 1e12, unit="trillion tokens")
         nodes = int(ui.select("act2.nodes", "Cluster size", NODE_LABELS,
