@@ -50,6 +50,7 @@ FAILURES = {
     "vol2/02": ([("act2.server", "pcie"), ("act2.tp", "8")], [("act2.tp", "4")]),
     "vol2/03": ([("context", "gpus_1024")], [("act2.algorithm", "hierarchical")]),
     "vol2/04": ([("context", "distributed_fs")], [("act2.layout", "shards")]),
+    "vol2/05": ([("act2.zero", "0")], [("act2.zero", "1")]),
     "vol2/06": ([("act2.bucket", "4m")], [("context", "tree")]),
     "vol2/07": ([("act2.interval", 1)], [("act2.interval", 30)]),
     "vol2/08": ([("act2.utilization", 0.9)], [("context", "priority")]),
