@@ -47,6 +47,7 @@ FAILURES = {
     "vol1/14": ([("context", "edge")], [("act2.interval", 22)]),
     "vol1/15": ([("context", "mobile")], [("context", "cloud")]),
     "vol1/16": ([("context", "edge")], [("act2.batch", 1)]),
+    "vol2/01": ([("act2.model", "llama3_70b")], [("act2.model", "llama3_8b")]),
     "vol2/02": ([("act2.server", "pcie"), ("act2.tp", "8")], [("act2.tp", "4")]),
     "vol2/03": ([("context", "gpus_1024")], [("act2.algorithm", "hierarchical")]),
     "vol2/04": ([("context", "distributed_fs")], [("act2.layout", "shards")]),
