@@ -28,7 +28,8 @@ def complete_predictions(lab: LabPage, limit: int = 6) -> None:
 
 # lab -> (controls that reach its failure state, controls that leave it), set in order after
 # every prediction is locked, from the lab's first context (LAB_PROTOCOL: "meet a failure
-# state"). Every lab in the catalog has a row.
+# state"). Every lab in the catalog has a row. A slider's value is what a student types in its
+# box, in the box's units (a percent slider takes 90 for 0.9).
 FAILURES = {
     "vol1/00": ([("home", "tiny")], [("act2.model", "dscnn")]),
     "vol1/01": ([("context", "tiny")], [("context", "cloud")]),
@@ -54,7 +55,7 @@ FAILURES = {
     "vol2/05": ([("act2.zero", "0")], [("act2.zero", "1")]),
     "vol2/06": ([("act2.bucket", "4m")], [("context", "tree")]),
     "vol2/07": ([("act2.interval", 1)], [("act2.interval", 30)]),
-    "vol2/08": ([("act2.utilization", 0.9)], [("context", "priority")]),
+    "vol2/08": ([("act2.utilization", 90)], [("context", "priority")]),
     "vol2/09": ([("act2.fused", "on")], [("act2.fused", "off"), ("act2.selective", "on")]),
 }
 
