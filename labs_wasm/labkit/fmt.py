@@ -81,6 +81,8 @@ def si(x: float, unit: str, digits: int = 3) -> str:
     """Decimal SI prefix: si(989e12, "FLOP/s") -> "989 TFLOP/s", si(0.05e9, "B/s") -> "50 MB/s"."""
     if x == 0:
         return f"0 {unit}"
+    if abs(x) >= 1e21:   # past a million of the largest prefix: "6.35 × 10²⁴ FLOP"
+        return f"{num(x, digits)} {unit}"
     for scale, prefix in _SI:
         if abs(x) >= scale:
             return f"{num(x / scale, digits)} {prefix}{unit}"

@@ -297,6 +297,12 @@ def test_fmt_num(x, text):
     assert fmt.num(x) == text
 
 
+@pytest.mark.parametrize("x, text", [(989e12, "989 TFLOP"), (2.5e18, "2,500 PFLOP"),
+                                     (6.35e24, "6.35 × 10²⁴ FLOP"), (0.5, "0.5 FLOP")])
+def test_fmt_si_uses_a_power_of_ten_past_the_largest_prefix(x, text):
+    assert fmt.si(x, "FLOP") == text
+
+
 def test_ledger_make_entry_and_summary_build_the_schema_shape():
     from types import SimpleNamespace
     from labkit import ledger
