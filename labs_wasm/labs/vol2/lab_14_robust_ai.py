@@ -26,7 +26,8 @@ LAB = Lab(
     hook="An attacker may change each pixel by a few grey levels that no one can see. How much "
          "accuracy survives, and what does buying it back cost?",
     invariants=["adversarial robustness vs clean accuracy", "L∞ threat model ε",
-                "PGD adversarial training costs k + 1 passes", "targets that no setting meets"],
+                "PGD adversarial training costs k + 1 passes",
+                "clean and robust targets: a window of settings"],
     minutes=40, contexts=("production", "hardened"),
     reading=[
         ("@sec-v2-robust-ai-adversarial", "why small perturbations add up"),
@@ -331,6 +332,13 @@ def act_two(ui, context):
             "in each batch meets both?",
             act2_options(), correct=correct)
 
+        if context != "hardened":
+            ui.callout("info", (
+                "The prediction above is about the Hardened targets; the instruments below "
+                f"check your setting against the {context_name(context)} targets "
+                f"({tgt(TARGETS[context]['clean'])} clean, {tgt(TARGETS[context]['robust'])} "
+                "under attack). Switch the targets at the top to compare."),
+                title="Production targets", key="act2.context")
         f = ui.slider("act2.fraction", "Share of each training batch that is adversarial",
                       *FRACTION, FRACTION_DEFAULT, unit="%", scale=100)
         r = design(context, f)
