@@ -19,7 +19,8 @@ from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol2 import ops_scale_cases as cases
 from labs.vol2.ops_scale_cases import (AVAILABILITIES, INCIDENT_MIN, LAB_AVAILABILITY,
                                        LAB_SERVICES, LAB_TARGET, RETRY_BUDGET, SCALE_OUT_GPUS,
-                                       SCALE_UP_MIN, SLO, chain, incident, phase)
+                                       SCALE_UP_MIN, SLO, chain, incident, pct_a, phase)
+from labs.vol2.ops_scale_cases import span as hours_min
 
 LAB = Lab(
     id="vol2/12", chapter="ops_scale", title="When retries attack",
@@ -51,23 +52,6 @@ BUDGET_LABELS = {"none": "None: retry every failure up to the limit",
                  "budget": f"Retries at most {fmt.percent(RETRY_BUDGET, 0)} of calls"}
 SHEDDING_LABELS = {"queue": "Queue the excess (no load shedding)",
                    "shed": "Refuse the excess at once (load shedding)"}
-
-
-def pct_a(a: float) -> str:
-    """An availability with the decimals its nines need: 95.1%, 99.98%, 99.999%."""
-    if a >= 1 - 1e-6:
-        return "over 99.9999%"
-    decimals = max(1, math.ceil(cases.nines(a) - 1e-9) - 2)
-    return fmt.percent(a, decimals).replace(".0%", "%")
-
-
-def hours_min(minutes: float) -> str:
-    """Downtime in the unit that reads best."""
-    if minutes >= 120:
-        return f"{fmt.num(minutes / 60)} h"
-    if minutes >= 1:
-        return f"{fmt.num(minutes)} min"
-    return fmt.duration(minutes * 60)
 
 
 def per_s(x: float, what: str = "calls") -> str:

@@ -27,9 +27,11 @@ from functools import lru_cache
 from mlsysim import Hardware, Models, Q_, Systems
 from mlsysim.core.results import Constraint
 from mlsysim.core.solver import (AvailabilityModel, ErrorBudgetModel, FanOutTailModel,
-                                 IronLawModel, LittlesLawModel, MMcQueueModel,
+                                 FleetReliabilityModel, IronLawModel, LittlesLawModel, MMcQueueModel,
                                  RetryAmplificationModel)
 from mlsysim.resolvers.ops import attempts
+
+from labkit import fmt
 
 # ---- availability: series and parallel ------------------------------------------------------
 #: The SLO window: 30 days, the engine's default (Beyer et al. 2016, Ch. 4, measure SLOs over
@@ -88,6 +90,42 @@ def needed_per_service(target: float, services: int) -> float:
 def nines(availability: float) -> float:
     """-log10(1 - a): 99.9% is 3 nines."""
     return -math.log10(1 - availability)
+
+
+def pct_a(a: float) -> str:
+    """An availability with the decimals its nines need: 95.1%, 99.98%, 99.995% (the chapter
+    and the lab write every availability with it)."""
+    if a >= 1 or nines(a) > 6.05:
+        return "over 99.9999%"
+    decimals = max(1, math.ceil(nines(a) - 1e-9) - 2)
+    text = fmt.percent(a, decimals)
+    return text.rstrip("%").rstrip("0").rstrip(".") + "%"
+
+
+def span(minutes: float) -> str:
+    """Downtime in the unit that reads best: seconds, minutes, hours."""
+    if minutes >= 120:
+        return f"{fmt.num(minutes / 60)} h"
+    if minutes >= 1:
+        return f"{fmt.num(minutes)} min"
+    return fmt.duration(minutes * 60)
+
+
+# ---- a replica's availability from its failure and restart times ---------------------------
+#: A serving replica (one GPU server's process) fails about once a month. ILLUSTRATIVE.
+REPLICA_MTBF_H = 30 * 24.0
+#: Time to bring a failed replica back (MTTR). ILLUSTRATIVE: Kubernetes reschedules the pod on
+#: a healthy node and reloads the model (minutes); on bare metal without an orchestrator a dead
+#: server waits for someone to replace or re-image it (hours).
+RESTART_MIN = {"kubernetes": 2.0, "bare_metal": 240.0}
+
+
+@lru_cache(maxsize=8)
+def replica_availability(platform: str) -> float:
+    """MTBF / (MTBF + MTTR) for one replica on ``platform`` (the engine's fleet model)."""
+    return FleetReliabilityModel().solve(devices=1, mtbf=Q_(REPLICA_MTBF_H, "hour"),
+                                         repair_time=Q_(RESTART_MIN[platform], "min")
+                                         ).device_availability
 
 
 # ---- the tail at scale (the chapter's fan-out example) ---------------------------------------
