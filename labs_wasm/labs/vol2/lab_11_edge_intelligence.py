@@ -66,6 +66,11 @@ def pct(x: float) -> str:
     return fmt.percent(x, 1)
 
 
+def acc(x: float) -> str:
+    """An accuracy; two decimals next to the target, so 85.05% does not read as 85.0%."""
+    return fmt.percent(x, 2 if 0 < abs(x - TARGET) < 0.001 else 1)
+
+
 def minutes(seconds: float) -> str:
     if seconds >= 2 * 86_400:
         return f"{fmt.num(seconds / 86_400)} days"
@@ -349,8 +354,8 @@ def act_two(ui, context):
         pred = ui.predict_choice(
             "act2.prediction",
             f"In the federated design, with {ACT2['clients_per_round']} reports per round and "
-            f"{fmt.num(rounds0)} rounds, what is the least update compression that keeps "
-            f"every phone within {mb(BUDGET)}?",
+            f"{fmt.num(rounds0)} rounds, what is the least update compression that keeps a "
+            f"phone's expected upload over the campaign within {mb(BUDGET)}?",
             act2_options(), correct=correct)
 
         photos = int(ui.slider("act2.photos", "Photos each phone trains on", *PHOTOS,
@@ -410,7 +415,7 @@ def fed_result(design):
 def show(q) -> str:
     if str(q.dimensionality) == "dimensionless":
         if str(q.units) in ("percent", "%"):
-            return pct(q.m_as(""))
+            return acc(q.m_as(""))
         return f"{fmt.num(q.m_as(''))} reports"
     return fmt.quantity(q)
 
@@ -516,7 +521,7 @@ def failure(ui, design, r):
         if "accuracy" in names:
             parts.append(
                 f"{design['rounds']} rounds of {fmt.num(r.reporting_per_round)} reports reach "
-                f"{pct(r.accuracy)} on the illustrative curve, short of {pct(TARGET)}.")
+                f"{acc(r.accuracy)} on the illustrative curve, short of {pct(TARGET)}.")
         first = next(n for n in ("client uplink", "clients reporting", "accuracy") if n in names)
         title = {"client uplink": "Over the uplink budget",
                  "clients reporting": "Too few reports: the rounds close short",
@@ -577,7 +582,7 @@ def accuracy_figure(ui, design, r):
                   plot.COLORS["fleet"]),
         plot.points([design["rounds"]], [r.accuracy * 100], "your rounds",
                     plot.COLORS["bad"] if r.accuracy < TARGET else plot.COLORS["good"],
-                    text=[pct(r.accuracy)]),
+                    text=[acc(r.accuracy)]),
     ]
     figure = {"data": traces, "layout": plot.layout(
         "Accuracy against rounds (illustrative curve)", height=340, showlegend=True,
@@ -589,7 +594,7 @@ def accuracy_figure(ui, design, r):
     need = cases.rounds_for(TARGET, r.reporting_per_round) if r.reporting_per_round > 0 else None
     ui.figure(figure, key="act2.accuracy", caption=(
         f"The engine's illustrative FedAvg curve for {fmt.num(r.reporting_per_round)} reports "
-        f"per round: {design['rounds']} rounds reach {pct(r.accuracy)} against the "
+        f"per round: {design['rounds']} rounds reach {acc(r.accuracy)} against the "
         f"{pct(TARGET)} target"
         + (f"; the target needs {fmt.num(need)} rounds." if need else
            "; with no reports the model never improves.")
@@ -605,7 +610,7 @@ def federated_metrics(ui, design, r):
     ui.metrics([
         Metric("Upload per phone", mb(r.uplink_per_client.m_as("B")),
                tone="danger" if over else "success", note=f"budget {mb(BUDGET)}"),
-        Metric("Accuracy", pct(r.accuracy), tone="danger" if r.accuracy < TARGET else "success",
+        Metric("Accuracy", acc(r.accuracy), tone="danger" if r.accuracy < TARGET else "success",
                note=f"target {pct(TARGET)}, illustrative"),
         Metric("Reports per round", fmt.num(r.reporting_per_round),
                tone="danger" if r.reporting_per_round < design["k"] - 1e-9 else None,
@@ -628,7 +633,7 @@ def centralized_metrics(ui, design, r):
         Metric("One phone's upload", minutes(r.upload_s), tone="info",
                note=LINK_LABELS[design["link"]]),
         Metric("Into the datacenter", mb(r.total_b), note=phones(POP2)),
-        Metric("Accuracy", pct(r.accuracy), tone="success",
+        Metric("Accuracy", acc(r.accuracy), tone="success",
                note="the curve's ceiling: pooled data, illustrative"),
     ], key="act2.metrics")
 
@@ -644,9 +649,9 @@ def both_contexts_table(ui, design):
         f = cases.act2(ACT2["compression"], link, photos=photos)
         fed_label = "Federated (default round settings)"
     rows = [
-        ["Centralized", mb(c.per_client_b), pct(c.accuracy),
+        ["Centralized", mb(c.per_client_b), acc(c.accuracy),
          "within budget" if c.feasible else "over budget"],
-        [fed_label, mb(f.uplink_per_client.m_as("B")), pct(f.accuracy),
+        [fed_label, mb(f.uplink_per_client.m_as("B")), acc(f.accuracy),
          "meets both" if f.feasible else
          ", ".join(sorted({"over budget" if v.name == "client uplink" else
                            "too few reports" if v.name == "clients reporting" else
@@ -668,7 +673,7 @@ def act2_reflection(ui):
     at_need = cases.act2("fp32", clients_per_round=k, rounds=need)
     fact = (f"With {k} reports per round each phone uploads "
             f"{mb(r.uplink_per_client.m_as('B'))} at 32 bits, and {fmt.num(cases.act2_rounds())} "
-            f"rounds reach {pct(r.accuracy)}: fewer reports per round make each round teach "
+            f"rounds reach {acc(r.accuracy)}: fewer reports per round make each round teach "
             f"less. At {need} rounds the target is met with {mb(at_need.uplink_per_client.m_as('B'))} "
             "per phone.")
     ui.reflection(
@@ -736,7 +741,10 @@ def mathpeek_design(design, r) -> str:
         r"$a(R) = a_{\max}\,(1 - e^{-R\,s(K_{\text{rep}})/\tau})$ "
         f"(illustrative, $a_{{\\max}}$ = {pct(cases.ENGINE['curve']['max_accuracy'])}, "
         f"$\\tau$ = {fmt.num(cases.ENGINE['curve']['tau_rounds'])} rounds) gives "
-        f"**{pct(r.accuracy)}** against {pct(TARGET)}.")
+        f"**{acc(r.accuracy)}** against {pct(TARGET)}.\n\n"
+        "$B_{\\text{phone}}$ is an average: selection is random, so some phones report more "
+        "often than others, and a production system also caps how often one phone may take "
+        "part.")
 
 
 def closing(ui):
