@@ -114,7 +114,8 @@ def act1_options() -> dict:
               "is not."),
         "B": ("Between a tenth and the same: a modest saving",
               f"{fact} The update is {mb(update_bytes(ACT1['model']))} whatever the phone holds: "
-              "one report already outweighs a phone's text a hundred times over."),
+              f"one report weighs {fmt.num(update_bytes(ACT1['model']) / ACT1['data_b'])} "
+              "times a phone's text."),
         "C": ("Between the same and ten times more",
               f"Right. {fact} Keeping the data home is a privacy decision here, not a "
               "bandwidth saving."),
