@@ -248,6 +248,12 @@ CHAPTER_TOKENS = 15e12
 #: 1,900 tCO2e (location-based; the card says 100 % was offset).
 META_70B_GPU_HOURS = 6.4e6
 META_70B_T = 1900.0
+#: Uptime Institute, Global Data Center Survey 2023: the average PUE its respondents reported.
+SURVEY_PUE = 1.58
+#: The chapter's serving fleet, to set a training run against a year of inference: 4,096 H100
+#: drawing half their TDP on average. ILLUSTRATIVE (not the lab's fleet).
+CHAPTER_SERVING_GPUS = 4096
+CHAPTER_SERVING_UTILIZATION = 0.5
 #: The grids the chapter compares the run on (registry, Ember 2023 via OWID).
 CHAPTER_GRIDS = ("Norway", "France", "Brazil", "Canada", "US", "Germany", "World",
                  "Australia", "China", "Poland", "India")
@@ -268,11 +274,20 @@ def chapter_time():
 
 
 @lru_cache(maxsize=16)
-def chapter_run(grid: str):
+def chapter_run(grid: str, pue: float = PUE):
     """The chapter's training run on ``grid``: energy and operational carbon (TDP, PUE)."""
     return EnergyCarbonModel().solve(duration=Q_(chapter_time().hours, "hour"), hardware=GPU,
-                                     devices=CHAPTER_CLUSTER.total_accelerators, pue=PUE,
+                                     devices=CHAPTER_CLUSTER.total_accelerators, pue=pue,
                                      grid=getattr(Systems.Grids, grid))
+
+
+@lru_cache(maxsize=1)
+def chapter_serving_year():
+    """A year of the chapter's serving fleet on the world-average grid."""
+    return EnergyCarbonModel().solve(duration=Q_(HOURS_PER_YEAR, "hour"), hardware=GPU,
+                                     devices=CHAPTER_SERVING_GPUS,
+                                     utilization=CHAPTER_SERVING_UTILIZATION, pue=PUE,
+                                     grid=Systems.Grids.World)
 
 
 @lru_cache(maxsize=1)
