@@ -293,12 +293,13 @@ def mathpeek_chain(n, avail, k) -> str:
         f"| $W$ | the SLO window | {cases.WINDOW_DAYS} days |\n"
         f"| $B$ | error budget at a {fmt.percent(LAB_AVAILABILITY, 0)} SLO | "
         f"{hours_min(eb.budget.m_as('min'))} |\n\n"
-        f"Here $A$ = {pct_a(one)}^{n} = {pct_a(a)}, down "
+        f"Here $A = {fmt.num(one, 7)}^{{{n}}}$ = {pct_a(a)}, down "
         f"{hours_min(cases.downtime_min(a))} in {cases.WINDOW_DAYS} days. For small "
-        "unavailabilities the product is close to a sum, $1 - A \\approx \\sum_i (1 - a_i)$: "
+        "unavailabilities the product is close to a sum, $\\sum_i (1 - a_i) \\approx 1 - A$: "
         "each service spends its own share of the request's budget. Both formulas assume "
         "independent failures; replicas that share a zone, a configuration push or a "
-        "dependency fail together, and then redundancy buys much less than $1 - (1-a)^k$ "
+        "dependency fail together, and then redundancy buys much less than the formula for "
+        "$a_{\\text{service}}$ "
         "promises.")
 
 
@@ -566,7 +567,7 @@ def mathpeek_storm(inc) -> str:
         f"| $f$ | share of attempts failing, fault and overload together | "
         f"{fmt.percent(p.attempt_failure, 1)} |\n\n")
     if p.budget:
-        body += (f"With the retry budget, $a$ is capped at $1 + {fmt.num(RETRY_BUDGET)}$: "
+        body += (f"With the retry budget, $a$ is capped at 1 + {fmt.num(RETRY_BUDGET)}: "
                  f"retries may be at most {fmt.percent(RETRY_BUDGET, 0)} of calls, so "
                  f"$L \\le$ {per_s(lam * (1 + RETRY_BUDGET), 'attempts')}. ")
     if p.overloaded:
