@@ -290,9 +290,9 @@ def fleet_table(ui, j):
         c = y.carbon.m_as("kgCO2e")
         rows.append([CONTEXT_LABELS[ctx], mwh(e), mwh(e * j.energy_multiplier), kg(c),
                      kg(c * j.energy_multiplier)])
-    ui.table(f"The serving fleet's year, before and after ({cases.SERVING_GPUS:,} H100s "
-             f"drawing {fmt.percent(cases.SERVING_UTILIZATION, 0)} of TDP on average "
-             f"(illustrative), PUE {fmt.num(cases.PUE)}, annual-mean grid intensity)",
+    ui.table(f"The serving fleet's year, before and after: {cases.SERVING_GPUS:,} H100s "
+             f"drawing on average {fmt.percent(cases.SERVING_UTILIZATION, 0)} of their TDP "
+             f"(an illustrative fleet), PUE {fmt.num(cases.PUE)}, each grid's annual mean",
              ["grid", "energy this year", "energy next year", "carbon this year",
               "carbon next year"], rows, key="act1.fleet")
 
@@ -445,9 +445,11 @@ def schedule_figure(ui, d):
     for ctx in ("coal_grid", "renewable_grid"):
         hourly = design(ctx, d.nodes, d.delay).hourly
         ys = [hourly[int(SUBMIT_HOUR + x) % 24] for x in xs]
-        traces.append(plot.line(xs, ys, CONTEXT_LABELS[ctx],
-                                CONTEXT_COLOR[ctx] if ctx == d.context else plot.COLORS["muted"],
-                                width=3 if ctx == d.context else 1.5, line_shape="hv"))
+        trace = plot.line(xs, ys, CONTEXT_LABELS[ctx],
+                          CONTEXT_COLOR[ctx] if ctx == d.context else plot.COLORS["muted"],
+                          width=3 if ctx == d.context else 1.5)
+        trace["line"]["shape"] = "hv"          # one intensity per clock hour: steps
+        traces.append(trace)
     shapes = [
         {"type": "rect", "xref": "x", "yref": "paper", "x0": d.delay, "x1": d.finish_after,
          "y0": 0, "y1": 1, "fillcolor": "rgba(79,70,229,0.15)", "line": {"width": 0}},
@@ -467,8 +469,8 @@ def schedule_figure(ui, d):
         f"Grid intensity after the data lands, and your run on {d.nodes} nodes", height=400,
         shapes=shapes, annotations=notes, showlegend=True,
         legend={"orientation": "h", "y": -0.3},
-        xaxis=plot.axis("hours after the data lands", tickvals=ticks,
-                        ticktext=[f"+{t} h<br>{clock(SUBMIT_HOUR + t)}" for t in ticks]),
+        xaxis=plot.axis(f"time of day, from the data landing at {clock(SUBMIT_HOUR)}", tickvals=ticks,
+                        ticktext=[clock(SUBMIT_HOUR + t) for t in ticks]),
         yaxis=plot.axis("grid intensity (gCO₂e/kWh)", rangemode="tozero"))},
         key="act2.schedule", caption=(
             f"Hourly carbon intensity of both grids over the hours after the data lands at "
