@@ -24,8 +24,8 @@ from labs.vol2.ops_scale_cases import span as hours_min
 
 LAB = Lab(
     id="vol2/12", chapter="ops_scale", title="When retries attack",
-    hook="Every team meets its SLO and the product still misses its own; a fault that loses a "
-         "third of the responses turns the retries meant to hide it into the outage.",
+    hook="Every team meets its SLO and the product still misses its own; a fault that loses "
+         "some responses turns the retries meant to hide it into the outage.",
     invariants=["availability in series and in parallel", "error budgets",
                 "retry amplification", "retry storms and their defences"],
     minutes=40, contexts=("kubernetes", "bare_metal"),
