@@ -112,7 +112,8 @@ def act1_options(users: int) -> dict:
               f"attention shares each key/value head among {MODEL.heads // MODEL.kv_heads}."),
         "B": ("50 to 150",
               f"{fact} The weights are the smaller part of the memory here: split eight ways, "
-              "they leave three quarters of each GPU for the cache."),
+              f"they leave {fmt.percent(budget / cases.usable_per_gpu(), 0)} of each GPU's "
+              "usable memory for the cache."),
         "C": ("150 to 600",
               f"Right. {fact} Memory, not arithmetic, sets how many conversations one node "
               "holds at once."),
@@ -380,7 +381,7 @@ def act_two(ui, context):
             {
                 "A": ("Each batch decodes until its longest reply ends",
                       f"Yes. A batch of a few hundred requests almost surely holds one that "
-                      f"runs to the {tokens(cases.REPLY_MAX)} cap, so it takes "
+                      f"runs to the {fmt.num(cases.REPLY_MAX, 6)}-token cap, so it takes "
                       f"{fmt.num(cases.REPLY_MAX, 6)} decoding steps for replies that average "
                       f"{fmt.num(cases.REPLY_MEAN, 6)}: finished sequences idle in their slots. "
                       f"Static carries {fmt.num(st[4].capacity)} requests/s at tensor "
