@@ -57,6 +57,7 @@ FAILURES = {
     "vol2/07": ([("act2.interval", 1)], [("act2.interval", 30)]),
     "vol2/08": ([("act2.utilization", 90)], [("context", "priority")]),
     "vol2/09": ([("act2.fused", "on")], [("act2.fused", "off"), ("act2.selective", "on")]),
+    "vol2/10": ([("act2.policy", "static")], [("act2.policy", "continuous")]),
     "vol2/11": ([("act2.photos", 1000)], [("act2.photos", 400)]),
     "vol2/13": ([("act2.noise", 0.5)], [("act2.noise", 1.0)]),
     "vol2/14": ([("context", "hardened")], [("context", "production")]),
