@@ -406,11 +406,15 @@ def failure(ui, context, inc):
                  if context == "kubernetes" else f"on the {fin.replicas} fixed GPUs")
         title = "Retry storm: the attempts exceed the tier's capacity"
         text = (f"{where[0].upper()}{where[1:]}, the calls and their retries offer "
-                f"{per_s(fin.offered, 'attempts')} against {per_s(fin.capacity, 'attempts')}. "
-                "The attempts the tier cannot serve fail too and are retried, so the load "
-                f"settles at {per_s(fin.settled, 'attempts')}, "
-                f"{fmt.num(fin.per_request)} attempts per call, for the whole "
-                f"{fmt.num(INCIDENT_MIN)} minutes. ")
+                f"{per_s(fin.offered, 'attempts')} against {per_s(fin.capacity, 'attempts')}. ")
+        text += ((f"The retry budget holds the load at {per_s(fin.settled, 'attempts')}, "
+                  f"{fmt.num(fin.per_request)} attempts per call, but the GPUs are too few even "
+                  f"for that, for the whole {fmt.num(INCIDENT_MIN)} minutes. ")
+                 if fin.budget else
+                 ("The attempts the tier cannot serve fail too and are retried, so the load "
+                  f"settles at {per_s(fin.settled, 'attempts')}, "
+                  f"{fmt.num(fin.per_request)} attempts per call, for the whole "
+                  f"{fmt.num(INCIDENT_MIN)} minutes. "))
         text += ("Nothing refuses the excess, so the queue grows without bound and every call "
                  "times out: the incident costs "
                  f"{hours_min(inc.bad_min)} of calls against a monthly budget of "
