@@ -165,16 +165,18 @@ def act2_options() -> dict:
         "C": ("A noticeable share (2% to 10% more)",
               f"Too large. {fact} Both designs sit near the most accurate thresholds; the "
               "rules decide how the errors are shared between the languages more than how many "
-              f"there are. {moved}"),
+              f"there are. {redistribution(acc, eq, capital=True)}"),
         "D": ("A large share (over 10% more)",
-              f"Far too large. {fact} Equal error rates do not wreck a classifier whose two "
-              f"languages it separates about equally well. {moved}"),
+              f"Far too large. {fact} Equal error rates do not wreck accuracy when the "
+              "classifier separates the two languages about equally well. "
+              f"{redistribution(acc, eq, capital=True)}"),
     }
 
 
-def redistribution(acc, eq) -> str:
+def redistribution(acc, eq, capital: bool = False) -> str:
     a, e = acc.per_day, eq.per_day
-    return (f"language B's legitimate posts removed go from {count(a['B']['fp'])} to "
+    return (f"{'L' if capital else 'l'}anguage B's legitimate posts removed go from "
+            f"{count(a['B']['fp'])} to "
             f"{count(e['B']['fp'])} a day, language A's violating posts missed from "
             f"{count(a['A']['fn'])} to {count(e['A']['fn'])} a day.")
 
@@ -416,8 +418,8 @@ def failure(ui, context, d):
                        "day than language A's rate would remove.")
     low = [grp for grp in GROUPS if g[grp]["tpr"] < CATCH_FLOOR]
     if low:
-        out.append(f"Only {pct(min(g[grp]['tpr'] for grp in low))} of language "
-                   f"{' and '.join(low)}'s violating posts are caught, under the "
+        shares = " and ".join(f"{pct(g[grp]['tpr'])} of language {grp}'s" for grp in low)
+        out.append(f"Only {shares} violating posts are caught, under the "
                    f"{pct(CATCH_FLOOR, 0)} floor: the thresholds are too high.")
     best = cases.best_design("lab", context)
     out.append(f"This design makes {count(d.errors)} wrong decisions a day; the fewest any "

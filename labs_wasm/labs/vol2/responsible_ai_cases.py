@@ -71,7 +71,7 @@ CONTEXTS = ("accuracy", "equity")
 # ---- the chapter's scenario (ILLUSTRATIVE), same rules -------------------------------------
 CHAPTER_SHARE = {"1": 0.6, "2": 0.4}
 CHAPTER_BASE_RATE = {"1": 0.2, "2": 0.55}
-CHAPTER_SCORES = {"1": (2.4, 0.0), "2": (2.45, 0.25)}
+CHAPTER_SCORES = {"1": (2.4, 0.0), "2": (2.5, 0.25)}
 CHAPTER_POSTS_PER_DAY = 400_000
 CHAPTER_PPV = 0.75
 CHAPTER_FNR = 0.30
@@ -180,7 +180,7 @@ def _bisect(f, lo: float = -3.0, hi: float = 6.0) -> float:
     flo, fhi = f(lo), f(hi)
     if (flo > 0) == (fhi > 0):
         return lo if abs(flo) < abs(fhi) else hi
-    for _ in range(32):
+    for _ in range(26):
         mid = (lo + hi) / 2
         fm = f(mid)
         if (fm > 0) == (flo > 0):
