@@ -46,7 +46,7 @@ RETRIES = cases.RETRIES[CASE]
 GPU = cases.MACHINES[CASE].name.replace("NVIDIA ", "").split(" ")[0]   # "L4"
 CONTEXT_LABELS = contexts.labels({
     "kubernetes": f"an autoscaler adds up to {SCALE_OUT_GPUS} GPUs",
-    "bare_metal": f"the provisioned GPUs, fixed"})
+    "bare_metal": "the provisioned GPUs, fixed"})
 AVAILABILITY_LABELS = {f"{a:g}": f"{round(a * 100, 4):g}%" for a in AVAILABILITIES}
 BUDGET_LABELS = {"none": "None: retry every failure up to the limit",
                  "budget": f"Retries at most {fmt.percent(RETRY_BUDGET, 0)} of calls"}
