@@ -59,8 +59,11 @@ FAILURES = {
     "vol2/09": ([("act2.fused", "on")], [("act2.fused", "off"), ("act2.selective", "on")]),
     "vol2/10": ([("act2.policy", "static")], [("act2.policy", "continuous")]),
     "vol2/11": ([("act2.photos", 1000)], [("act2.photos", 400)]),
+    "vol2/12": ([("context", "bare_metal")], [("act2.budget", "budget")]),
     "vol2/13": ([("act2.noise", 0.5)], [("act2.noise", 1.0)]),
     "vol2/14": ([("context", "hardened")], [("context", "production")]),
+    "vol2/15": ([("act2.delay", 20)], [("act2.delay", 14)]),
+    "vol2/16": ([("context", "equity")], [("act2.criterion", "balanced")]),
 }
 
 

@@ -540,7 +540,7 @@ def mathpeek_window(context, f, r, w) -> str:
         "Both targets hold for\n\n"
         r"$$f_{\min} = \frac{R^* - R_0}{R_1 - R_0} \;\le\; f \;\le\; "
         r"f_{\max} = \frac{C_0 - C^*}{C_0 - C_1}$$" "\n\n"
-        "and each training step costs $1 + f k$ forward-backward passes.\n\n"
+        "and each training step costs $f k + 1$ forward-backward passes.\n\n"
         "| symbol | meaning | value |\n| --- | --- | --- |\n"
         f"| $C_0$, $R_0$ | standard training: clean, under PGD | {pct(c0)}, {pct(r0)} |\n"
         f"| $C_1$, $R_1$ | PGD training: clean, under PGD | {pct(c1)}, {pct(r1)} |\n"
@@ -553,7 +553,7 @@ def mathpeek_window(context, f, r, w) -> str:
         f"{pct(w.f_min)}; $f_{{\\max}}$ = ({pct(c0)} − {tgt(t['clean'])}) / ({pct(c0)} − "
         f"{pct(c1)}) = {pct(w.f_max)}. {verdict}\n\n"
         f"At your $f$ = {share(f)}: $C$ = {pct(r.clean_accuracy)}, $R$ = "
-        f"{pct(r.robust_accuracy)}, and the run costs $1 + fk$ = "
+        f"{pct(r.robust_accuracy)}, and the run costs $fk + 1$ = "
         f"{fmt.num(r.cost_multiplier)} times $T_0$ = "
         f"{minutes(r.training_time.m_as('hour') * 3600)} of one H100 "
         f"({fmt.num(std.mfu * 100)}% of peak, the engine's estimate).")

@@ -315,7 +315,7 @@ def mathpeek_jevons(j, g) -> str:
         f"{fmt.percent(j.rebound, 0)} |\n\n"
         f"$E_1/E_0 = {fmt.tex(fmt.num(g))}^{{{fmt.tex(fmt.num(e))} - 1}} = "
         f"{fmt.tex(fmt.num(j.energy_multiplier))}$. The engineers expected a saving of "
-        f"$1 - 1/g$ = {fmt.percent(1 - 1 / g, 0)}; a rebound above 100% means energy rose: "
+        f"$(g - 1)/g$ = {fmt.percent(1 - 1 / g, 0)}; a rebound above 100% means energy rose: "
         "backfire, which happens exactly when $e > 1$.")
 
 
@@ -573,7 +573,7 @@ def mathpeek_run(d) -> str:
         f"| $N$ | GPUs ({d.nodes} DGX H100 nodes) | {d.gpus} |\n"
         f"| $P$ | power per GPU (H100 TDP) | {fmt.quantity(cases.GPU.tdp)} |\n"
         f"| PUE | facility overhead | {fmt.num(cases.PUE)} |\n"
-        f"| $T$ | run time, $6 N_{{\\text{{param}}}} D$ at MFU $\\eta$ | {hrs(d.hours)} |\n"
+        f"| $T$ | run time, $6N_{{\\text{{param}}}}D$ at MFU $\\eta$ | {hrs(d.hours)} |\n"
         f"| $t_s$ | start | {clock(d.start_hour)} ({d.delay} h after arrival) |\n"
         f"| $\\bar I$ | mean intensity over the run | {fmt.num(d.mean_intensity)} gCO₂e/kWh |\n"
         f"| $c_{{\\text{{emb}}}}$ | embodied carbon per GPU (GPU + 1/8 server) | "
