@@ -393,10 +393,12 @@ LEVERS = {"nodes": ("cluster size", {"nodes": 512}),
           "grid": ("region", {"grid": "France"})}
 
 
-@lru_cache(maxsize=16)
-def kinds_moved(lever: str, base: Design = ACT2) -> tuple:
-    """The kinds of constraint whose ratio changes when only ``lever`` changes (from ``base``)."""
-    a, b = of(base), of(with_(base, **LEVERS[lever][1]))
+@lru_cache(maxsize=32)
+def kinds_moved(lever: str, base: Design = ACT2, value=None) -> tuple:
+    """The kinds of constraint whose ratio changes when only ``lever`` changes (from ``base``,
+    to ``value`` or to the lever's other value in LEVERS)."""
+    field, other = next(iter(LEVERS[lever][1].items()))
+    a, b = of(base), of(with_(base, **{field: other if value is None else value}))
     return tuple(k for k in KINDS
                  if any(not math.isclose(x.ratio, y.ratio, rel_tol=1e-9)
                         for x, y in zip(a.of_kind(k), b.of_kind(k))))
