@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from labkit import Lab, Metric, bands, catalog, fmt, ledger, plot
+from labkit import Lab, Metric, bands, catalog, contexts, fmt, ledger, plot
 from labs.vol2 import conclusion_cases as cases
 from labs.vol2.conclusion_cases import (ACT2, ARRIVAL_RATE, CARBON_BUDGET_T, DEADLINE_DAYS,
                                         GPUS_PER_NODE, GRID_KEYS, KINDS, LAYOUTS, LOSS_BUDGET,
@@ -372,8 +372,10 @@ def calibration_dashboard(ui):
             if missing:
                 parts.append(f"**Volume {ROMAN[vol]}** ({len(missing)} of {len(VOLUMES[vol])}): "
                              + ", ".join(f"Lab {n:02d} · {lab_title(vol, n)}" for n in missing))
+        listed = "; ".join(parts)
         ui.callout("info", f"{len(cal.missing)} of {total} labs are not in your ledger yet. "
-                   + "; ".join(parts) + ". The summary covers the labs you have done.",
+                   + listed + ("" if listed[-1] in ".?!" else ".")
+                   + " The summary covers the labs you have done.",
                    title="Labs still to do", key="act1.calibration.missing")
     ui.metrics(calibration_metrics(cal, total), key="act1.calibration.summary")
     if cal.numeric:
@@ -588,7 +590,7 @@ def failure(ui, v):
     also = (f" It also breaks {and_list(ALSO[k] for k in kinds[1:])}."
             if len(kinds) > 1 else "")
     ui.failure(FAILURE_TITLES[kinds[0]], v.violations, key="act2.failure", show=show, text=(
-        f"{design_words(v.design)}. {worst.name.capitalize()} needs {show(worst.required)}, and "
+        f"{design_words(v.design)}. {worst.name[0].upper()}{worst.name[1:]} needs {show(worst.required)}, and "
         f"{show(worst.available)} is available.{also} "
         + " ".join(advice(k, v) for k in kinds)))
 
@@ -727,7 +729,7 @@ def save_to_ledger(ui, pred1, pred2, v):
         decision=design_words(v.design), result=float(met), unit="constraints met",
         constraint_hit=not v.feasible)
     ui.ledger(entry, ledger.summary(
-        "Fleet · DGX H100 clusters", pred1, pred2,
+        contexts.label(CONTEXT, "DGX H100 clusters"), pred1, pred2,
         ("Design", design_words(v.design)),
         ("Constraints met", f"{met} of {len(v.checks)}"),
         ("Binding constraint", f"{v.binding.constraint.name} ({load_text(v.binding.ratio)})")))
