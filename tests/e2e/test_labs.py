@@ -64,6 +64,7 @@ FAILURES = {
     "vol2/14": ([("context", "hardened")], [("context", "production")]),
     "vol2/15": ([("act2.delay", 20)], [("act2.delay", 14)]),
     "vol2/16": ([("context", "equity")], [("act2.criterion", "balanced")]),
+    "vol2/17": ([("act2.nodes", "512")], [("act2.nodes", "1024"), ("act2.grid", "France")]),
 }
 
 

@@ -98,8 +98,8 @@ def test_the_ledger_is_read_fresh_for_every_render(page, site_url):
     assert context_shown(lab) == "edge"
 
 
-def entry(number: int, predicted: float, actual: float) -> dict:
-    key = f"vol1.ch{number:02d}"
+def entry(number: int, predicted: float, actual: float, volume: int = 1) -> dict:
+    key = f"vol{volume}.ch{number:02d}"
     return {"lab": key, "context": "cloud", "schema": 2,
             "act1": {"prediction": "C", "correct": True, "predicted_value": predicted,
                      "actual_value": actual},
@@ -122,4 +122,23 @@ def test_the_capstone_reads_a_partial_volume_one_ledger(page, recorder, site_url
     text = lab.section.inner_text()
     assert "2 of 15" in text, "the calibration summary does not count the two labs done"
     assert "Lab 02" in lab.section.locator('[data-key="act1.calibration.missing"]').inner_text()
+    assert recorder.console_errors == [] and recorder.page_errors == []
+
+
+def test_the_book_capstone_reads_a_partial_two_volume_ledger(page, recorder, site_url):
+    """Volume II's Lab 17 in the browser with one lab of each volume done: it counts both
+    volumes and names what is missing in each (the CPython tests cover empty, partial, full
+    and malformed ledgers)."""
+    seed(page, site_url, {"vol1.ch01": entry(1, 1e6, 9.9e5),
+                          "vol2.ch05": entry(5, 800.0, 100.0, volume=2)})
+    page.goto(site_url + LAB_PAGES["vol2/17"])
+    lab = LabPage(page, "vol2/17")
+    lab.wait_ready()
+    lab.lock_first_prediction()
+    lab.wait_settled()
+    lab.section.locator('[data-key="act1.calibration"]').wait_for()
+    summary = lab.section.locator('[data-key="act1.calibration.summary"]').inner_text()
+    assert "2 of 32" in summary and "Volume I 1 of 16" in summary and "Volume II 1 of 16" in summary
+    missing = lab.section.locator('[data-key="act1.calibration.missing"]').inner_text()
+    assert "Lab 02" in missing and "Volume II" in missing
     assert recorder.console_errors == [] and recorder.page_errors == []
