@@ -2,7 +2,6 @@
 engine calls), feedback per option, the deadline, rental, memory and budget failure states
 reached and left through the controls in both contexts, the ledger entry, numbers, stale
 values."""
-import math
 
 import pytest
 from mlsysim import Models, Q_, Systems

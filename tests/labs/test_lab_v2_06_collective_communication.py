@@ -3,8 +3,6 @@ against the ring at 128 GPUs; the ring/tree crossover at 128 GPUs), feedback per
 communication-budget failure reached and left through the controls in both contexts, with the
 engine's numbers, the ledger entry, stale values, render time."""
 import math
-import statistics
-import time
 
 import pytest
 from mlsysim import Models, Q_, Systems
@@ -107,17 +105,6 @@ def test_act2_correct_option_is_the_engines_crossover(d):
         overlay = d.node(tree, "act2.overlay")
         assert fmt.si(m, "B") in overlay["actual"] and fmt.si(m, "B") in overlay["text"]
         assert "ratio" not in overlay
-
-
-def test_every_option_has_its_own_feedback(d):
-    for name in ("act1.prediction", "act2.prediction"):
-        texts = {d.node(d.render({**BOTH, name: o}), name.replace("prediction", "overlay"))["text"]
-                 for o in "ABCD"}
-        assert len(texts) == 4
-    for name in ("act1.reflection", "act2.reflection"):
-        fb = [d.node(d.render(BOTH, {name: o}), f"{name}.feedback") for o in "ABCD"]
-        assert len({f["text"] for f in fb}) == 4
-        assert [f["tone"] for f in fb].count("success") == 1
 
 
 def test_act1_reflection_physics_the_ring_barely_grows():
@@ -240,15 +227,3 @@ def test_stale_values_fall_back(d):
     assert d.node(tree, "act2.nodes")["value"] == 16
     assert d.node(tree, "act2.sequences")["value"] == 512
 
-
-def test_median_render_under_20_ms(d):
-    states = [{}, {"act2.bucket": "64k"}, {"act2.nodes": 128}, {"context": "tree"},
-              {"act2.bucket": "all", "act2.nodes": 1}]
-    for s in states:
-        d.render(BOTH, s)
-    times = []
-    for s in states * 8:
-        t0 = time.perf_counter()
-        d.render(BOTH, s)
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020

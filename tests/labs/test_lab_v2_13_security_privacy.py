@@ -4,8 +4,6 @@ and accuracy-floor failures reached and left through the controls in both contex
 engine's numbers on the banner, the contexts changing the verdict, metrics equal to the
 engine's, the ledger entry, stale values and the render time."""
 import math
-import statistics
-import time
 
 import pytest
 from mlsysim.core.solver import (DPSGDAccountantModel, DPSGDUtilityModel,
@@ -67,17 +65,6 @@ def test_act2_correct_option_comes_from_the_engine(d):
         assert f"ε = {fmt.num(big.epsilon)}" in overlay["actual"]
         assert f"ε = {fmt.num(small.epsilon)}" in overlay["actual"]
         assert "ratio" not in overlay
-
-
-def test_every_option_has_its_own_feedback(d):
-    for name in ("act1.prediction", "act2.prediction"):
-        texts = {d.node(d.render({**BOTH, name: o}), name.split(".")[0] + ".overlay")["text"]
-                 for o in "ABCD"}
-        assert len(texts) == 4
-    for name in ("act1.reflection", "act2.reflection"):
-        fb = [d.node(d.render(BOTH, {name: o}), f"{name}.feedback") for o in "ABCD"]
-        assert len({f["text"] for f in fb}) == 4
-        assert [f["tone"] for f in fb].count("success") == 1
 
 
 def test_act1_reflection_follows_the_logarithm(d):
@@ -224,19 +211,6 @@ def test_stale_values_fall_back(d):
     assert d.node(tree, "act2.batch")["value"] == "1024"
     assert d.node(tree, "act2.noise")["value"] == 1.0
     assert d.node(tree, "act2.epochs")["value"] == 20
-
-
-def test_median_render_under_20_ms(d):
-    states = [{}, {"context": "cloud"}, {"act2.noise": 0.5}, {"act2.noise": 4.0},
-              {"act2.batch": "8192"}, {"act2.epochs": 60}]
-    for s in states:
-        d.render(BOTH, s)
-    times = []
-    for s in states * 8:
-        t0 = time.perf_counter()
-        d.render(BOTH, s)
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020
 
 
 def test_cases_module_agrees_with_the_engine():

@@ -4,8 +4,6 @@ coal grid), the carbon-budget and SLA failures reached and left through the cont
 contexts with the engine's numbers on the banner, the contexts changing the verdict, metrics
 and tables equal to the engine's, the ledger entry, stale values."""
 import math
-import statistics
-import time
 
 import pytest
 from mlsysim import Hardware, Models, Q_, Systems
@@ -84,17 +82,6 @@ def test_act2_correct_option_comes_from_the_engine(d):
         entry = d.node(tree, "ledger")["entry"]
         assert entry["act2"]["correct"] is (option == correct)
         assert fmt.percent(saving, 1) in d.node(tree, "act2.overlay")["text"]
-
-
-def test_every_option_has_its_own_feedback(d):
-    for name in ("act1.prediction", "act2.prediction"):
-        texts = {d.node(d.render({**BOTH, name: o}), name.split(".")[0] + ".overlay")["text"]
-                 for o in "ABCD"}
-        assert len(texts) == 4
-    for name in ("act1.reflection", "act2.reflection"):
-        fb = [d.node(d.render(BOTH, {name: o}), f"{name}.feedback") for o in "ABCD"]
-        assert len({f["text"] for f in fb}) == 4
-        assert [f["tone"] for f in fb].count("success") == 1
 
 
 def test_reflections_follow_the_engine(d):
@@ -226,19 +213,6 @@ def test_stale_values_fall_back(d):
     assert d.node(tree, "act2.nodes")["value"] == 16
     assert d.node(tree, "act2.delay")["value"] == 0
     assert d.node(tree, "act1.demand")["value"] == 3.0
-
-
-def test_median_render_under_20_ms(d):
-    states = [{"act2.nodes": n, "act2.delay": t, "context": c}
-              for n in (4, 16, 64) for t in (0, 12, 23) for c in ("coal_grid", "renewable_grid")]
-    for s in states:
-        d.render(BOTH, s)
-    times = []
-    for s in states * 3:
-        t0 = time.perf_counter()
-        d.render(BOTH, s)
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.020
 
 
 def test_cases_module_agrees_with_the_engine():

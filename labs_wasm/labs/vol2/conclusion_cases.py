@@ -37,6 +37,9 @@ from mlsysim.resolvers.scaling import DEFAULT_MFU
 from mlsysim.systems.types import Cluster
 
 from labkit import contexts
+# "Within 2x" and log10(predicted / actual): Volume I's capstone's measures, so a student's
+# calibration reads the same in both capstones.
+from labs.vol1.conclusion_cases import CLOSE_FACTOR, log_ratio
 from labs.vol2 import fault_tolerance_cases as ft
 
 # ---- the fleet --------------------------------------------------------------------------------
@@ -452,23 +455,6 @@ VOLUME1 = _volume1()
 VOLUMES = {1: VOLUME1, 2: VOLUME2}
 #: Every lab the calibration reads, in book order: (volume, lab number).
 LABS = tuple((v, n) for v in (1, 2) for n in VOLUMES[v])
-#: An estimate "within 2x" of reality: |log10(predicted / actual)| <= log10(2), the close band
-#: of the labs' own numeric overlays (labkit.fmt.gap_text's default) and Volume I's capstone.
-CLOSE_FACTOR = 2.0
-
-
-def log_ratio(predicted, actual) -> float | None:
-    """log10(predicted / actual), or None when either is missing, zero, negative or not
-    finite (a category question, or an estimate that has no scale)."""
-    try:
-        p, a = float(predicted), float(actual)
-    except (TypeError, ValueError):
-        return None
-    if not (math.isfinite(p) and math.isfinite(a) and p > 0 and a > 0):
-        return None
-    return math.log10(p / a)
-
-
 @dataclass(frozen=True)
 class LabRecord:
     volume: int

@@ -20,8 +20,8 @@ from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from mlsysim.resolvers.memory import MIXED_ADAM_BYTES
 from labs.vol2 import distributed_training_cases as cases
 from labs.vol2.distributed_training_cases import (ACT1_JOB, ACT2_BASE, ACT2_WIDE,
-                                                  ARITHMETIC_EFFICIENCY, CHECKPOINTING,
-                                                  DP_POINTS, GPU, GPUS, JOBS, MFU_TARGET,
+                                                  ARITHMETIC_EFFICIENCY, DP_POINTS, GPU, GPUS,
+                                                  JOBS, MFU_TARGET,
                                                   PARTS, PER_NODE, PP_CHOICES, TP_CHOICES,
                                                   ZERO_STAGES, parts, step)
 
@@ -514,7 +514,7 @@ def act2_instruments(ui, layout, r):
                                      shapes=[plot.vline(CAPACITY / 1e9, plot.COLORS["bad"],
                                                         dash="dash")])},
               key="act2.memory", caption=(
-                  f"What one GPU holds: " + ", ".join(
+                  "What one GPU holds: " + ", ".join(
                       f"{TERM_NAMES[k].lower()} {gb(v)}" for k, v in terms.items())
                   + f"; {gb(mem.total.m_as('B'))} in all against the H100's {gb(CAPACITY)} "
                   "(red line)."))

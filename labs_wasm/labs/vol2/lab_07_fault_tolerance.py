@@ -19,8 +19,8 @@ import math
 
 from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol2 import fault_tolerance_cases as cases
-from labs.vol2.fault_tolerance_cases import (ACT1, ACT1_INTERVAL_MIN, ACT2, FABRIC_UNITS, GPUS,
-                                             MODELS, NODE_HBM_B, RESTART_SETUP_S, TIERS,
+from labs.vol2.fault_tolerance_cases import (ACT1, ACT1_INTERVAL_MIN, ACT2, GPUS,
+                                             NODE_HBM_B, RESTART_SETUP_S, TIERS,
                                              WASTE_BUDGET, design)
 
 LAB = Lab(

@@ -18,7 +18,7 @@ import math
 from labkit import Lab, Metric, bands, contexts, fmt, ledger, plot
 from labs.vol2 import inference_cases as cases
 from labs.vol2.inference_cases import (ACT1_CONTEXT, ACT1_TP, GPU, GPUS, LAB_MODEL,
-                                       MEMORY_FRACTION, PART_NAMES, PERCENTILE, SERVICES,
+                                       MEMORY_FRACTION, PART_NAMES, SERVICES,
                                        TTFT_SLO, serve)
 
 LAB = Lab(

@@ -21,7 +21,6 @@ from mlsysim.core.results import Constraint
 from mlsysim.core.solver import (CarbonAwareScheduleModel, EmbodiedCarbonModel,
                                  EnergyCarbonModel, JevonsReboundModel, TrainingTimeModel)
 from mlsysim.resolvers.economics import DEFAULT_LIFETIME_YEARS, DEFAULT_PUE
-from mlsysim.resolvers.scaling import DEFAULT_MFU
 from mlsysim.resolvers.sustainability import HOURLY_PROFILES
 
 # ---- the hardware ----------------------------------------------------------------------------
