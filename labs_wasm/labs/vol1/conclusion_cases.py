@@ -21,7 +21,7 @@ from mlsysim import Q_
 from mlsysim.core.results import Constraint
 from mlsysim.core.solver import BatchingLatencyModel, IronLawModel, MemoryFootprintModel
 
-from labkit import contexts
+from labkit import contexts, fmt
 from labs.vol1 import introduction_cases as intro
 from labs.vol1 import ml_systems_cases as systems
 from labs.vol1 import phone
@@ -301,6 +301,16 @@ def log_ratio(predicted, actual) -> float | None:
     if not (math.isfinite(p) and math.isfinite(a) and p > 0 and a > 0):
         return None
     return math.log10(p / a)
+
+
+def estimate_text(lr) -> str:
+    """One estimate's miss as a student reads it: "3.2x over", "on the mark" (both capstones)."""
+    if lr is None:
+        return "no numeric estimate"
+    factor = 10 ** abs(lr)
+    if factor < 1.005:
+        return "on the mark"
+    return f"{fmt.ratio(factor)} {'over' if lr > 0 else 'under'}"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from labkit import Lab, Metric, catalog, contexts, fmt, ledger, plot
 from labs.vol1 import conclusion_cases as cases
+from labs.vol1.conclusion_cases import estimate_text
 from labs.vol1.conclusion_cases import (ACT1, ACT1_CONTEXT, ACT2, CONTEXTS, KINDS, MODELS,
                                         REQUIREMENTS, VOLUME1, of, verdicts)
 
@@ -373,15 +374,6 @@ _TITLE_CACHE: dict = {}
 
 def lab_name(number: int) -> str:
     return f"Lab {number:02d} · {lab_title(number)}"
-
-
-def estimate_text(lr) -> str:
-    if lr is None:
-        return "no numeric estimate"
-    factor = 10 ** abs(lr)
-    if factor < 1.005:
-        return "on the mark"
-    return f"{fmt.ratio(factor)} {'over' if lr > 0 else 'under'}"
 
 
 def calibration_dashboard(ui):

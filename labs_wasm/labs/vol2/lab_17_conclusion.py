@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from labkit import Lab, Metric, bands, catalog, contexts, fmt, ledger, plot
+from labs.vol1.conclusion_cases import estimate_text
 from labs.vol2 import conclusion_cases as cases
 from labs.vol2.conclusion_cases import (ACT2, ARRIVAL_RATE, CARBON_BUDGET_T, DEADLINE_DAYS,
                                         GPUS_PER_NODE, GRID_KEYS, KINDS, LAYOUTS, LOSS_BUDGET,
@@ -342,15 +343,6 @@ def lab_name(volume: int, number: int) -> str:
 
 def short_name(volume: int, number: int) -> str:
     return f"{ROMAN[volume]}·{number:02d}"
-
-
-def estimate_text(lr) -> str:
-    if lr is None:
-        return "no numeric estimate"
-    factor = 10 ** abs(lr)
-    if factor < 1.005:
-        return "on the mark"
-    return f"{fmt.ratio(factor)} {'over' if lr > 0 else 'under'}"
 
 
 def calibration_dashboard(ui):
