@@ -39,7 +39,8 @@ from mlsysim.systems.types import Cluster
 from labkit import contexts
 # "Within 2x" and log10(predicted / actual): Volume I's capstone's measures, so a student's
 # calibration reads the same in both capstones.
-from labs.vol1.conclusion_cases import CLOSE_FACTOR, log_ratio
+from labs.vol1 import conclusion_cases as vol1_capstone
+from labs.vol1.conclusion_cases import CLOSE_FACTOR, log_ratio  # noqa: F401 (re-exported)
 from labs.vol2 import fault_tolerance_cases as ft
 
 # ---- the fleet --------------------------------------------------------------------------------
@@ -469,42 +470,15 @@ class LabRecord:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    done: tuple          # LabRecord, book order
-    missing: tuple       # (volume, number) not yet done
+class Calibration(vol1_capstone.Calibration):
+    """Volume I's calibration statistics (within 2x, median miss, lean) over both volumes'
+    records; ``missing`` holds (volume, number) pairs."""
 
     def of_volume(self, volume: int) -> tuple:
         return tuple(r for r in self.done if r.volume == volume)
 
     def missing_of(self, volume: int) -> tuple:
         return tuple(n for v, n in self.missing if v == volume)
-
-    @property
-    def numeric(self) -> tuple:
-        return tuple(r for r in self.done if r.log_ratio is not None)
-
-    @property
-    def within(self) -> int:
-        limit = math.log10(CLOSE_FACTOR)
-        return sum(1 for r in self.numeric if abs(r.log_ratio) <= limit + 1e-12)
-
-    @property
-    def share_within(self) -> float | None:
-        return self.within / len(self.numeric) if self.numeric else None
-
-    @property
-    def median_abs(self) -> float | None:
-        values = sorted(abs(r.log_ratio) for r in self.numeric)
-        if not values:
-            return None
-        mid = len(values) // 2
-        return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
-
-    @property
-    def mean_signed(self) -> float | None:
-        """The mean log ratio: > 0 leans to over-estimates, < 0 to under-estimates."""
-        n = self.numeric
-        return sum(r.log_ratio for r in n) / len(n) if n else None
 
     def share(self, field: str, volume: int | None = None) -> float | None:
         done = self.done if volume is None else self.of_volume(volume)
