@@ -20,3 +20,28 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# ---- the fault-injection figure (issue 13): every test marked `fault` is one case; a case
+# that fails is one where a student's work was lost, corrupted or misreported.
+_FAULT_CASES: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report):
+    if "fault" not in report.keywords:
+        return
+    if report.when == "call" or report.outcome != "passed":
+        # setup/teardown failures count too: the case did not show that nothing is lost
+        _FAULT_CASES[report.nodeid] = "lost" if report.outcome == "failed" else (
+            _FAULT_CASES.get(report.nodeid, report.outcome))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _FAULT_CASES:
+        return
+    lost = sorted(n for n, o in _FAULT_CASES.items() if o == "lost")
+    terminalreporter.write_sep("-", "fault injection")
+    terminalreporter.write_line(f"fault injection: {len(_FAULT_CASES)} cases tried, {len(lost)} with "
+                                f"anything lost (target 0)")
+    for nodeid in lost:
+        terminalreporter.write_line(f"  lost: {nodeid}")
