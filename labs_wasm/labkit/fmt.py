@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -166,3 +167,41 @@ def _binary_round(m: float) -> bool:
 
 _COUNTS = {"token": "tokens", "request": "requests", "sample": "samples", "image": "images",
            "query": "queries", "inference": "inferences", "label": "labels"}
+
+
+# ---- values from a student's saved state, shown in lab text --------------------------------
+# Every ASCII punctuation character CommonMark lets a backslash escape, except the three that
+# become entities: escaping them all also stops GFM autolinks ("http\\://"), emphasis, links,
+# images, code spans and TeX (math.js keeps "\\$" as a dollar).
+_MD_PUNCT = re.compile(r"""([!"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])""")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Control characters (newlines would start Markdown blocks), the private-use pair math.js uses
+# to mark formulas, and bidirectional overrides (they reorder the text around the value).
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ue000\ue001\u202a-\u202e\u2066-\u2069]")
+
+
+def literal(value, limit: int = 60) -> str:
+    """Any value (a saved answer, a control value, a ledger field) as inert Markdown: the
+    student reads exactly its characters, and nothing in it is taken as Markdown, HTML or TeX.
+    Longer than ``limit`` characters, it is cut and ends with an ellipsis.
+
+    literal("<b>x</b>") -> "&lt;b&gt;x&lt;/b&gt;"; literal("$x$") -> "\\$x\\$".
+    """
+    text = value if isinstance(value, str) else _plain(value)
+    text = _UNSHOWABLE.sub(" ", text)
+    if len(text) > limit:
+        text = text[: max(1, limit - 1)].rstrip() + "…"
+    text = _MD_PUNCT.sub(r"\\\1", text)
+    return "".join(_ENTITIES.get(c, c) for c in text)
+
+
+def _plain(value) -> str:
+    """A non-string value as a student would write it: 42, 0.5, true, [1, 2]."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, float) and math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    try:
+        return str(value)
+    except (RecursionError, ValueError):   # a pathologically nested list, a huge int
+        return type(value).__name__

@@ -24,6 +24,9 @@ TONES = ("info", "success", "warn", "danger")
 _OPTIONAL_PROPS = frozenset({"subtitle", "title", "unit", "tone", "note", "table", "constraints"})
 
 
+_NONE = object()  # "no earlier answer" (None and every JSON value can be a saved answer)
+
+
 class GateClosed(Exception):
     """Raised by an unanswered prediction; ``Lab.render`` catches it and stops the page."""
 
@@ -54,17 +57,21 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def _state_maps(state: Any) -> tuple[dict, dict, dict]:
-    """``answers``, ``values`` and ``ledger`` from a state; malformed parts count as empty."""
+def _state_maps(state: Any) -> tuple[dict, dict, dict, dict]:
+    """``answers``, ``values``, ``ledger`` and ``asked`` from a state; malformed parts count
+    as empty. ``asked`` maps a prediction's name to the version of the question its answer
+    was given to; an entry that is not a version string is left out (as if never recorded)."""
     state = state if isinstance(state, dict) else {}
-    maps = [state.get(name) for name in ("answers", "values", "ledger")]
-    return tuple(m if isinstance(m, dict) else {} for m in maps)  # type: ignore[return-value]
+    maps = [state.get(name) for name in ("answers", "values", "ledger", "asked")]
+    answers, values, ledger, asked = (m if isinstance(m, dict) else {} for m in maps)
+    asked = {k: v for k, v in asked.items() if isinstance(k, str) and isinstance(v, str)}
+    return answers, values, ledger, asked
 
 
 class Ui:
     def __init__(self, lab, state: Any = None):
         self.lab = lab
-        self.answers, self.values, raw_ledger = _state_maps(state)
+        self.answers, self.values, raw_ledger, self.asked = _state_maps(state)
         # Other labs' entries only: a lab writes its own entry, it does not read it back (a
         # render that read its own output could change on every save).
         own = getattr(lab, "ledger_key", None)
@@ -238,16 +245,22 @@ class Ui:
         """A locking 4-option prediction. ``options``: {value: (label, feedback)}.
 
         Unanswered: a gate node follows and the page stops here. The first answer stored in
-        ``state["answers"]`` is the one used.
+        ``state["answers"]`` is the one used, unless it was given to an earlier version of
+        the question (``state["asked"]``): then the student is asked again.
         """
         widget = ChoicePrediction(name, label, options, correct)
-        value, _ = self._widget(widget, self.answers)
+        earlier = self._earlier_answer(widget)
+        value, _ = self._widget(widget, {} if earlier is not _NONE else self.answers)
         if value is None:
-            stale = self.answers.get(name)
-            if stale is not None:
-                self.callout("warn", f"Your saved answer {str(stale)!r} is not an option of this "
-                             "version of the lab. Use **Reset this lab** to answer again.",
-                             key=f"{name}.stale")
+            saved = self.answers.get(name)
+            if earlier is not _NONE:
+                still_an_option = isinstance(earlier, str) and earlier in widget.options
+                shown = f"“{widget.options[earlier] if still_an_option else fmt.literal(earlier)}”"
+                self._earlier_callout(name, shown)
+            elif saved is not None:
+                self.callout("warn", f"Your saved answer “{fmt.literal(saved)}” is not an "
+                             "option of this version of the lab. Use **Reset this lab** to "
+                             "answer again.", key=f"{name}.stale")
             self._gate(name, gate_text or "Commit your prediction above to unlock the "
                        "instruments. Once committed, it cannot be changed.")
         return Prediction(name=name, value=value, label=widget.options[value],
@@ -257,17 +270,41 @@ class Ui:
     def predict_number(self, name: str, label: str, min: float, max: float, step: float,
                        unit: str | None = None, gate_text: str | None = None) -> float:
         """A locking bounded number. A stored answer out of range shows an error node and
-        keeps the gate closed (it is never silently clamped)."""
+        keeps the gate closed (it is never silently clamped). An answer given to an earlier
+        version of the question (other bounds, unit or words) is not used: asked again."""
         widget = NumberPrediction(name, label, min, max, step, unit)
-        value, _ = self._widget(widget, self.answers)
+        earlier = self._earlier_answer(widget)
+        value, _ = self._widget(widget, {} if earlier is not _NONE else self.answers)
         if value is None:
             raw = self.answers.get(name)
-            if raw is not None:
+            if earlier is not _NONE:
+                shown = fmt.literal(earlier) + (f" {fmt.literal(unit)}" if unit else "")
+                self._earlier_callout(name, shown)
+            elif raw is not None:
                 self.callout("danger", f"Cannot use your answer: {widget.check(raw)}. Use "
                              "**Reset this lab** to answer again.", title="Answer out of range",
                              key=f"{name}.error")
             self._gate(name, gate_text or "Commit your estimate above to unlock the instruments.")
         return value
+
+    def _earlier_answer(self, widget: Widget) -> Any:
+        """The saved answer when it was given to another version of this question, else
+        ``_NONE``. Answers saved before versions were recorded (no ``asked`` entry) count as
+        answers to this version."""
+        name = widget.name
+        saved = self.answers.get(name)
+        asked = self.asked.get(name)
+        if saved is None or asked is None or asked == widget.version:
+            return _NONE
+        return saved
+
+    def _earlier_callout(self, name: str, shown: str) -> None:
+        """``shown``: the earlier answer as safe Markdown (an option's label, or a value
+        through ``fmt.literal``)."""
+        self.callout("info", f"You answered an earlier version of this question: {shown}. "
+                     "The question has changed since then, so answer it again below. Your "
+                     "earlier answer stays in your saved record.",
+                     title="This question has changed", key=f"{name}.earlier")
 
     def reflection(self, name: str, label: str, options: dict[str, Any], correct: str) -> str | None:
         """A graded 4-option question that does not lock; its feedback shows once picked."""

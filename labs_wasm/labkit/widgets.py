@@ -6,15 +6,49 @@ older version of the lab, a number out of range, a wrong type) falls back to the
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import re
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Callable, ClassVar
 
 from .errors import LabDefinitionError
+from .fmt import literal
 from .serialize import check_markdown
 
 _MISSING = object()
+
+# A widget's name is its key in the browser's stored state: a plain identifier, optionally
+# dotted or dashed ("act2.model"), and never a property every JavaScript object inherits
+# (storing under "constructor" or "__proto__" would read or change Object.prototype).
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:[.-][A-Za-z0-9_]+)*$")
+JS_OBJECT_PROPERTIES = frozenset({
+    "constructor", "__proto__", "toString", "valueOf", "hasOwnProperty", "isPrototypeOf",
+    "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__defineSetter__",
+    "__lookupGetter__", "__lookupSetter__"})
+
+
+def check_name(kind: str, name: Any) -> str:
+    """``name`` if the browser can store a value under it, else LabDefinitionError."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise LabDefinitionError(f"{kind} name {name!r}: use letters, digits and underscores, "
+                                 f"starting with a letter, in parts joined by '.' or '-' "
+                                 f"(e.g. 'act2.model')")
+    if name in JS_OBJECT_PROPERTIES:
+        raise LabDefinitionError(f"{kind} name {name!r} is a property of every JavaScript "
+                                 f"object, so the browser cannot store it safely; choose "
+                                 f"another name (e.g. 'act2.{name.strip('_')}_choice')")
+    return name
+
+
+def fingerprint(asked: dict) -> str:
+    """The version of a question: 12 hex digits of sha256 over its canonical JSON, so the
+    same question gives the same version in CPython and Pyodide, and any change in what the
+    student was asked gives a new one (PROTOCOL.md, "Question versions")."""
+    text = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 class Widget:
@@ -25,10 +59,7 @@ class Widget:
     locks: ClassVar[bool] = False
 
     def __init__(self, name: str, label: str, default: Any = None):
-        if not isinstance(name, str) or not name or any(c.isspace() for c in name):
-            raise LabDefinitionError(f"{self.KIND} name {name!r}: use a non-empty state key "
-                                     f"without spaces, e.g. 'act2.model'")
-        self.name = name
+        self.name = check_name(self.KIND, name)
         self.label = check_markdown(f"{self.KIND} {name!r} label", label)
         self.default = default
 
@@ -161,9 +192,13 @@ class ChoicePrediction(Choice):
         labels, self.feedback = graded_options("prediction", name, options, correct)
         super().__init__(name, label, labels)
         self.correct = correct
+        # What the student was asked: the words and the options, not the grading (fixing
+        # feedback or the correct option does not make earlier answers belong elsewhere).
+        self.version = fingerprint({"kind": self.KIND, "label": self.label,
+                                    "options": [[v, lab] for v, lab in self.options.items()]})
 
     def props(self, value):
-        return {**super().props(value), "locked": value is not None}
+        return {**super().props(value), "locked": value is not None, "version": self.version}
 
 
 def _is_number(x: Any) -> bool:
@@ -264,13 +299,16 @@ class NumberPrediction(Widget):
         super().__init__(name, label, None)
         _check_bounds(self.KIND, name, min, max, step)
         self.min, self.max, self.step, self.unit = min, max, step, unit
+        self.version = fingerprint({"kind": self.KIND, "label": self.label, "min": min,
+                                    "max": max, "step": step, "unit": unit})
 
     def check(self, raw) -> str | None:
-        """None when ``raw`` is acceptable, else the reason (for the error node)."""
+        """None when ``raw`` is acceptable, else the reason (Markdown, for the error node;
+        the saved value is shown through ``fmt.literal``)."""
         if not _is_number(raw):
-            return f"the saved answer {raw!r} is not a number"
+            return f"the saved answer “{literal(raw)}” is not a number"
         if not (self.min <= raw <= self.max):
-            return (f"the saved answer {raw:g} is outside the allowed range "
+            return (f"the saved answer {literal(raw)} is outside the allowed range "
                     f"[{self.min:g}, {self.max:g}]")
         return None
 
@@ -282,7 +320,8 @@ class NumberPrediction(Widget):
 
     def props(self, value):
         props = {"label": self.label, "name": self.name, "min": self.min, "max": self.max,
-                 "step": self.step, "value": value, "locks": True, "locked": value is not None}
+                 "step": self.step, "value": value, "locks": True, "locked": value is not None,
+                 "version": self.version}
         if self.unit:
             props["unit"] = self.unit
         return props
