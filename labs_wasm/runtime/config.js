@@ -21,9 +21,16 @@ export const CONFIG = Object.freeze({
   }),
   // Where the labs bundle is unpacked inside Pyodide's file system (put on sys.path).
   bundleDir: "/lab_bundle",
-  // A boot that has not reported `ready` by then is declared failed (Retry offered).
-  // Cold boot measures 3-4 s here; 30 s leaves room for a slow laptop or network.
+  // A boot that makes no progress for this long is declared failed (Retry offered). The clock
+  // restarts at every progress message (a boot phase, or another MB of the snapshot), so a
+  // slow but moving download is never cut off. The longest silent step is Pyodide's own
+  // start (3-4 s cold here, its wasm download included); 30 s leaves room for a slow laptop.
   bootTimeoutMs: 30000,
+  // A download (snapshot, wheels, labs bundle) that receives no bytes for this long is
+  // abandoned: the snapshot then falls back to the standard boot, anything else fails with a
+  // message saying which file stalled. Even at 1 Mbit/s a chunk (~64 KB) arrives every half
+  // second, and a server answers within a second or two; 10 s of silence means a stall.
+  downloadStallMs: 10000,
   // One render call in Python; the labs take milliseconds, so 10 s means something broke.
   renderTimeoutMs: 10000,
   // The one localStorage key (PROTOCOL.md section 5) and the prefix for set-aside copies.

@@ -1,5 +1,9 @@
 // Plotly.js is 4.6 MB: load it only when the first figure node appears, once per page.
-// Plotly.react diffs against the previous figure, so updates stay cheap.
+// Plotly.react diffs against the previous figure, so updates stay cheap. Charts are an
+// extra: when Plotly cannot load, the figure says so in its place and the lab carries on;
+// the next draw tries to load it again.
+import { firstUnreachable } from "./fetching.js";
+
 let loading = null;
 
 export function loadPlotly(url) {
@@ -8,18 +12,26 @@ export function loadPlotly(url) {
     const script = document.createElement("script");
     script.src = url;
     script.async = true;
-    script.onload = () => resolve(globalThis.Plotly);
-    script.onerror = () => { loading = null; reject(new Error(`Could not load the chart library from ${url}`)); };
+    script.onload = () => (globalThis.Plotly ? resolve(globalThis.Plotly)
+      : reject(new PlotlyUnavailable(`the chart library at ${url} loaded but defined no Plotly`)));
+    script.onerror = async () => {
+      script.remove(); // a later attempt adds a fresh script element
+      reject(new PlotlyUnavailable(await firstUnreachable([url]) ?? `the chart library at ${url} failed to load`));
+    };
     document.head.append(script);
-  });
+  }).catch((err) => { loading = null; throw err; });
   return loading;
 }
+
+/** Plotly could not be loaded: the lab goes on without charts. */
+export class PlotlyUnavailable extends Error {}
 
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] };
 
 /**
  * Draw (or redraw) `figure` into `div`. Draws are serialized per div, so a slow draw
  * never lands on top of a newer one. Dispatches "lab:plotted" on the div after each draw.
+ * Rejects with PlotlyUnavailable when the library cannot load.
  */
 export function drawFigure(div, figure, plotlyUrl) {
   const previous = (div._labDraw ?? Promise.resolve()).catch(() => {});

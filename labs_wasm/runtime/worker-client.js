@@ -1,6 +1,10 @@
 // The page's side of the worker: start it, boot Pyodide with a deadline, and turn
 // render requests into promises matched by id. One instance per boot attempt.
 import { CONFIG } from "./config.js";
+import { firstUnreachable } from "./fetching.js";
+
+// The worker's own module graph (worker.js imports these): probed when it fails to load.
+export const WORKER_MODULES = ["worker.js", "heap.js", "fetching.js"];
 
 export class WorkerClient {
   constructor(onProgress) {
@@ -11,18 +15,33 @@ export class WorkerClient {
   }
 
   /** Resolve with the boot mode ("snapshot" | "standard") when Python is up; reject with a
-   *  readable message on failure or timeout. */
+   *  readable message on failure, or when the boot stops making progress. The deadline is
+   *  about progress, not total time: every progress message from the worker (a phase, or
+   *  more bytes of a download) restarts it, so a slow but moving download is never killed. */
   boot(urls) {
     return new Promise((resolve, reject) => {
       const seconds = Math.round(CONFIG.bootTimeoutMs / 1000);
-      const timer = setTimeout(() => fail(new Error(`Python did not start within ${seconds} s. The connection may be slow or a download stalled.`)), CONFIG.bootTimeoutMs);
-      const fail = (err) => { clearTimeout(timer); this.terminate(); reject(err); };
+      let timer = null;
+      const watchdog = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => fail(new Error(`Python did not start: nothing happened for ${seconds} s. The connection may be slow or a download stalled.`)), CONFIG.bootTimeoutMs);
+      };
+      const fail = (err) => { clearTimeout(timer); this.bootFail = null; this.terminate(); reject(err); };
+      watchdog();
       this.bootFail = fail;
-      this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "lab-python" });
-      this.worker.onerror = (e) => fail(new Error(`The Python worker could not start: ${e.message || "its script failed to load"}`));
+      const workerUrl = new URL("./worker.js", import.meta.url);
+      this.worker = new Worker(workerUrl, { type: "module", name: "lab-python" });
+      // A module worker that fails to load gives an error event with no detail: find the file.
+      this.worker.onerror = (e) => {
+        e.preventDefault?.();
+        clearTimeout(timer);
+        whyWorkerFailed(e).then((why) => fail(new Error(`The Python worker could not start: ${why}`)));
+      };
       this.worker.onmessage = ({ data }) => {
-        if (data.type === "progress") this.onProgress(data.text);
-        else if (data.type === "ready") { clearTimeout(timer); this.bootFail = null; resolve(data.boot); }
+        if (data.type === "progress") {
+          if (this.bootFail) watchdog();
+          this.onProgress(data.text, { loaded: data.loaded, total: data.total });
+        } else if (data.type === "ready") { clearTimeout(timer); this.bootFail = null; resolve(data.boot); }
         else if (data.type === "render") this.#settle(data.id, (p) => p.resolve(data.tree));
         else if (data.type === "error") {
           if (data.id !== undefined && this.pending.has(data.id)) this.#settle(data.id, (p) => p.reject(new Error(data.message)));
@@ -30,7 +49,7 @@ export class WorkerClient {
           else console.error(`lab worker: ${data.message}`);
         }
       };
-      this.worker.postMessage({ type: "boot", urls });
+      this.worker.postMessage({ type: "boot", urls, stallMs: CONFIG.downloadStallMs });
     });
   }
 
@@ -56,4 +75,12 @@ export class WorkerClient {
     this.worker = null;
     for (const id of [...this.pending.keys()]) this.#settle(id, (p) => p.reject(new Error("The Python worker was stopped")));
   }
+}
+
+async function whyWorkerFailed(event) {
+  if (event.message) return event.message; // it loaded and threw: the browser says what
+  const urls = WORKER_MODULES.map((m) => new URL(`./${m}`, import.meta.url).href);
+  const unreachable = await firstUnreachable(urls);
+  return unreachable ? `could not download ${unreachable}. Check your connection, then retry.`
+    : `its script (${urls[0]}) failed to load.`;
 }

@@ -2,17 +2,16 @@
 // every handler that needs Python awaits the one `python` promise, so a render that
 // arrives during boot simply waits. All URLs arrive absolute from the page.
 import { withHeapAtLeast } from "./heap.js";
+import { fetchBytes, firstUnreachable, sha256Hex } from "./fetching.js";
 
 let python = null; // Promise<{pyodide, renderJson}>, set by "boot"
 
 const post = (msg) => self.postMessage(msg);
-const progress = (text) => post({ type: "progress", text });
+const progress = (text, bytes = {}) => post({ type: "progress", text, ...bytes });
+const MB = 1e6;
 
-async function fetchBytes(url, what) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`Could not download ${what} from ${url} (HTTP ${response.status})`);
-  return response.arrayBuffer();
-}
+// Pyodide fetches these itself; when it fails with a bare network error we find which.
+const PYODIDE_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
 
 // The snapshot manifest (built by sitebuild/snapshot.py), or null when there is none or it
 // does not match this Pyodide: then we boot the standard way.
@@ -28,29 +27,81 @@ async function snapshotManifest(url, pyodideVersion) {
   }
 }
 
+// Stream the snapshot with byte progress ("Downloading Python: 12 of 38 MB") and a stall
+// limit, then check its length and SHA-256 against the manifest before Pyodide sees it.
+async function downloadSnapshot(url, manifest, stallMs) {
+  let shown = -1;
+  const snapshot = await fetchBytes(url, "the Python snapshot", {
+    stallMs,
+    onBytes(loaded, total) {
+      const mb = Math.floor(loaded / MB);
+      if (mb === shown) return; // one message per MB is plenty
+      shown = mb;
+      const of = total ?? manifest.bytes;
+      progress(`Downloading Python: ${mb} of ${Math.round(of / MB)} MB`, { loaded, total: of });
+    },
+  });
+  if (snapshot.byteLength !== manifest.bytes) throw new Error(`snapshot is ${snapshot.byteLength} bytes, expected ${manifest.bytes}`);
+  if (typeof manifest.sha256 === "string") {
+    if (!crypto.subtle) {
+      console.warn("lab worker: this page is not a secure context (plain http on a remote host): the snapshot's SHA-256 is not checked");
+    } else {
+      const started = performance.now();
+      const digest = await sha256Hex(snapshot);
+      console.debug(`lab worker: snapshot SHA-256 checked in ${Math.round(performance.now() - started)} ms`);
+      if (digest !== manifest.sha256) throw new Error(`snapshot SHA-256 is ${digest.slice(0, 16)}…, expected ${manifest.sha256.slice(0, 16)}…`);
+    }
+  }
+  return snapshot;
+}
+
 // A memory snapshot restores an interpreter that has already imported the engine and the
 // labs (~1 s instead of 4-5 s). It is a private Pyodide API, so any failure falls back.
-async function restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest) {
-  const snapshot = await fetchBytes(new URL(manifest.file, snapshotUrl).href, "the Python snapshot");
-  if (snapshot.byteLength !== manifest.bytes) throw new Error(`snapshot is ${snapshot.byteLength} bytes, expected ${manifest.bytes}`);
+async function restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest, stallMs) {
+  const snapshot = await downloadSnapshot(new URL(manifest.file, snapshotUrl).href, manifest, stallMs);
+  progress("Starting Python…");
   return withHeapAtLeast(snapshot.byteLength,
     () => loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET }));
 }
 
 const QUIET = { stdout: () => {}, stderr: (line) => console.warn(line) };
 
-async function startPython({ pyodide: pyodideDir, pyodideVersion, wheels, bundle, bundleDir, snapshot: snapshotUrl }) {
+async function importPyodide(pyodideDir) {
+  const url = `${pyodideDir}pyodide.mjs`;
+  try {
+    return await import(url);
+  } catch (err) {
+    const unreachable = await firstUnreachable([url]);
+    throw new Error(unreachable ? `Could not download Python's loader (${unreachable})`
+      : `Python's loader (${url}) failed to run: ${err?.message ?? err}`);
+  }
+}
+
+// Pyodide's own downloads fail with a bare "Failed to fetch" or similar: name the file.
+async function standardBoot(loadPyodide, pyodideDir) {
+  try {
+    return await loadPyodide({ indexURL: pyodideDir, ...QUIET });
+  } catch (err) {
+    const unreachable = await firstUnreachable(PYODIDE_FILES.map((f) => pyodideDir + f));
+    if (unreachable) throw new Error(`Could not download Python (${unreachable})`);
+    throw err;
+  }
+}
+
+async function startPython({ pyodide: pyodideDir, pyodideVersion, wheels, bundle, bundleDir, snapshot: snapshotUrl }, stallMs) {
   progress("Downloading Python (Pyodide)…");
-  const { loadPyodide } = await import(`${pyodideDir}pyodide.mjs`);
+  const { loadPyodide } = await importPyodide(pyodideDir);
   // Files are placed the same way on both paths; downloads run while Python starts.
-  const files = Promise.all([...wheels.map((url) => fetchBytes(url, "an engine package")),
-                             fetchBytes(bundle, "the labs bundle")]);
+  const name = (url) => decodeURIComponent(new URL(url).pathname.split("/").at(-1));
+  const files = Promise.all([...wheels.map((url) => fetchBytes(url, `the engine package ${name(url)}`, { stallMs })),
+                             fetchBytes(bundle, "the labs bundle", { stallMs })]);
+  files.catch(() => {}); // awaited below; a failure must not surface as unhandled meanwhile
   const manifest = await snapshotManifest(snapshotUrl, pyodideVersion);
   let pyodide = null;
   let mode = "standard";
   if (manifest) {
     try {
-      pyodide = await restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest);
+      pyodide = await restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest, stallMs);
       mode = "snapshot";
       bundleDir = manifest.bundleDir ?? bundleDir;
     } catch (err) {
@@ -58,7 +109,7 @@ async function startPython({ pyodide: pyodideDir, pyodideVersion, wheels, bundle
       progress("Starting Python normally…");
     }
   }
-  pyodide ??= await loadPyodide({ indexURL: pyodideDir, ...QUIET });
+  pyodide ??= await standardBoot(loadPyodide, pyodideDir);
   progress(`Loading the engine (${wheels.length} packages)…`);
   const buffers = await files;
   const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
@@ -79,8 +130,8 @@ function describe(err) {
 }
 
 const handlers = {
-  async boot({ urls }) {
-    python = startPython(urls);
+  async boot({ urls, stallMs = 0 }) {
+    python = startPython(urls, stallMs);
     const { mode } = await python;
     post({ type: "ready", boot: mode });
   },

@@ -12,6 +12,13 @@ from .labpage import STORE_KEY, LabPage
 pytestmark = pytest.mark.browser
 LAB = "vol1/01"
 
+def wait_for_error(page, timeout: int) -> None:
+    # A function, not an expression string: Playwright evaluates expression predicates with
+    # eval(), which the pages' Content-Security-Policy forbids.
+    page.wait_for_function("id => document.querySelector(`section.lab[data-lab=\"${id}\"]`).dataset.state === 'error'",
+                           arg=LAB, timeout=timeout)
+
+
 THROWING_STORAGE = """
 Object.defineProperty(window, 'localStorage', {
   configurable: true,
@@ -111,7 +118,7 @@ def test_failed_pyodide_download_shows_error_and_retry_recovers(page, site_url):
     lab = LabPage(page, LAB)
     # The pre-rendered prediction stays usable while Python is down.
     lab.open_predictions().first.wait_for(timeout=5000)  # the pre-rendered prediction, before Python
-    page.wait_for_function(f"document.querySelector('section.lab[data-lab=\"{LAB}\"]').dataset.state === 'error'", timeout=60_000)
+    wait_for_error(page, timeout=60_000)
     error = lab.section.locator(".lab-error[role=alert]")
     assert error.is_visible()
     assert len(error.inner_text()) > 40, error.inner_text()
@@ -132,6 +139,6 @@ def test_hung_boot_times_out_with_retry(page, site_url):
         body=route.fetch().text().replace("bootTimeoutMs: 30000", "bootTimeoutMs: 1500")))
     page.goto(site_url + LAB_PAGES[LAB])
     lab = LabPage(page, LAB)
-    page.wait_for_function(f"document.querySelector('section.lab[data-lab=\"{LAB}\"]').dataset.state === 'error'", timeout=30_000)
-    assert "did not start within 2 s" in lab.section.locator(".lab-error").inner_text()
+    wait_for_error(page, timeout=30_000)
+    assert "did not start: nothing happened for 2 s" in lab.section.locator(".lab-error").inner_text()
     assert lab.section.locator("button.lab-retry").is_visible()

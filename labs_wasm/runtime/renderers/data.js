@@ -2,7 +2,7 @@
 // Values arrive already formatted by Python; nothing here computes physics.
 import { h } from "../dom.js";
 import { renderMarkdown } from "../markdown.js";
-import { drawFigure } from "../plot.js";
+import { drawFigure, PlotlyUnavailable } from "../plot.js";
 
 const TONES = new Set(["info", "success", "warn", "danger"]);
 const tone = (t) => (TONES.has(t) ? t : "info");
@@ -38,12 +38,31 @@ const figure = {
     el.querySelector("figcaption").replaceChildren(md(node.caption, ctx));
     const tableHolder = el.querySelector(".lab-figure-table");
     tableHolder.replaceChildren(node.table ? h("details", {}, h("summary", {}, "Data table"), buildTable(node.table)) : "");
-    if (!previous || JSON.stringify(previous.figure) !== JSON.stringify(node.figure)) {
-      drawFigure(el.querySelector(".lab-plot"), node.figure, ctx.urls.plotly).catch((err) => ctx.onError(err));
+    if (!previous || el._labChartMissing || JSON.stringify(previous.figure) !== JSON.stringify(node.figure)) {
+      drawChart(el, node.figure, ctx);
     }
     return el;
   },
 };
+
+// Draw into the figure's plot; when Plotly cannot load, a note takes the chart's place and
+// the lab goes on (the next render of this figure tries again).
+function drawChart(el, fig, ctx) {
+  const plot = el.querySelector(".lab-plot");
+  drawFigure(plot, fig, ctx.urls.plotly).then(() => {
+    el._labChartMissing = false;
+    el.querySelector(".lab-figure-note")?.remove();
+    plot.hidden = false;
+  }, (err) => {
+    if (!(err instanceof PlotlyUnavailable)) { ctx.onError(err); return; }
+    console.warn(`lab chart: ${err.message}`);
+    el._labChartMissing = true;
+    plot.hidden = true;
+    const note = el.querySelector(".lab-figure-note") ?? h("p", { class: "lab-figure-note", role: "note" });
+    note.textContent = `This chart could not load (${err.message}). The numbers and tables of this lab are unaffected.`;
+    plot.after(note);
+  });
+}
 
 // Every violated constraint when there are several (a table), else the headline pair.
 const constraintRows = (node) => h("table", { class: "lab-table lab-banner-constraints" },
