@@ -268,3 +268,29 @@ def test_plain_names_are_accepted(name):
     def good(ui):
         ui.select(name, "Model", {"a": "A", "b": "B"})
     assert node(make_lab(good).render({}), name)["name"] == name
+
+
+def test_the_build_pre_renders_every_locking_prediction_with_its_version(tmp_path):
+    """The initial trees embedded in the pages (sitebuild/prerender.py, under CPython) carry
+    the same versions Python computes in the browser: same code, same canonical JSON."""
+    from labdriver import REPO, section_ids
+    from sitebuild.prerender import prerender
+
+    sections = {s: {"label": s, "short": s, "number": "1", "title": s, "href": f"#{s}"}
+                for s in section_ids()}
+    ids = prerender(REPO, tmp_path, sections)
+    locking = 0
+    for path in (tmp_path / "prerender").glob("*.json"):
+        if path.name.endswith(".xref.json"):
+            continue
+        for n in walk(json.loads(path.read_text(encoding="utf-8"))["nodes"]):
+            if n.get("locks"):
+                widget = (ChoicePrediction(n["name"], n["label"],
+                                           {o["value"]: (o["label"], "x") for o in n["options"]},
+                                           n["options"][0]["value"])
+                          if n["kind"] == "choice" else
+                          NumberPrediction(n["name"], n["label"], n["min"], n["max"], n["step"],
+                                           n.get("unit")))
+                assert n["version"] == widget.version, n["key"]
+                locking += 1
+    assert len(ids) >= 34 and locking >= len(ids) - 1   # Lab 00, the tour, may have none
