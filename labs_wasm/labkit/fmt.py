@@ -192,7 +192,9 @@ def literal(value, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: max(1, limit - 1)].rstrip() + "…"
     text = _MD_PUNCT.sub(r"\\\1", text)
-    return "".join(_ENTITIES.get(c, c) for c in text)
+    # The page links "@sec-..." in rendered text; an invisible word joiner after "@" keeps a
+    # saved "@sec-intro" as the characters the student typed.
+    return "".join(_ENTITIES.get(c, c) for c in text).replace("@", "@\u2060")
 
 
 def _plain(value) -> str:

@@ -63,7 +63,9 @@ def test_a_hostile_saved_answer_is_shown_as_text_and_asked_again(page, recorder,
     assert recorder.foreign_requests(site_url) == []
 
 
-NUMBER_ANSWERS = {"string": "![n](http://example.invalid/n.png) <b>7</b> $7$", "out-of-range": 1e6}
+NUMBER_ANSWERS = {"string": "![n](http://example.invalid/n.png) <b>7</b> $7$", "out-of-range": 1e6,
+                  "crossref": "[-@sec-x] @sec-x"}
+XREF = {"sec-x": {"href": "#x", "label": "Section 1.1"}}   # the page would link these
 
 
 def number_messages() -> dict[str, str]:
@@ -86,19 +88,19 @@ def test_number_answer_messages_render_as_text(page, recorder, site_url):
     """Python's messages for hostile number answers, through the page's own Markdown
     renderer (marked, DOMPurify, the math and crossref passes)."""
     page.goto(site_url + "index.html")
-    rendered = page.evaluate("""async (texts) => {
+    rendered = page.evaluate("""async ([texts, xref]) => {
         const { renderMarkdown } = await import(new URL("assets/runtime/markdown.js", document.baseURI));
         const out = {};
         for (const [case_, text] of Object.entries(texts)) {
-          const el = renderMarkdown(text, {});
+          const el = renderMarkdown(text, xref);
           document.body.append(el);
           out[case_] = { text: el.textContent, elements: el.querySelectorAll("b, img, a, code, .lab-math").length };
         }
-        return out; }""", number_messages())
+        return out; }""", [number_messages(), XREF])
     for case, got in rendered.items():
         value = NUMBER_ANSWERS[case.split("/")[0]]
         expected = "1000000" if value == 1e6 else shown(value)
-        assert expected in got["text"], (case, got["text"])
+        assert expected in got["text"].replace("\u2060", ""), (case, got["text"])
         assert got["elements"] == 0, case
     assert recorder.page_errors == [] and recorder.console_errors == []
     assert recorder.foreign_requests(site_url) == []

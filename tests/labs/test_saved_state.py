@@ -111,6 +111,7 @@ def test_malformed_state_parts_count_as_empty(state):
     ("![x](u)", "\\!\\[x\\]\\(u\\)"),
     ("a & b", "a &amp; b"),
     ("line\nbreak", "line break"),
+    ("@sec-x", "\\@\u2060sec\\-x"),
     (42, "42"), (2.0, "2"), (0.5, "0\\.5"), (True, "true"), (None, "null"),
 ])
 def test_literal_escapes_markdown_html_and_tex(value, shown):
