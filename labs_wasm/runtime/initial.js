@@ -10,8 +10,11 @@ const VALUE_KINDS = new Set(["choice", "number_input", "slider", "select", "togg
 function overlayNode(node, state) {
   let out = node;
   if (VALUE_KINDS.has(node.kind) && typeof node.name === "string") {
-    if (node.locks && node.name in state.answers) out = { ...node, value: state.answers[node.name], locked: true };
-    else if (!node.locks && node.name in state.values) {
+    if (node.locks && Object.hasOwn(state.answers, node.name)) {
+      // An answer to an earlier version of the question is not this question's (Python says so).
+      const asked = state.asked?.[node.name];
+      if (!(node.version && asked && asked !== node.version)) out = { ...node, value: state.answers[node.name], locked: true };
+    } else if (!node.locks && Object.hasOwn(state.values, node.name)) {
       const value = state.values[node.name];
       out = { ...node, value };
       // Python's formatted text arrives with the live tree; until then, the box's own number.

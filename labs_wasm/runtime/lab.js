@@ -23,6 +23,10 @@ export class LabController {
     this.initialTree = JSON.parse(section.querySelector("script.lab-initial")?.textContent ?? "null");
     this.ledgerKey = this.initialTree?.ledger_key;
     this.state = store.labState(this.labId);
+    // Bumped when the stored state changes under a render (reset, another tab): a tree
+    // computed before that is stale and is never shown (nor its ledger entry saved).
+    this.epoch = 0;
+    this.rendered = null; // the state the shown live tree was computed from
     this.client = null;
     this.live = false;
     this.inflight = false;
@@ -44,6 +48,7 @@ export class LabController {
   /** Show the embedded tree now; boot Python after the first paint. */
   start() {
     this.store.onNotice((text) => this.notice(text));
+    this.store.onChange(() => this.external());
     if (!this.initialTree) return this.fail(new Error(`This page has no pre-rendered view for lab ${this.labId} (script.lab-initial is missing): rebuild the site`));
     try {
       renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
@@ -88,13 +93,14 @@ export class LabController {
 
   change(node, value) {
     if (node.locks) {
-      const kept = this.store.lockAnswer(this.labId, node.name, value);
-      this.state.answers[node.name] = kept;
+      this.store.lockAnswer(this.labId, node.name, value, node.version);
       this.say("Prediction locked in.");
     } else {
       this.store.setValue(this.labId, node.name, value);
-      this.state.values[node.name] = value;
     }
+    // Always the stored state (another tab may have changed other fields), never a copy
+    // this page has kept since it loaded.
+    this.state = this.store.labState(this.labId);
     if (this.live) { this.refresh(); return; }
     // Python is still loading: show the saved answer now; Python applies it when it arrives.
     renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
@@ -109,10 +115,13 @@ export class LabController {
     try {
       do {
         this.queued = false;
+        const epoch = this.epoch;
         // The ledger is read fresh for every render (PROTOCOL.md section 2): an entry saved
         // by another lab or tab since the last render is what the lab reads now.
-        const state = { ...structuredClone(this.state), ledger: this.store.readLedger() };
+        const state = { ...structuredClone(this.state), ledger: this.store.ledger() };
         const tree = await this.client.render(this.labId, state);
+        if (epoch !== this.epoch) { this.queued = true; continue; } // reset or changed meanwhile
+        this.rendered = state;
         renderTree(this.root, tree, this.ctx);
       } while (this.queued);
     } catch (err) {
@@ -123,10 +132,24 @@ export class LabController {
     }
   }
 
+  /**
+   * Save the lab's ledger entry as the tree shows it. Only a tree computed from exactly what
+   * is stored now may save (a stale tab or a render overtaken by a reset must not write its
+   * entry back), and an unchanged entry keeps its first `completed_at`. Returns whether the
+   * entry is saved.
+   */
   saveLedger(node) {
-    const entry = { ...node.entry, completed_at: node.entry.completed_at ?? new Date().toISOString() };
+    const key = this.ledgerKey ?? node.entry.lab;
+    const stored = this.store.labState(this.labId);
+    if (!this.rendered || !sameWork(stored, this.rendered)) {
+      this.queued = true; // the loop in refresh() renders the stored state next, and saves
+      return this.store.saving;
+    }
+    const { completed_at: _new, ...entry } = node.entry;
+    const { completed_at: was, ...before } = this.store.ledgerEntry(key) ?? {};
+    if (was && JSON.stringify(before) === JSON.stringify(entry)) return this.store.saving;
     try {
-      this.store.saveLedger(this.ledgerKey ?? entry.lab, entry);
+      this.store.saveLedger(key, { ...entry, completed_at: new Date().toISOString() });
     } catch (err) {
       console.error(err);
       return false;
@@ -137,9 +160,21 @@ export class LabController {
   reset() {
     this.store.resetLab(this.labId, this.ledgerKey);
     this.state = this.store.labState(this.labId);
+    this.epoch++;
     this.say("This lab was reset.");
     if (this.live) this.refresh();
     else renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+  }
+
+  /** Another tab changed the stored document: show what is stored now. */
+  external() {
+    const mine = this.store.labState(this.labId);
+    const changed = !sameWork(mine, this.state);
+    this.state = mine;
+    this.epoch++;
+    if (changed) this.say("This lab was changed in another tab of this book; it now shows what is saved.");
+    if (this.live) this.refresh(); // also when only another lab's entry changed: labs read the ledger
+    else if (changed) renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
   }
 
   fail(err) {
@@ -156,6 +191,12 @@ export class LabController {
   }
 
   clearError() { this.section.querySelector(".lab-error")?.remove(); }
+}
+
+// Same answers and values (key order aside): the student's work in two states is the same.
+function sameWork(a, b) {
+  const sorted = (m) => JSON.stringify(Object.entries(m ?? {}).sort(([x], [y]) => (x < y ? -1 : 1)));
+  return sorted(a.answers) === sorted(b.answers) && sorted(a.values) === sorted(b.values);
 }
 
 function chapterOf(section) {

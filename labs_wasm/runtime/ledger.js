@@ -1,11 +1,13 @@
 // Page entry for the Ledger page: lists every saved entry, exports the whole document as a
-// JSON file and imports one back (validated by schema.js; merged, so nothing is lost).
+// JSON file and imports one back (validated by schema.js; merged lab by lab, so nothing is
+// lost), and offers any copy set aside because it could not be read (download, delete).
+// It redraws when another tab changes the record.
 // Expects <section class="ledger-view"> (or .ledger-page) in the page; builds its own UI inside
 // it, from the labs catalog the build put there (<script class="ledger-catalog">, lab.lua).
 import { Store } from "./storage.js";
-import { documentProblems } from "./schema.js";
+import { documentProblems, parseDocument } from "./schema.js";
 import { h } from "./dom.js";
-import { HEADINGS, entryRow } from "./ledger-rows.js";
+import { HEADINGS, entryRow, labName } from "./ledger-rows.js";
 
 const MAX_IMPORT_BYTES = 1_000_000; // a ledger is a few KB; refuse anything absurd
 
@@ -40,29 +42,21 @@ function mount(page) {
   };
 
   const exportFile = () => {
-    const blob = new Blob([JSON.stringify(store.exportDocument(), null, 2)], { type: "application/json" });
-    const a = h("a", { href: URL.createObjectURL(blob), download: `mlsysbook-ledger-${new Date().toISOString().slice(0, 10)}.json` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 0);
+    // What is stored now, not what this page loaded: another tab may have finished a lab.
+    download(JSON.stringify(store.exportDocument(), null, 2), `mlsysbook-ledger-${new Date().toISOString().slice(0, 10)}.json`);
     say("Exported your ledger and answers as a JSON file.");
   };
 
   const importFile = async (file) => {
     if (!file) return;
     if (file.size > MAX_IMPORT_BYTES) return say(`"${file.name}" is ${file.size} bytes; a ledger export is far smaller. Nothing was imported.`, true);
-    let doc;
-    try {
-      doc = JSON.parse(await file.text());
-    } catch (err) {
-      return say(`"${file.name}" is not valid JSON (${err.message}). Nothing was imported; choose a file made by "Export".`, true);
-    }
+    const { doc, problems: unreadable } = parseDocument(await file.text());
+    if (!doc) return say(`"${file.name}" cannot be read: ${unreadable[0]}. Nothing was imported; choose a file made by "Export".`, true);
     const problems = documentProblems(doc);
-    if (problems.length) return say(`"${file.name}" is not a ledger export: ${problems.slice(0, 3).join("; ")}. Nothing was imported.`, true);
-    store.importDocument(doc);
+    if (problems.length) return say(`"${file.name}" is not a ledger export: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}. Nothing was imported.`, true);
+    const report = store.importDocument(doc);
     draw();
-    say(`Imported ${Object.keys(doc.ledger).length} ledger entries from "${file.name}"; your existing entries were kept.`);
+    say(importMessage(file.name, report, catalog), !report.saved || report.conflicts.length > 0);
   };
 
   const input = h("input", { type: "file", id: "ledger-import", accept: "application/json,.json", class: "sr-only",
@@ -73,8 +67,60 @@ function mount(page) {
       h("label", { for: "ledger-import", class: "ledger-import-label", tabindex: "0",
         onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } } }, "Import ledger (JSON)…"),
       input),
-    message, body);
+    message, body, asideSection(store, say));
   draw();
+  store.onChange(draw); // another tab saved or reset a lab
+}
+
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+// What an import did, lab by lab, in plain words; nothing it kept or skipped goes unsaid.
+function importMessage(name, { added, updated, unchanged, conflicts, saved }, catalog) {
+  const parts = [];
+  if (added.length) parts.push(`${plural(added.length, "lab")} added`);
+  if (updated.length) parts.push(`${plural(updated.length, "lab")} brought up to date`);
+  if (unchanged.length) parts.push(`${plural(unchanged.length, "lab")} kept as ${unchanged.length === 1 ? "it is" : "they are"} here (the same, or newer here)`);
+  let text = `Imported "${name}": ${parts.join(", ") || "it holds no labs"}.`;
+  if (conflicts.length) {
+    const names = conflicts.map((id) => labName(id.replace("/", ".ch"), catalog).name).join("; ");
+    text += ` Kept your own work for ${names}: you had locked a different prediction there, and a locked prediction is never replaced.`;
+  }
+  if (!saved) text += " But this browser is not saving (storage is full or blocked): the imported work lasts only until this page is closed.";
+  return text;
+}
+
+// Copies of the record set aside because they could not be read: listed, downloadable and
+// deletable, so nothing is stranded in storage where the student cannot reach it.
+function asideSection(store, say) {
+  const section = h("section", { class: "ledger-aside", "aria-labelledby": "ledger-aside-title" });
+  const draw = () => {
+    const copies = store.asideCopies();
+    section.hidden = copies.length === 0;
+    section.replaceChildren(
+      h("h2", { id: "ledger-aside-title" }, "Saved work that could not be read"),
+      h("p", {}, "These copies of your record were set aside because they were damaged. Download one to keep it or to send it to someone who can help; delete it to free space."),
+      h("ul", {}, copies.map(({ key, bytes }) => h("li", {},
+        h("code", {}, key), ` (${bytes.toLocaleString()} characters) `,
+        h("button", { type: "button", class: "ledger-aside-download", onclick: () => download(store.asideText(key) ?? "", `mlsysbook-unreadable-${key.slice(-24).replace(/[^0-9A-Za-z-]/g, "-")}.json`) }, "Download"),
+        " ",
+        h("button", { type: "button", class: "ledger-aside-delete", onclick: () => {
+          if (!window.confirm(`Delete the damaged copy ${key}? It cannot be recovered afterwards.`)) return;
+          store.deleteAside(key);
+          draw();
+          say(`Deleted the damaged copy ${key}.`);
+        } }, "Delete")))));
+  };
+  draw();
+  return section;
+}
+
+function download(text, filename) {
+  const blob = new Blob([text], { type: "application/json" });
+  const a = h("a", { href: URL.createObjectURL(blob), download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 0);
 }
 
 for (const page of document.querySelectorAll(".ledger-page, .ledger-view")) mount(page);

@@ -11,6 +11,15 @@ export const ENTRY_VERSION = 2;
 export const HOME_KEY = "vol1.ch00";
 export const LEDGER_KEY = /^vol[12]\.ch\d\d$/;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+export const LAB_ID = /^vol[12]\/\d\d$/;
+// A widget name (labkit refuses any other at definition time): a plain dotted identifier that
+// is not a member of Object.prototype, so no stored or imported key can reach a prototype.
+const NAME = /^[A-Za-z][A-Za-z0-9_]*(?:[.-][A-Za-z0-9_]+)*$/;
+export const isSafeName = (name) => NAME.test(name) && !(name in Object.prototype);
+// A question's version (labkit: 12 hex digits of the sha256 of what was asked).
+const QUESTION_VERSION = /^[0-9a-f]{12}$/;
+// Nesting deeper than this is never a document of ours (the deepest is 4: ledger.key.act1.x).
+export const MAX_DEPTH = 8;
 
 export function emptyDocument() {
   return { version: VERSION, labs: {}, ledger: {} };
@@ -61,7 +70,11 @@ export function entrySchemaTable() {
   return table;
 }
 
-const show = (v) => JSON.stringify(v) ?? String(v);
+// A found value in a message: short, whatever it is (a hostile file can hold megabytes).
+const show = (v) => {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+};
 
 function fieldProblems(value, schema, path, version, where) {
   const at = (field) => `${where}${path ? "." + path : ""}.${field}`;
@@ -102,18 +115,31 @@ export function ledgerEntryProblems(entry, key, where = `ledger.${key}`) {
   return [...problems, ...fieldProblems(entry, REQUIRED, "", version, where)];
 }
 
-/** Problems with one lab's saved state: {answers: {name: scalar}, values: {...}, updated?}. */
-export function labStateProblems(state, where = "lab") {
+/**
+ * Problems with one lab's saved state: {answers: {name: scalar}, values: {...}, updated?,
+ * asked?: {name: question version}, earlier?: {name: scalar}}. `strict` (import) also refuses
+ * unknown fields and names that are not plain identifiers.
+ */
+export function labStateProblems(state, where = "lab", { strict = false } = {}) {
   if (!isObject(state)) return [`${where} must be an object`];
   const problems = [];
-  for (const field of ["answers", "values"]) {
+  const maps = { answers: isScalar, values: isScalar, asked: (v) => typeof v === "string" && QUESTION_VERSION.test(v), earlier: isScalar };
+  const what = { answers: "a string, number, boolean or null", values: "a string, number, boolean or null", asked: "a question version (12 hex digits)", earlier: "a string, number, boolean or null" };
+  for (const [field, ok] of Object.entries(maps)) {
+    const optional = field === "asked" || field === "earlier";
+    if (optional && !(field in state)) continue;
     const map = state[field];
     if (!isObject(map)) { problems.push(`${where}.${field} must be an object`); continue; }
     for (const [name, value] of Object.entries(map)) {
-      if (!isScalar(value)) problems.push(`${where}.${field}.${name} must be a string, number, boolean or null`);
+      if (strict && !isSafeName(name)) problems.push(`${where}.${field} has a name that is not a plain identifier (${show(name)})`);
+      else if (!ok(value)) problems.push(`${where}.${field}.${name} must be ${what[field]}`);
     }
   }
-  if ("updated" in state && typeof state.updated !== "string") problems.push(`${where}.updated must be an ISO-8601 string`);
+  if ("updated" in state && !(typeof state.updated === "string" && (!strict || ISO_8601.test(state.updated)))) problems.push(`${where}.updated must be an ISO-8601 string`);
+  if (strict) {
+    const extra = Object.keys(state).filter((f) => !["answers", "values", "asked", "earlier", "updated"].includes(f));
+    if (extra.length) problems.push(`${where} has unknown field(s) ${extra.slice(0, 5).map(show).join(", ")}`);
+  }
   return problems;
 }
 
@@ -134,13 +160,52 @@ export function structureProblems(doc) {
   return problems;
 }
 
-/** Problems with a whole document, every entry included; [] means it can be imported as-is. */
+/** Problems with a whole document (an import): strict everywhere; [] means it can be merged. */
 export function documentProblems(doc) {
-  const problems = structureProblems(doc);
-  if (problems.length || !isObject(doc.ledger)) return problems;
-  for (const [key, entry] of Object.entries(doc.ledger)) problems.push(...ledgerEntryProblems(entry, key));
+  if (!isObject(doc)) return ["the document must be a JSON object"];
+  if (doc.version !== VERSION) return [`version must be ${VERSION} (found ${show(doc.version)})`];
+  const problems = [];
+  const extra = Object.keys(doc).filter((f) => !["version", "labs", "ledger"].includes(f));
+  if (extra.length) problems.push(`the document has unknown field(s) ${extra.slice(0, 5).map(show).join(", ")}`);
+  if (!isObject(doc.labs)) problems.push("labs must be an object");
+  else for (const [id, state] of Object.entries(doc.labs)) {
+    if (!LAB_ID.test(id)) problems.push(`labs: ${show(id)} is not a lab of this book (a lab looks like "vol1/01")`);
+    else problems.push(...labStateProblems(state, `labs["${id}"]`, { strict: true }));
+  }
+  if (!isObject(doc.ledger)) problems.push("ledger must be an object");
+  else for (const [key, entry] of Object.entries(doc.ledger)) problems.push(...ledgerEntryProblems(entry, key));
   return problems;
 }
+
+/**
+ * Parse a stored or imported document's text: {doc, problems}. Nesting is measured before
+ * parsing (one pass over the text), so a file nested thousands deep is refused outright.
+ */
+export function parseDocument(text) {
+  const depth = nestingDepth(text);
+  if (depth > MAX_DEPTH) return { doc: null, problems: [`it is nested ${depth} levels deep; a ledger document is at most ${MAX_DEPTH}`] };
+  let doc;
+  try { doc = JSON.parse(text); } catch (err) { return { doc: null, problems: [`not valid JSON (${err.message})`] }; }
+  return { doc, problems: structureProblems(doc) };
+}
+
+function nestingDepth(text) {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) { if (++depth > max) max = depth; }
+    else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
+/** Lab "vol1/01" <-> its ledger key "vol1.ch01". */
+export const ledgerKeyOf = (labId) => labId.replace("/", ".ch");
+export const labIdOf = (ledgerKey) => ledgerKey.replace(".ch", "/");
 
 /** The entries of a ledger map that pass the schema, in book order. */
 export function validLedger(ledger) {

@@ -1,22 +1,42 @@
-// The only module that touches localStorage. One namespaced, versioned document
-// (schema.js). Every access is in try/catch: when storage is disabled or full the labs keep
-// working in memory and `notice` says so; corrupt JSON is copied aside under
-// `mlsysbook:v1:corrupt:<timestamp>` (never overwritten) and the student is told.
-// Never wipe the whole Storage object: other sites' and other tools' keys on this origin are not ours.
+// The only module that touches localStorage. One namespaced, versioned document (schema.js).
+//
+// Nothing a student does is lost (PROTOCOL.md section 5):
+// - Every change is applied to the freshest stored copy (another tab may have written), and
+//   `storage` events from other tabs refresh this page's copy and tell its listeners.
+// - A change that cannot be written (quota full) is kept in `unsaved` and replayed on the
+//   freshest copy at the next write; saving resumes by itself once there is room again.
+// - Storage that cannot be written can still be read: saved answers stay visible.
+// - An unreadable document is copied aside under `mlsysbook:v1:corrupt:<timestamp>` (once:
+//   an identical copy is reused) before anything is written over it, and never overwritten.
+// - Never wipe the whole Storage object: other sites' and tools' keys on this origin are not ours.
 import { CONFIG } from "./config.js";
-import { documentProblems, emptyDocument, emptyLabState, ledgerEntryProblems, structureProblems } from "./schema.js";
+import { documentProblems, emptyDocument, emptyLabState, labIdOf, ledgerEntryProblems, ledgerKeyOf, parseDocument } from "./schema.js";
 
-const NOT_SAVING = "Not saving: this browser is blocking storage (disabled or full), so your answers last for this visit only and are lost on reload.";
+const BLOCKED = "Not saving: this browser is blocking storage, so your answers last for this visit only and are lost on reload.";
+const FULL = "Not saving: this browser's storage for this site is full. Your answers are kept on this page and saved as soon as there is room again; if you close or reload this page before then, they are lost.";
+const RESUMED = "Saving again: everything you did on this page is now stored.";
+
+const has = (obj, key) => obj !== null && typeof obj === "object" && Object.hasOwn(obj, key);
+// JSON with sorted keys: two copies of the same data compare equal whatever their key order.
+const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === "object" && !Array.isArray(x)
+  ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+const same = (a, b) => canonical(a) === canonical(b);
 
 function openStorage(win) {
+  let ls;
   try {
-    const ls = win.localStorage;
+    ls = win.localStorage;
+    ls.getItem(CONFIG.storageKey); // reading is what matters most: saved answers must show
+  } catch {
+    return { ls: null, writable: false };
+  }
+  try {
     const probe = CONFIG.storageKey + ":probe";
     ls.setItem(probe, "1");
     ls.removeItem(probe);
-    return ls;
+    return { ls, writable: true };
   } catch {
-    return null;
+    return { ls, writable: false }; // full: readable, and writes are retried
   }
 }
 
@@ -24,96 +44,151 @@ export class Store {
   /** @param {Window} win - injectable for tests. */
   constructor(win = globalThis) {
     this.key = CONFIG.storageKey;
-    this.ls = openStorage(win);
-    this.saving = this.ls !== null;
-    this.notice = this.saving ? null : NOT_SAVING;
+    const { ls, writable } = openStorage(win);
+    this.ls = ls;
+    this.saving = writable;
+    this.notice = ls ? (writable ? null : FULL) : BLOCKED;
+    this.unsaved = []; // changes not yet written, oldest first
+    this.held = null; // an unreadable stored text we could not copy aside: never written over
+    this.lastRaw = undefined; // the stored text `memory` was built from
     this.memory = emptyDocument();
-    this.listeners = new Set();
-    this.memory = this.#load();
+    this.noticeListeners = new Set();
+    this.changeListeners = new Set();
+    this.#sync();
+    win.addEventListener?.("storage", (event) => {
+      if (event.key !== this.key && event.key !== null) return;
+      if (this.#sync()) for (const fn of this.changeListeners) fn();
+      if (this.unsaved.length) this.#flush(); // the other tab may have freed space
+    });
   }
 
-  onNotice(fn) { this.listeners.add(fn); if (this.notice) fn(this.notice); }
+  onNotice(fn) { this.noticeListeners.add(fn); if (this.notice) fn(this.notice); }
+  /** `fn()` runs when another tab (or window) changed the stored document. */
+  onChange(fn) { this.changeListeners.add(fn); }
 
   #tell(message) {
     this.notice = message;
-    for (const fn of this.listeners) fn(message);
+    for (const fn of this.noticeListeners) fn(message);
   }
 
-  #stopSaving() {
-    if (!this.saving) return;
-    this.saving = false;
-    this.#tell(NOT_SAVING);
-  }
-
-  // Read the stored document; a corrupt one is set aside first. Falls back to memory.
-  #load() {
-    if (!this.ls) return this.memory;
+  /** Rebuild `memory` from storage plus the unsaved changes; true when it changed. */
+  #sync() {
+    if (!this.ls) return false;
     let raw;
-    try { raw = this.ls.getItem(this.key); } catch { this.#stopSaving(); return this.memory; }
-    if (raw === null) return emptyDocument();
-    let doc, problems;
-    try { doc = JSON.parse(raw); problems = structureProblems(doc); } catch (err) { problems = [`not valid JSON (${err.message})`]; }
-    if (problems.length === 0) return doc;
-    this.#setAside(raw, problems);
-    return emptyDocument();
+    try { raw = this.ls.getItem(this.key); } catch { return false; }
+    if (raw === this.lastRaw) return false;
+    this.lastRaw = raw;
+    let doc = emptyDocument();
+    if (raw !== null) {
+      const parsed = parseDocument(raw);
+      if (parsed.problems.length === 0) doc = parsed.doc;
+      else this.#setAside(raw, parsed.problems);
+    }
+    for (const change of this.unsaved) change(doc);
+    const changed = !same(doc, this.memory);
+    this.memory = doc;
+    return changed;
   }
 
-  #setAside(raw, problems) {
-    const stamp = new Date().toISOString();
-    let asideKey = CONFIG.corruptPrefix + stamp;
+  #asideKeys() {
+    const keys = [];
     try {
-      for (let n = 1; this.ls.getItem(asideKey) !== null; n++) asideKey = `${CONFIG.corruptPrefix}${stamp}-${n}`;
-      this.ls.setItem(asideKey, raw);
+      for (let i = 0; i < this.ls.length; i++) {
+        const key = this.ls.key(i);
+        if (key?.startsWith(CONFIG.corruptPrefix)) keys.push(key);
+      }
+    } catch { /* unreadable: no copies listed */ }
+    return keys.sort();
+  }
+
+  // Copy an unreadable document aside, once. Returns the copy's key, or null when there was
+  // no room (then `held` keeps us from writing over the original).
+  #setAside(raw, problems) {
+    let asideKey = this.#asideKeys().find((k) => this.ls.getItem(k) === raw);
+    const fresh = !asideKey;
+    try {
+      if (fresh) {
+        const stamp = new Date().toISOString();
+        asideKey = CONFIG.corruptPrefix + stamp;
+        for (let n = 1; this.ls.getItem(asideKey) !== null; n++) asideKey = `${CONFIG.corruptPrefix}${stamp}-${n}`;
+        this.ls.setItem(asideKey, raw);
+      }
     } catch {
-      // Could not keep a copy: then we must not overwrite the original either.
+      this.held = raw;
       this.saving = false;
       this.#tell(`Your saved work could not be read (${problems[0]}) and there is no room to keep a copy, so this page will not save over it. Your answers work for this visit only.`);
+      return null;
+    }
+    this.held = null;
+    this.#tell(`Your saved work could not be read (${problems[0]}). It was kept, untouched, under the key "${asideKey}" (the Ledger page can download it); this page starts a fresh record.`);
+    return asideKey;
+  }
+
+  // Write memory (stored copy + unsaved changes). On failure the changes wait for the next try.
+  #flush() {
+    if (!this.ls) return;
+    if (this.held !== null) {
+      // Space may have been freed: try again to copy the unreadable original aside first.
+      let raw = null;
+      try { raw = this.ls.getItem(this.key); } catch { return; }
+      if (raw === this.held && !this.#setAside(raw, ["it is not a valid ledger document"])) return;
+      this.held = null;
+    }
+    const text = JSON.stringify(this.memory);
+    try {
+      this.ls.setItem(this.key, text);
+    } catch {
+      if (this.saving) { this.saving = false; this.#tell(FULL); }
       return;
     }
-    this.#tell(`Your saved work could not be read (${problems[0]}). It was kept, untouched, under the key "${asideKey}"; this page starts a fresh record.`);
+    this.lastRaw = text;
+    this.unsaved = [];
+    if (!this.saving) { this.saving = true; this.#tell(RESUMED); }
   }
 
-  // Apply `mutate` to the freshest copy (another tab may have written) and persist it.
-  #update(mutate) {
-    if (this.saving) {
-      let raw = null;
-      try { raw = this.ls.getItem(this.key); } catch { this.#stopSaving(); }
-      if (raw !== null) {
-        let problems;
-        try { const doc = JSON.parse(raw); problems = structureProblems(doc); if (!problems.length) this.memory = doc; }
-        catch (err) { problems = [`not valid JSON (${err.message})`]; }
-        // Something else (another tab, a tool) left it unreadable: keep a copy before we write.
-        if (problems.length) this.#setAside(raw, problems);
-      }
-    }
-    mutate(this.memory);
-    if (!this.saving) return;
-    try { this.ls.setItem(this.key, JSON.stringify(this.memory)); } catch { this.#stopSaving(); }
+  // Apply `change` to the freshest copy and persist it (or keep it for the next try).
+  #update(change) {
+    this.#sync();
+    change(this.memory);
+    if (!this.ls) return;
+    this.unsaved.push(change);
+    this.#flush();
   }
 
-  /** A copy of one lab's {answers, values}. */
+  /** A copy of one lab's {answers, values, asked}, as stored now. */
   labState(labId) {
-    const saved = this.memory.labs[labId] ?? emptyLabState();
-    return { answers: { ...saved.answers }, values: { ...saved.values } };
+    this.#sync();
+    const saved = has(this.memory.labs, labId) ? this.memory.labs[labId] : emptyLabState();
+    return { answers: { ...saved.answers }, values: { ...saved.values }, asked: { ...saved.asked } };
   }
 
-  #touch(doc, labId) {
-    const lab = doc.labs[labId] ?? (doc.labs[labId] = emptyLabState());
-    lab.updated = new Date().toISOString();
-    return lab;
-  }
-
-  /** Lock a prediction: the first answer wins, a later one is ignored. Returns the kept answer. */
-  lockAnswer(labId, name, value) {
+  /**
+   * Lock a prediction: the first answer wins and a later one is ignored, unless the stored
+   * answer was given to an earlier version of the question (its `asked` version differs from
+   * `version`): then the new answer replaces it and the old one is kept under `earlier`.
+   * Returns the kept answer.
+   */
+  lockAnswer(labId, name, value, version) {
     this.#update((doc) => {
-      const lab = this.#touch(doc, labId);
-      if (!(name in lab.answers)) lab.answers[name] = value;
+      const lab = touch(doc, labId);
+      const asked = has(lab, "asked") ? lab.asked : (lab.asked = {});
+      const outdated = version && has(asked, name) && asked[name] !== version;
+      if (has(lab.answers, name) && !outdated) return;
+      if (outdated) (has(lab, "earlier") ? lab.earlier : (lab.earlier = {}))[name] = lab.answers[name];
+      lab.answers[name] = value;
+      if (version) asked[name] = version;
     });
     return this.memory.labs[labId].answers[name];
   }
 
   setValue(labId, name, value) {
-    this.#update((doc) => { this.#touch(doc, labId).values[name] = value; });
+    this.#update((doc) => { touch(doc, labId).values[name] = value; });
+  }
+
+  /** The stored entry under `ledgerKey`, or undefined. */
+  ledgerEntry(ledgerKey) {
+    this.#sync();
+    return has(this.memory.ledger, ledgerKey) ? structuredClone(this.memory.ledger[ledgerKey]) : undefined;
   }
 
   saveLedger(ledgerKey, entry) {
@@ -130,42 +205,91 @@ export class Store {
     });
   }
 
-  ledger() { return structuredClone(this.memory.ledger); }
-
   /**
-   * The stored ledger map as it is now in localStorage (another tab or lab may have saved an
-   * entry since this page loaded), for the state sent to Python on every render. Entries are
-   * passed as stored: labkit validates them and skips what it cannot use. A document that has
-   * become unreadable is left for the next write to set aside; the copy in memory is used.
+   * The stored ledger map as it is now (another tab or lab may have saved an entry since this
+   * page loaded). Entries are passed as stored: readers validate them and skip what they
+   * cannot use.
    */
-  readLedger() {
-    if (this.saving) {
-      try {
-        const raw = this.ls.getItem(this.key);
-        if (raw !== null && raw !== this.lastRead) { // unchanged since the last read: nothing to parse
-          const doc = JSON.parse(raw);
-          if (structureProblems(doc).length === 0) { this.memory = doc; this.lastRead = raw; }
-        }
-      } catch {
-        // unreadable right now: keep what we have in memory
-      }
-    }
+  ledger() {
+    this.#sync();
     return structuredClone(this.memory.ledger);
   }
-  exportDocument() { return structuredClone(this.memory); }
 
-  /** Merge a validated document: imported entries win, nothing else is lost. */
+  /** What is stored now (plus this page's unsaved changes), for Export. */
+  exportDocument() {
+    this.#sync();
+    return structuredClone(this.memory);
+  }
+
+  /**
+   * Merge an imported document, one lab at a time (its answers, values and ledger entry go
+   * together, so they never disagree):
+   * - a lab you have not started here is taken as it is ("added");
+   * - a lab where you locked a different prediction keeps yours whole ("conflicts"): a
+   *   locked prediction is never replaced, and the file's entry belongs to the other answer;
+   * - otherwise answers are united, the newer values win and the newer ledger entry wins
+   *   ("updated"), or nothing changes ("unchanged").
+   * Returns {added, updated, unchanged, conflicts: [labId...], saved}.
+   */
   importDocument(doc) {
     const problems = documentProblems(doc);
     if (problems.length) throw new Error(problems.join("; "));
-    this.#update((mine) => {
-      Object.assign(mine.ledger, doc.ledger);
-      for (const [id, lab] of Object.entries(doc.labs)) {
-        const into = mine.labs[id] ?? (mine.labs[id] = emptyLabState());
-        into.answers = { ...lab.answers, ...into.answers }; // a locked answer stays locked
-        into.values = { ...into.values, ...lab.values };
-        into.updated = new Date().toISOString();
-      }
-    });
+    const ids = new Set([...Object.keys(doc.labs), ...Object.keys(doc.ledger).map(labIdOf)]);
+    const report = { added: [], updated: [], unchanged: [], conflicts: [] };
+    this.#sync();
+    for (const id of [...ids].sort()) report[mergeLab(structuredClone(this.memory), doc, id)].push(id);
+    this.#update((mine) => { for (const id of ids) mergeLab(mine, doc, id); });
+    return { ...report, saved: this.saving };
   }
+
+  // ---- copies set aside because they could not be read (listed on the Ledger page) ----
+  /** [{key, bytes}] of every set-aside copy. */
+  asideCopies() {
+    if (!this.ls) return [];
+    return this.#asideKeys().map((key) => ({ key, bytes: (this.ls.getItem(key) ?? "").length }));
+  }
+
+  asideText(key) { return key.startsWith(CONFIG.corruptPrefix) ? this.ls?.getItem(key) ?? null : null; }
+
+  deleteAside(key) {
+    if (!key.startsWith(CONFIG.corruptPrefix)) throw new Error(`${key} is not a set-aside copy`);
+    try { this.ls.removeItem(key); } catch { /* nothing to delete */ }
+  }
+}
+
+function touch(doc, labId) {
+  const lab = has(doc.labs, labId) ? doc.labs[labId] : (doc.labs[labId] = emptyLabState());
+  lab.updated = new Date().toISOString();
+  return lab;
+}
+
+const time = (iso) => (typeof iso === "string" ? Date.parse(iso) || 0 : 0);
+
+// Merge lab `id` of `theirs` into `mine` (both documents); returns what happened (a report key).
+function mergeLab(mine, theirs, id) {
+  const key = ledgerKeyOf(id);
+  const myLab = has(mine.labs, id) ? mine.labs[id] : null;
+  const myEntry = has(mine.ledger, key) ? mine.ledger[key] : null;
+  const theirLab = has(theirs.labs, id) ? theirs.labs[id] : null;
+  const theirEntry = has(theirs.ledger, key) ? theirs.ledger[key] : null;
+  const myAnswers = myLab?.answers ?? {};
+  const theirAnswers = theirLab?.answers ?? {};
+  const clash = Object.keys(theirAnswers).some((n) => has(myAnswers, n) && !same(myAnswers[n], theirAnswers[n]));
+  if (clash) return "conflicts";
+  // What the student did, without the bookkeeping timestamp.
+  const work = (lab, entry) => canonical([lab && { ...lab, updated: undefined }, entry]);
+  const before = work(myLab, myEntry);
+  if (theirLab) {
+    const lab = myLab ?? (mine.labs[id] = emptyLabState());
+    lab.answers = { ...theirAnswers, ...lab.answers };
+    if (theirLab.asked || lab.asked) lab.asked = { ...theirLab.asked, ...lab.asked };
+    if (theirLab.earlier || lab.earlier) lab.earlier = { ...theirLab.earlier, ...lab.earlier };
+    const theirsNewer = time(theirLab.updated) > time(lab.updated);
+    lab.values = theirsNewer ? { ...lab.values, ...theirLab.values } : { ...theirLab.values, ...lab.values };
+    if (theirsNewer) lab.updated = theirLab.updated;
+  }
+  if (theirEntry && (!myEntry || time(theirEntry.completed_at) > time(myEntry.completed_at))) mine.ledger[key] = structuredClone(theirEntry);
+  const after = work(has(mine.labs, id) ? mine.labs[id] : null, has(mine.ledger, key) ? mine.ledger[key] : null);
+  if (before === after) return "unchanged";
+  return myLab || myEntry ? "updated" : "added";
 }
