@@ -104,3 +104,35 @@ def test_number_answer_messages_render_as_text(page, recorder, site_url):
         assert got["elements"] == 0, case
     assert recorder.page_errors == [] and recorder.console_errors == []
     assert recorder.foreign_requests(site_url) == []
+
+
+@pytest.mark.fault
+def test_an_answer_to_an_earlier_version_of_the_question_is_asked_again(page, recorder, site_url):
+    """The stored answer was locked for another version of the question (`asked`): the lab
+    says so, shows the earlier answer, and asks again; the new answer replaces it and the
+    earlier one stays in the saved record."""
+    doc = {"version": 1, "ledger": {}, "labs": {LAB: {
+        "answers": {NAME: "C"}, "values": {}, "asked": {NAME: "0123456789ab"}}}}
+    page.add_init_script(f"localStorage.setItem({json.dumps(STORE_KEY)}, {json.dumps(json.dumps(doc))});")
+    page.goto(site_url + LAB_PAGES[LAB])
+    lab = LabPage(page, LAB)
+    lab.wait_ready()
+
+    note = lab.section.locator(f'[data-key="{NAME}.earlier"]')
+    prediction = lab.section.locator(f'[data-key="{NAME}"]')
+    option_c = prediction.locator('input[value="C"] + label').text_content()
+    assert f"“{option_c}”" in note.text_content() and "earlier version" in note.text_content()
+    assert prediction.locator("button.lab-commit").count() == 1
+    assert lab.after(NAME)[-2:] == ["callout", "gate"]
+
+    version = page.evaluate(
+        "([id, name]) => JSON.parse(document.querySelector(`section.lab[data-lab=\"${id}\"] script.lab-initial`).textContent)"
+        ".nodes.flatMap(function walk(n) { return [n, ...(n.children ?? []).flatMap(walk)]; })"
+        ".find((n) => n.name === name).version", [LAB, NAME])
+    assert lab.lock_first_prediction(option_index=1) == NAME
+    lab.wait_settled()
+    saved = lab.stored()["labs"][LAB]
+    assert saved["answers"][NAME] == "B" and saved["asked"][NAME] == version
+    assert saved["earlier"][NAME] == "C"
+    assert lab.section.locator(f'[data-key="{NAME}.earlier"]').count() == 0
+    assert recorder.page_errors == [] and recorder.console_errors == []
