@@ -182,3 +182,28 @@ def test_store_unit_cases_in_the_real_module(page, site_url):
     }""")
     assert "could not be read" in result.pop("deepNotice")
     assert all(result.values()), result
+
+
+def test_an_answer_to_an_earlier_version_of_a_question_is_not_applied_to_the_new_one(page, site_url):
+    # Saved when the question read differently (its version then was 000000000000).
+    doc = locked_doc("B")
+    doc["labs"][LAB]["asked"] = {"act1.prediction": "000000000000"}
+    seed(page, site_url, doc)
+    page.goto(site_url + LAB_PAGES[LAB])
+    lab = LabPage(page, LAB)
+    lab.wait_ready()
+    lab.wait_settled()
+    question = lab.section.locator('[data-key="act1.prediction"]')
+    assert question.locator("button.lab-commit").count() == 1          # open to answer again
+    assert "earlier version" in lab.section.locator('[data-key="act1.prediction.earlier"]').inner_text()
+    lab.lock_first_prediction(option_index=2)
+    lab.wait_settled()
+    saved = stored(page)["labs"][LAB]
+    version = question.get_attribute("data-version") or page.evaluate(
+        "() => JSON.parse(document.querySelector('script.lab-initial').textContent).nodes"
+        ".flatMap(function f(n) { return [n, ...(n.children || []).flatMap(f)]; })"
+        ".find((n) => n.key === 'act1.prediction').version")
+    assert saved["earlier"]["act1.prediction"] == "B"                  # kept, not lost
+    assert saved["asked"]["act1.prediction"] == version != "000000000000"
+    assert saved["answers"]["act1.prediction"] == question.locator("input[type=radio]").nth(2).get_attribute("value")
+    assert lab.section.locator('[data-key="act1.prediction.earlier"]').count() == 0
