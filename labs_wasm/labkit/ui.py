@@ -259,8 +259,8 @@ class Ui:
                 self._earlier_callout(name, shown)
             elif saved is not None:
                 self.callout("warn", f"Your saved answer “{fmt.literal(saved)}” is not an "
-                             "option of this version of the lab. Use **Reset this lab** to "
-                             "answer again.", key=f"{name}.stale")
+                             "option of this version of the lab. Answer again below; the "
+                             "earlier answer stays in your saved record.", key=f"{name}.stale")
             self._gate(name, gate_text or "Commit your prediction above to unlock the "
                        "instruments. Once committed, it cannot be changed.")
         return Prediction(name=name, value=value, label=widget.options[value],
@@ -281,9 +281,9 @@ class Ui:
                 shown = fmt.literal(earlier) + (f" {fmt.literal(unit)}" if unit else "")
                 self._earlier_callout(name, shown)
             elif raw is not None:
-                self.callout("danger", f"Cannot use your answer: {widget.check(raw)}. Use "
-                             "**Reset this lab** to answer again.", title="Answer out of range",
-                             key=f"{name}.error")
+                self.callout("danger", f"Cannot use your answer: {widget.check(raw)}. Answer "
+                             "again below; the earlier answer stays in your saved record.",
+                             title="Answer out of range", key=f"{name}.error")
             self._gate(name, gate_text or "Commit your estimate above to unlock the instruments.")
         return value
 

@@ -13,7 +13,8 @@ function overlayNode(node, state) {
     if (node.locks && Object.hasOwn(state.answers, node.name)) {
       // An answer to an earlier version of the question is not this question's (Python says so).
       const asked = state.asked?.[node.name];
-      if (!(node.version && asked && asked !== node.version)) out = { ...node, value: state.answers[node.name], locked: true };
+      const saved = state.answers[node.name];
+      if (!(node.version && asked && asked !== node.version) && accepts(node, saved)) out = { ...node, value: saved, locked: true };
     } else if (!node.locks && Object.hasOwn(state.values, node.name)) {
       const value = state.values[node.name];
       out = { ...node, value };
@@ -24,6 +25,14 @@ function overlayNode(node, state) {
   if (Array.isArray(out.children)) out = { ...out, children: out.children.map((c) => overlayNode(c, state)) };
   if (out.kind === "tabs") out = { ...out, tabs: out.tabs.map((t) => ({ ...t, children: (t.children ?? []).map((c) => overlayNode(c, state)) })) };
   return out;
+}
+
+// Whether a saved answer is one this prediction takes (labkit's rule: an option's value, or a
+// finite number within the bounds). One it does not take is shown as unusable, and the
+// student's new answer replaces it (Store.lockAnswer keeps the old one under `earlier`).
+export function accepts(node, saved) {
+  if (node.kind === "number_input") return typeof saved === "number" && Number.isFinite(saved) && saved >= node.min && saved <= node.max;
+  return (node.options ?? []).some((o) => o.value === saved);
 }
 
 export function withSavedState(tree, state) {

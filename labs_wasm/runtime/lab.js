@@ -5,7 +5,7 @@
 import { CONFIG } from "./config.js";
 import { h } from "./dom.js";
 import { renderTree, patchChildren } from "./render.js";
-import { withSavedState } from "./initial.js";
+import { accepts, withSavedState } from "./initial.js";
 import { WorkerClient } from "./worker-client.js";
 
 export class LabController {
@@ -93,7 +93,7 @@ export class LabController {
 
   change(node, value) {
     if (node.locks) {
-      this.store.lockAnswer(this.labId, node.name, value, node.version);
+      this.store.lockAnswer(this.labId, node.name, value, node.version, (saved) => accepts(node, saved));
       this.say("Prediction locked in.");
     } else {
       this.store.setValue(this.labId, node.name, value);

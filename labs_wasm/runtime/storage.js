@@ -165,14 +165,14 @@ export class Store {
   /**
    * Lock a prediction: the first answer wins and a later one is ignored, unless the stored
    * answer was given to an earlier version of the question (its `asked` version differs from
-   * `version`): then the new answer replaces it and the old one is kept under `earlier`.
-   * Returns the kept answer.
+   * `version`) or is not an answer the question accepts (`accepts(stored)` is false): then
+   * the new answer replaces it and the old one is kept under `earlier`. Returns the kept answer.
    */
-  lockAnswer(labId, name, value, version) {
+  lockAnswer(labId, name, value, version, accepts = () => true) {
     this.#update((doc) => {
       const lab = touch(doc, labId);
       const asked = has(lab, "asked") ? lab.asked : (lab.asked = {});
-      const outdated = version && has(asked, name) && asked[name] !== version;
+      const outdated = has(lab.answers, name) && ((version && has(asked, name) && asked[name] !== version) || !accepts(lab.answers[name]));
       if (has(lab.answers, name) && !outdated) return;
       if (outdated) (has(lab, "earlier") ? lab.earlier : (lab.earlier = {}))[name] = lab.answers[name];
       lab.answers[name] = value;

@@ -207,3 +207,18 @@ def test_an_answer_to_an_earlier_version_of_a_question_is_not_applied_to_the_new
     assert saved["asked"]["act1.prediction"] == version != "000000000000"
     assert saved["answers"]["act1.prediction"] == question.locator("input[type=radio]").nth(2).get_attribute("value")
     assert lab.section.locator('[data-key="act1.prediction.earlier"]').count() == 0
+
+
+def test_a_saved_answer_the_question_no_longer_takes_can_be_answered_again(page, site_url):
+    seed(page, site_url, locked_doc("Z"))           # not an option of this question
+    page.goto(site_url + LAB_PAGES[LAB])
+    lab = LabPage(page, LAB)
+    lab.wait_ready()
+    lab.wait_settled()
+    assert "Answer again below" in lab.section.locator('[data-key="act1.prediction.stale"]').inner_text()
+    lab.lock_first_prediction(option_index=1)
+    lab.wait_settled()
+    saved = stored(page)["labs"][LAB]
+    assert saved["earlier"]["act1.prediction"] == "Z" and saved["answers"]["act1.prediction"] != "Z"
+    assert lab.section.locator('[data-key="act1.prediction.stale"]').count() == 0
+    assert lab.section.locator(".lab-overlay").count() >= 1

@@ -51,12 +51,12 @@ def test_locking_answers_win_over_values():
     assert after["text"] == "After: too small"
 
 
-def test_stale_answer_keeps_gate_and_says_reset():
+def test_stale_answer_keeps_gate_and_asks_again():
     tree = make_lab(gated_page).render({"answers": {"act1.prediction": "Z"}})
     ks = keys(tree)
     assert "act1.prediction.stale" in ks and ks[-1] == "act1.prediction.gate"
     stale = next(n for n in walk(tree["nodes"]) if n["key"] == "act1.prediction.stale")
-    assert "Reset this lab" in stale["text"]
+    assert "Answer again below" in stale["text"] and "stays in your saved record" in stale["text"]
 
 
 @pytest.mark.parametrize("options, correct, message", [
