@@ -1,10 +1,13 @@
-// Make room for a Pyodide memory snapshot before Pyodide copies it into the heap.
-// Pyodide 314 sizes the heap for a snapshot with Emscripten's INITIAL_MEMORY, which its build
-// never reads: the heap starts at its compiled 30 MiB and restoring a larger snapshot throws
-// "offset is out of bounds" (pyodide/pyodide#6254). Growing the module's exported memory as
-// soon as the module is instantiated, before Emscripten builds its views of the heap, gives
-// the snapshot the room it needs. The snapshot stays an accelerator: if this fails, the
-// worker still falls back to a standard boot.
+// Watch Pyodide's one WebAssembly instantiation, for two reasons.
+// 1. Make room for a memory snapshot before Pyodide copies it into the heap. Pyodide 314
+//    sizes the heap for a snapshot with Emscripten's INITIAL_MEMORY, which its build never
+//    reads: the heap starts at its compiled 30 MiB and restoring a larger snapshot throws
+//    "offset is out of bounds" (pyodide/pyodide#6254). Growing the module's exported memory
+//    as soon as the module is instantiated, before Emscripten builds its views of the heap,
+//    gives the snapshot the room it needs.
+// 2. Pyodide 314 catches a failed instantiation (pyodide.asm.wasm missing, truncated, not
+//    wasm), logs "wasm instantiation failed!" and never settles loadPyodide(): the boot would
+//    hang until the deadline. Here that failure rejects the start instead.
 
 const PAGE = 65536;
 
@@ -15,20 +18,32 @@ function grow(instance, bytes) {
 }
 
 /** Run `start` (which instantiates one wasm module) with that module's memory grown to at
- * least `bytes`; WebAssembly's own functions are restored afterwards. */
-export async function withHeapAtLeast(bytes, start) {
+ * least `heapBytes`, rejecting as soon as the instantiation fails; WebAssembly's own
+ * functions are restored afterwards. */
+export async function withWasmWatched(start, { heapBytes = 0 } = {}) {
   const { instantiate, instantiateStreaming } = WebAssembly;
-  const growing = (fn) => async (...args) => {
-    const result = await fn.apply(WebAssembly, args);
-    grow(result instanceof WebAssembly.Instance ? result : result.instance, bytes);
+  let failed;
+  const failure = new Promise((_, reject) => { failed = reject; });
+  const watched = (fn) => async (...args) => {
+    let result;
+    try {
+      result = await fn.apply(WebAssembly, args);
+    } catch (err) {
+      failed(new Error(`Python's WebAssembly module could not be compiled (${err?.message ?? err})`));
+      throw err;
+    }
+    if (heapBytes) grow(result instanceof WebAssembly.Instance ? result : result.instance, heapBytes);
     return result;
   };
-  WebAssembly.instantiate = growing(instantiate);
-  if (instantiateStreaming) WebAssembly.instantiateStreaming = growing(instantiateStreaming);
+  WebAssembly.instantiate = watched(instantiate);
+  if (instantiateStreaming) WebAssembly.instantiateStreaming = watched(instantiateStreaming);
   try {
-    return await start();
+    return await Promise.race([start(), failure]);
   } finally {
     WebAssembly.instantiate = instantiate;
     if (instantiateStreaming) WebAssembly.instantiateStreaming = instantiateStreaming;
   }
 }
+
+/** The snapshot's use of withWasmWatched, under its older name. */
+export const withHeapAtLeast = (bytes, start) => withWasmWatched(start, { heapBytes: bytes });

@@ -1,7 +1,7 @@
 // Module worker that owns Pyodide. A table of message handlers (PROTOCOL.md section 6);
 // every handler that needs Python awaits the one `python` promise, so a render that
 // arrives during boot simply waits. All URLs arrive absolute from the page.
-import { withHeapAtLeast } from "./heap.js";
+import { withWasmWatched } from "./heap.js";
 import { fetchBytes, firstUnreachable, sha256Hex } from "./fetching.js";
 
 let python = null; // Promise<{pyodide, renderJson}>, set by "boot"
@@ -60,8 +60,8 @@ async function downloadSnapshot(url, manifest, stallMs) {
 async function restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest, stallMs) {
   const snapshot = await downloadSnapshot(new URL(manifest.file, snapshotUrl).href, manifest, stallMs);
   progress("Starting Python…");
-  return withHeapAtLeast(snapshot.byteLength,
-    () => loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET }));
+  return withWasmWatched(() => loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET }),
+    { heapBytes: snapshot.byteLength });
 }
 
 const QUIET = { stdout: () => {}, stderr: (line) => console.warn(line) };
@@ -80,7 +80,7 @@ async function importPyodide(pyodideDir) {
 // Pyodide's own downloads fail with a bare "Failed to fetch" or similar: name the file.
 async function standardBoot(loadPyodide, pyodideDir) {
   try {
-    return await loadPyodide({ indexURL: pyodideDir, ...QUIET });
+    return await withWasmWatched(() => loadPyodide({ indexURL: pyodideDir, ...QUIET }));
   } catch (err) {
     const unreachable = await firstUnreachable(PYODIDE_FILES.map((f) => pyodideDir + f));
     if (unreachable) throw new Error(`Could not download Python (${unreachable})`);

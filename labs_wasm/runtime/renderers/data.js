@@ -38,7 +38,7 @@ const figure = {
     el.querySelector("figcaption").replaceChildren(md(node.caption, ctx));
     const tableHolder = el.querySelector(".lab-figure-table");
     tableHolder.replaceChildren(node.table ? h("details", {}, h("summary", {}, "Data table"), buildTable(node.table)) : "");
-    if (!previous || el._labChartMissing || JSON.stringify(previous.figure) !== JSON.stringify(node.figure)) {
+    if (!previous || missingCharts.has(el) || JSON.stringify(previous.figure) !== JSON.stringify(node.figure)) {
       drawChart(el, node.figure, ctx);
     }
     return el;
@@ -46,17 +46,24 @@ const figure = {
 };
 
 // Draw into the figure's plot; when Plotly cannot load, a note takes the chart's place and
-// the lab goes on (the next render of this figure tries again).
+// the lab goes on. The next figure drawn tries to load Plotly again; once it loads, every
+// chart still showing the note is drawn too.
+const missingCharts = new Map(); // figure element -> its lab's ctx
+
 function drawChart(el, fig, ctx) {
   const plot = el.querySelector(".lab-plot");
+  plot.hidden = false; // Plotly sizes the chart from its box: never draw into a hidden one
   drawFigure(plot, fig, ctx.urls.plotly).then(() => {
-    el._labChartMissing = false;
     el.querySelector(".lab-figure-note")?.remove();
-    plot.hidden = false;
+    missingCharts.delete(el);
+    for (const [other, otherCtx] of [...missingCharts]) {
+      missingCharts.delete(other);
+      if (other.isConnected) drawChart(other, other._labNode.figure, otherCtx);
+    }
   }, (err) => {
     if (!(err instanceof PlotlyUnavailable)) { ctx.onError(err); return; }
     console.warn(`lab chart: ${err.message}`);
-    el._labChartMissing = true;
+    missingCharts.set(el, ctx);
     plot.hidden = true;
     const note = el.querySelector(".lab-figure-note") ?? h("p", { class: "lab-figure-note", role: "note" });
     note.textContent = `This chart could not load (${err.message}). The numbers and tables of this lab are unaffected.`;
