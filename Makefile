@@ -1,5 +1,6 @@
 # One entry point for set-up, build, serve, test and bench. Every target installs what it
-# needs (pip into .venv, npm from the lockfile, Debian's chromium for the browser tests).
+# needs (pip into .venv, npm from the lockfile, Debian's chromium, firefox-esr and WebKitGTK
+# for the browser tests).
 SHELL := /bin/bash
 PY    := .venv/bin/python
 PORT  ?= 4200
@@ -18,9 +19,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Debian packages, installed as root (or with sudo) when the program they ship is absent.
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
+
 /usr/bin/chromium:
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+	@$(call APT_INSTALL,chromium)
+
+# The other engines' smoke walks (tests/browsers): Firefox ESR, and WebKitGTK's MiniBrowser
+# with its WebDriver on a virtual X display; one apt run (a grouped target) for any missing.
+OTHER_BROWSERS := /usr/bin/firefox-esr /usr/bin/WebKitWebDriver /usr/bin/Xvfb
+$(OTHER_BROWSERS) &:
+	@$(call APT_INSTALL,firefox-esr webkit2gtk-driver xvfb)
 
 setup: .venv/.installed node_modules/.installed
 
@@ -31,7 +41,7 @@ serve: site
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _book
 
-test: setup /usr/bin/chromium site
+test: setup /usr/bin/chromium $(OTHER_BROWSERS) site
 	$(PY) -m pytest tests
 
 bench: setup /usr/bin/chromium site

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import http.server
 import os
 import subprocess
 import threading
 from pathlib import Path
 
-MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
+# Debian ships MiniBrowser (libwebkit2gtk-4.1-0) under the machine's multiarch directory.
+MINIBROWSER = next(iter(glob.glob("/usr/lib/*/webkit2gtk-4.1/MiniBrowser")),
+                   "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser")
 WEBKIT_DRIVER = "/usr/bin/WebKitWebDriver"
 XVFB = "/usr/bin/Xvfb"
 
