@@ -60,11 +60,40 @@ async function downloadSnapshot(url, manifest, stallMs) {
 async function restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest, stallMs) {
   const snapshot = await downloadSnapshot(new URL(manifest.file, snapshotUrl).href, manifest, stallMs);
   progress("Starting Python…");
-  return withWasmWatched(() => loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET }),
-    { heapBytes: snapshot.byteLength });
+  return withDownloadProgress(() => withWasmWatched(
+    () => loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET }), { heapBytes: snapshot.byteLength }));
 }
 
 const QUIET = { stdout: () => {}, stderr: (line) => console.warn(line) };
+
+// Pyodide downloads its own files (~13 MB: pyodide.asm.wasm, the stdlib). Their bytes count
+// as progress for the boot deadline: on a slow line that is the longest silent step. A clone
+// of each response is read only to count; Pyodide reads the original.
+async function withDownloadProgress(start) {
+  const realFetch = self.fetch;
+  let loaded = 0;
+  let shown = -1;
+  self.fetch = async (...args) => {
+    const response = await realFetch(...args);
+    const reader = response.ok ? response.clone().body?.getReader() : null;
+    if (reader) {
+      (async () => {
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+          loaded += chunk.value.length;
+          if (Math.floor(loaded / MB) === shown) continue;
+          shown = Math.floor(loaded / MB);
+          progress(`Starting Python: ${shown} MB downloaded`, { loaded, total: null });
+        }
+      })().catch(() => {}); // the original's reader reports a failure
+    }
+    return response;
+  };
+  try {
+    return await start();
+  } finally {
+    self.fetch = realFetch;
+  }
+}
 
 async function importPyodide(pyodideDir) {
   const url = `${pyodideDir}pyodide.mjs`;
@@ -80,7 +109,7 @@ async function importPyodide(pyodideDir) {
 // Pyodide's own downloads fail with a bare "Failed to fetch" or similar: name the file.
 async function standardBoot(loadPyodide, pyodideDir) {
   try {
-    return await withWasmWatched(() => loadPyodide({ indexURL: pyodideDir, ...QUIET }));
+    return await withDownloadProgress(() => withWasmWatched(() => loadPyodide({ indexURL: pyodideDir, ...QUIET })));
   } catch (err) {
     const unreachable = await firstUnreachable(PYODIDE_FILES.map((f) => pyodideDir + f));
     if (unreachable) throw new Error(`Could not download Python (${unreachable})`);
