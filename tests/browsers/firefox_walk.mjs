@@ -79,6 +79,7 @@ async function walk(browser, url, lab) {
     await page.goto(url, { waitUntil: "domcontentloaded" });
     await waitReady(page, lab);
     const readyS = (Date.now() - t0) / 1000;
+    const boot = await page.$eval(sectionOf(lab), (s) => s.dataset.boot);  // "snapshot" or "standard"
 
     const { key, option } = await lockFirstPrediction(page, lab);
     await waitSettled(page, lab);
@@ -101,7 +102,7 @@ async function walk(browser, url, lab) {
     if ((await kindsAfter(page, lab, key))[0] === "gate") throw new Error(`after the reload ${key} is locked but its gate is closed again`);
 
     if (errors.length) throw new Error(errors.join("\n"));
-    console.log(`${lab}: ready in ${readyS.toFixed(1)} s, locked ${key}, overlay and instruments shown, reload kept the answer`);
+    console.log(`${lab}: ready in ${readyS.toFixed(1)} s (${boot} boot), locked ${key}, overlay and instruments shown, reload kept the answer`);
     return true;
   } catch (e) {
     console.log(`${lab}: FAILED at ${url}\n  ${String(e.message ?? e).replaceAll("\n", "\n  ")}`);

@@ -119,6 +119,7 @@ def test_webkit_smoke_walk(driver, trapped_url, lab_id):
     driver.get(trapped_url + LAB_PAGES[lab_id])
     lab.wait_ready()
     ready_s = time.monotonic() - t0
+    boot = lab.js("return document.querySelector(arguments[0]).dataset.boot", lab.section)  # snapshot or standard
 
     key, option = lab.lock_first_prediction()
     lab.wait_settled()
@@ -137,5 +138,5 @@ def test_webkit_smoke_walk(driver, trapped_url, lab_id):
     assert lab.kinds_after(key)[:1] != ["gate"], f"after the reload {key} is locked but its gate is closed again"
     assert lab.page_errors() == []
     WALKS[-1] = ("WebKit", version, lab_id, "passed")
-    print(f"{version}: {lab_id} ready in {ready_s:.1f} s, locked {key}, overlay and instruments shown, "
+    print(f"{version}: {lab_id} ready in {ready_s:.1f} s ({boot} boot), locked {key}, overlay and instruments shown, "
           f"reload kept the answer")
