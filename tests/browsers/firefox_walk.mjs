@@ -105,8 +105,10 @@ async function walk(browser, url, lab) {
     console.log(`${lab}: ready in ${readyS.toFixed(1)} s (${boot} boot), locked ${key}, overlay and instruments shown, reload kept the answer`);
     return true;
   } catch (e) {
-    console.log(`${lab}: FAILED at ${url}\n  ${String(e.message ?? e).replaceAll("\n", "\n  ")}`);
-    if (errors.length) console.log(`  errors seen on the page:\n    ${errors.join("\n    ")}`);
+    const why = String(e.message ?? e);
+    console.log(`${lab}: FAILED at ${url}\n  ${why.replaceAll("\n", "\n  ")}`);
+    const others = errors.filter((err) => !why.includes(err));
+    if (others.length) console.log(`  errors seen on the page:\n    ${others.join("\n    ")}`);
     return false;
   } finally {
     await page.close();

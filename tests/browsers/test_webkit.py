@@ -127,7 +127,7 @@ def test_webkit_smoke_walk(driver, trapped_url, lab_id):
     assert after[:1] != ["gate"], f"locking {key} did not open its gate: {after}"
     assert "overlay" in after, f"no prediction-vs-reality overlay after locking {key}: {after}"
     assert INSTRUMENT_KINDS & set(after), f"no instrument unlocked after {key}: {after}"
-    assert lab.page_errors() == []
+    assert not (errors := lab.page_errors()), "\n".join(errors)
 
     driver.refresh()
     lab.wait_locked(key)                 # before Python is back, the answer shows as locked
@@ -136,7 +136,7 @@ def test_webkit_smoke_walk(driver, trapped_url, lab_id):
     kept = lab.answer_kept(key, option)
     assert kept == {"commit": 0, "checked": True}, f"the reload lost the locked answer to {key}: {kept}"
     assert lab.kinds_after(key)[:1] != ["gate"], f"after the reload {key} is locked but its gate is closed again"
-    assert lab.page_errors() == []
+    assert not (errors := lab.page_errors()), "\n".join(errors)
     WALKS[-1] = ("WebKit", version, lab_id, "passed")
     print(f"{version}: {lab_id} ready in {ready_s:.1f} s ({boot} boot), locked {key}, overlay and instruments shown, "
           f"reload kept the answer")
