@@ -7,6 +7,7 @@ import { h } from "./dom.js";
 import { renderTree, patchChildren } from "./render.js";
 import { accepts, withSavedState } from "./initial.js";
 import { WorkerClient } from "./worker-client.js";
+import { fetchOk } from "./fetching.js";
 
 export class LabController {
   constructor(section, store, urls) {
@@ -205,8 +206,7 @@ function chapterOf(section) {
 }
 
 async function fetchWheelList(urls) {
-  const response = await fetch(urls.wheelsList);
-  if (!response.ok) throw new Error(`Could not download the package list ${urls.wheelsList} (HTTP ${response.status})`);
+  const response = await fetchOk(urls.wheelsList, "the package list");
   const names = await response.json();
   if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n.endsWith(".whl"))) {
     throw new Error(`${urls.wheelsList} must be a JSON list of wheel file names`);

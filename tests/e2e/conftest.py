@@ -112,10 +112,9 @@ class Recorder:
 
 @pytest.fixture
 def context(browser):
-    # The site's Content-Security-Policy forbids eval, and Playwright evaluates string
-    # predicates (wait_for_function) with it; the policy itself is tested in test_csp.py,
-    # in contexts that do not bypass it.
-    ctx = browser.new_context(bypass_csp=True)
+    # Under the site's own Content-Security-Policy: it forbids eval, so Playwright predicates
+    # are written as functions ("() => ..."), never as bare expressions.
+    ctx = browser.new_context()
     yield ctx
     ctx.close()
 

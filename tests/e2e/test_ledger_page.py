@@ -84,7 +84,7 @@ def test_ledger_rejects_malformed_import_and_keeps_entries(page, site_url):
     assert "broken.json" in message.inner_text() and "not valid JSON" in message.inner_text()
     page.set_input_files("#ledger-import", files=[{"name": "wrong.json", "mimeType": "application/json",
                                                     "buffer": json.dumps({"version": 1, "labs": {}, "ledger": {"vol1.ch02": {"lab": "x"}}}).encode()}])
-    page.wait_for_function("document.querySelector('.ledger-message').textContent.includes('wrong.json')")
+    page.wait_for_function("() => document.querySelector('.ledger-message').textContent.includes('wrong.json')")
     assert "lab must equal its key" in page.locator(".ledger-message").inner_text()
     assert page.locator('tr[data-ledger-key="vol1.ch01"]').count() == 1
     assert json.loads(page.evaluate("k => localStorage.getItem(k)", STORE_KEY))["ledger"]["vol1.ch01"] == ENTRY
@@ -95,6 +95,6 @@ def test_ledger_import_merges_without_losing_entries(page, site_url):
     other = {**ENTRY, "lab": "vol1.ch09", "context": "edge"}
     doc = {"version": 1, "labs": {}, "ledger": {"vol1.ch09": other}}
     page.set_input_files("#ledger-import", files=[{"name": "mine.json", "mimeType": "application/json", "buffer": json.dumps(doc).encode()}])
-    page.wait_for_function("document.querySelectorAll('tr[data-ledger-key]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('tr[data-ledger-key]').length === 2")
     saved = json.loads(page.evaluate("k => localStorage.getItem(k)", STORE_KEY))
     assert set(saved["ledger"]) == {"vol1.ch01", "vol1.ch09"}
