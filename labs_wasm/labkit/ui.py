@@ -241,14 +241,17 @@ class Ui:
 
     # ---- predictions and reflections ------------------------------------------------
     def predict_choice(self, name: str, label: str, options: dict[str, Any],
-                       correct: str, gate_text: str | None = None) -> Prediction:
+                       correct: str, gate_text: str | None = None,
+                       revision: int = 1) -> Prediction:
         """A locking 4-option prediction. ``options``: {value: (label, feedback)}.
 
         Unanswered: a gate node follows and the page stops here. The first answer stored in
         ``state["answers"]`` is the one used, unless it was given to an earlier version of
-        the question (``state["asked"]``): then the student is asked again.
+        the question (``state["asked"]``): then the student is asked again. Bump
+        ``revision`` when a rewrite makes the question mean something else (its version
+        follows the options' values and the revision, not its context-dependent words).
         """
-        widget = ChoicePrediction(name, label, options, correct)
+        widget = ChoicePrediction(name, label, options, correct, revision)
         earlier = self._earlier_answer(widget)
         value, _ = self._widget(widget, {} if earlier is not _NONE else self.answers)
         if value is None:
@@ -268,11 +271,12 @@ class Ui:
                           correct_value=correct, correct_label=widget.options[correct])
 
     def predict_number(self, name: str, label: str, min: float, max: float, step: float,
-                       unit: str | None = None, gate_text: str | None = None) -> float:
+                       unit: str | None = None, gate_text: str | None = None,
+                       revision: int = 1) -> float:
         """A locking bounded number. A stored answer out of range shows an error node and
         keeps the gate closed (it is never silently clamped). An answer given to an earlier
-        version of the question (other bounds, unit or words) is not used: asked again."""
-        widget = NumberPrediction(name, label, min, max, step, unit)
+        version of the question (another unit or ``revision``) is not used: asked again."""
+        widget = NumberPrediction(name, label, min, max, step, unit, revision)
         earlier = self._earlier_answer(widget)
         value, _ = self._widget(widget, {} if earlier is not _NONE else self.answers)
         if value is None:

@@ -45,10 +45,21 @@ def check_name(kind: str, name: Any) -> str:
 
 def fingerprint(asked: dict) -> str:
     """The version of a question: 12 hex digits of sha256 over its canonical JSON, so the
-    same question gives the same version in CPython and Pyodide, and any change in what the
-    student was asked gives a new one (PROTOCOL.md, "Question versions")."""
+    same question gives the same version in CPython and Pyodide (PROTOCOL.md, "Question
+    versions"). What goes in is what makes an answer mean something: the options' values,
+    the unit, and the author's ``revision``. Not the words: a question's words and option
+    labels change with the deployment context and earlier answers, and switching context
+    must not ask the student again."""
     text = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _check_revision(name: str, revision: Any) -> int:
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        raise LabDefinitionError(f"prediction {name!r}: revision must be a whole number from 1 "
+                                 f"(bump it when the question comes to mean something else), "
+                                 f"got {revision!r}")
+    return revision
 
 
 class Widget:
@@ -188,14 +199,13 @@ class ChoicePrediction(Choice):
 
     locks = True
 
-    def __init__(self, name, label, options: dict[str, Any], correct: str):
+    def __init__(self, name, label, options: dict[str, Any], correct: str, revision: int = 1):
         labels, self.feedback = graded_options("prediction", name, options, correct)
         super().__init__(name, label, labels)
         self.correct = correct
-        # What the student was asked: the words and the options, not the grading (fixing
-        # feedback or the correct option does not make earlier answers belong elsewhere).
-        self.version = fingerprint({"kind": self.KIND, "label": self.label,
-                                    "options": [[v, lab] for v, lab in self.options.items()]})
+        # Not the grading either: fixing feedback or the correct option orphans no answer.
+        self.version = fingerprint({"kind": self.KIND, "options": list(self.options),
+                                    "revision": _check_revision(name, revision)})
 
     def props(self, value):
         return {**super().props(value), "locked": value is not None, "version": self.version}
@@ -295,12 +305,13 @@ class NumberPrediction(Widget):
     KIND = "number_input"
     locks = True
 
-    def __init__(self, name, label, min, max, step, unit: str | None = None):
+    def __init__(self, name, label, min, max, step, unit: str | None = None, revision: int = 1):
         super().__init__(name, label, None)
         _check_bounds(self.KIND, name, min, max, step)
         self.min, self.max, self.step, self.unit = min, max, step, unit
-        self.version = fingerprint({"kind": self.KIND, "label": self.label, "min": min,
-                                    "max": max, "step": step, "unit": unit})
+        # Bounds are not part of it: an answer outside new bounds is reported by check().
+        self.version = fingerprint({"kind": self.KIND, "unit": unit,
+                                    "revision": _check_revision(name, revision)})
 
     def check(self, raw) -> str | None:
         """None when ``raw`` is acceptable, else the reason (Markdown, for the error node;
