@@ -41,8 +41,11 @@ serve: site
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _book
 
+# Two test processes (pytest-xdist): the browser tests mostly wait on a browser, and the
+# suite fits CI's 15 minutes only in parallel. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: setup /usr/bin/chromium $(OTHER_BROWSERS) site
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(TEST_WORKERS) tests
 
 bench: setup /usr/bin/chromium site
 	$(PY) -m bench

@@ -45,6 +45,16 @@ class LabPage:
                           f'section.lab[data-lab="{self.lab_id}"] [data-key="{key}"] input[type=number][disabled]').first.wait_for()
         return key
 
+    def finish(self) -> None:
+        """Lock every prediction in turn until the lab shows its saved ledger entry."""
+        for _ in range(6):
+            self.wait_settled()
+            if self.open_predictions().count() == 0:
+                break
+            self.lock_first_prediction()
+        self.section.locator(".lab-ledger").wait_for()
+        self.wait_settled()
+
     def after(self, key: str):
         """Kinds of the nodes that follow node `key` in its container, in order."""
         return self.page.evaluate(

@@ -50,6 +50,14 @@ def test_corrupt_snapshot_falls_back_to_standard_boot(page, recorder, site_url, 
     manifest = json.loads((book_dir / "assets" / "pyodide-snapshot.json").read_text())
     bundle = book_dir / "assets" / "labs_bundle.zip"
     manifest.update(file="labs_bundle.zip", bytes=bundle.stat().st_size)
+    warnings = boots_normally_with(page, site_url, manifest)
+    assert any("fast start from the snapshot failed" in w for w in warnings), warnings
+    assert recorder.page_errors == [] and recorder.console_errors == []
+
+
+def boots_normally_with(page, site_url, manifest) -> list[str]:
+    """Serve `manifest` as the snapshot's; the lab must boot the standard way and work.
+    Returns the console warnings."""
     page.route("**/pyodide-snapshot.json", lambda route: route.fulfill(json=manifest))
     warnings = []
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
@@ -57,9 +65,8 @@ def test_corrupt_snapshot_falls_back_to_standard_boot(page, recorder, site_url, 
     lab = LabPage(page, LAB)
     lab.wait_ready()
     assert boot_mode(page) == "standard"
-    assert any("fast start from the snapshot failed" in w for w in warnings), warnings
     answer_and_see_instruments(lab)
-    assert recorder.page_errors == [] and recorder.console_errors == []
+    return warnings
 
 
 def shrink_config(page, **values) -> None:
@@ -79,15 +86,8 @@ def test_snapshot_whose_bytes_differ_from_its_sha256_is_not_used(page, recorder,
     # manifest's hash is changed: serving 38 MB altered through the router takes too long).
     manifest = json.loads((book_dir / "assets" / "pyodide-snapshot.json").read_text())
     flipped = manifest["sha256"][:-1] + ("0" if manifest["sha256"][-1] != "0" else "1")
-    page.route("**/pyodide-snapshot.json", lambda route: route.fulfill(json={**manifest, "sha256": flipped}))
-    warnings = []
-    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
-    page.goto(site_url + LAB_PAGES[LAB])
-    lab = LabPage(page, LAB)
-    lab.wait_ready()
-    assert boot_mode(page) == "standard"
+    warnings = boots_normally_with(page, site_url, {**manifest, "sha256": flipped})
     assert any("fast start from the snapshot failed" in w and "SHA-256" in w for w in warnings), warnings
-    answer_and_see_instruments(lab)
     assert recorder.page_errors == [] and recorder.console_errors == []
 
 

@@ -123,13 +123,7 @@ def test_reloading_a_finished_lab_keeps_its_completed_at(page, site_url):
     page.goto(site_url + LAB_PAGES[LAB])
     lab = LabPage(page, LAB)
     lab.wait_ready()
-    for _ in range(4):
-        lab.wait_settled()
-        if lab.open_predictions().count() == 0:
-            break
-        lab.lock_first_prediction()
-    lab.section.locator(".lab-ledger").wait_for()
-    lab.wait_settled()
+    lab.finish()
     first = stored(page)["ledger"]["vol1.ch01"]["completed_at"]
     page.wait_for_timeout(50)  # a new timestamp would differ
     page.reload()

@@ -32,13 +32,7 @@ def finished_lab(page, site_url) -> LabPage:
     page.goto(site_url + LAB_PAGES[LAB])
     lab = LabPage(page, LAB)
     lab.wait_ready()
-    for _ in range(4):
-        lab.wait_settled()
-        if lab.open_predictions().count() == 0:
-            break
-        lab.lock_first_prediction()
-    lab.section.locator(".lab-ledger").wait_for()
-    lab.wait_settled()
+    lab.finish()
     return lab
 
 

@@ -225,16 +225,18 @@ def test_every_option_has_its_own_feedback(lab):
 
 def test_render_median_under_20_ms(lab):
     """A control change re-renders the whole lab: the median render, over every control's
-    extremes with the caches warm (as a session has them), stays under 20 ms under CPython."""
+    extremes with the caches warm (as a session has them), stays under 20 ms under CPython.
+    CPU time, not wall time: the suite runs tests in parallel, and a busy machine must not
+    fail a lab that is fast."""
     d, answers, tree = lab
     states = [{name: value} for name, value in controls(d, tree)] or [{}]
     for values in states:
         d.render(answers, values)
     times = []
     for values in states * max(1, 40 // len(states)):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         d.render(answers, values)
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     assert statistics.median(times) < 0.020, f"median render {statistics.median(times) * 1e3:.1f} ms"
 
 
