@@ -27,7 +27,16 @@ def browser():
 _FAULT_CASES: dict[str, str] = {}
 
 
+# The Firefox and WebKit smoke walks record ("engine", "name version", "labs") as the property
+# "walk"; the run ends with which browsers and versions were walked, and how it went.
+_WALKS: list[tuple[str, str, str, str]] = []
+
+
 def pytest_runtest_logreport(report):
+    if report.when == "call":
+        for name, value in report.user_properties:
+            if name == "walk":
+                _WALKS.append((*value, report.outcome))
     if "fault" not in report.keywords:
         return
     if report.when == "call" or report.outcome != "passed":
@@ -37,6 +46,10 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _WALKS:
+        terminalreporter.write_sep("-", "other browsers")
+        for engine, version, labs, outcome in sorted(_WALKS):
+            terminalreporter.write_line(f"{engine}: {version}: {labs}: {outcome}")
     if not _FAULT_CASES:
         return
     lost = sorted(n for n, o in _FAULT_CASES.items() if o == "lost")

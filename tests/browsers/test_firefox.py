@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LAB_PAGES, WALKS
+from .conftest import LAB_PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +27,13 @@ def firefox_version() -> str:
     return out.stdout.strip() or out.stderr.strip()
 
 
-def test_firefox_smoke_walk(site_url):
+def test_firefox_smoke_walk(site_url, record_property):
     assert Path(FIREFOX).is_file(), f"{FIREFOX} is missing: `make test` installs Debian's firefox-esr"
     assert (ROOT / "node_modules" / "puppeteer-core").is_dir(), "puppeteer-core is missing: run `npm ci`"
     version = firefox_version()
     returncode, output = run_walk([shutil.which("node") or "node", str(HERE / "firefox_walk.mjs"), site_url,
                                    *(f"{lab}={LAB_PAGES[lab]}" for lab in LABS)])
-    WALKS.append(("Firefox", version, " ".join(LABS), "passed" if returncode == 0 else "FAILED"))
+    record_property("walk", ["Firefox", version, " ".join(LABS)])
     print(f"{version}\n{output}")
     assert returncode == 0, f"the Firefox walk failed ({version}):\n{output}"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LAB_PAGES, WALKS
+from .conftest import LAB_PAGES
 from .webkit import MINIBROWSER, WEBKIT_DRIVER, XVFB, minibrowser, trapping_server, x_display
 
 pytestmark = [pytest.mark.browser,
@@ -111,9 +111,9 @@ def trapped_url(book_dir):
 
 
 @pytest.mark.parametrize("lab_id", LABS)
-def test_webkit_smoke_walk(driver, trapped_url, lab_id):
+def test_webkit_smoke_walk(driver, trapped_url, lab_id, record_property):
     version = f"WebKitGTK {driver.capabilities.get('browserVersion', '?')} (MiniBrowser)"
-    WALKS.append(("WebKit", version, lab_id, "FAILED"))
+    record_property("walk", ["WebKit", version, lab_id])
     lab = WebKitLab(driver, lab_id)
     t0 = time.monotonic()
     driver.get(trapped_url + LAB_PAGES[lab_id])
@@ -137,6 +137,5 @@ def test_webkit_smoke_walk(driver, trapped_url, lab_id):
     assert kept == {"commit": 0, "checked": True}, f"the reload lost the locked answer to {key}: {kept}"
     assert lab.kinds_after(key)[:1] != ["gate"], f"after the reload {key} is locked but its gate is closed again"
     assert not (errors := lab.page_errors()), "\n".join(errors)
-    WALKS[-1] = ("WebKit", version, lab_id, "passed")
     print(f"{version}: {lab_id} ready in {ready_s:.1f} s ({boot} boot), locked {key}, overlay and instruments shown, "
           f"reload kept the answer")
