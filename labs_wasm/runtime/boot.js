@@ -26,14 +26,12 @@ export function ensureStylesheet() {
 // The browser reports a failed module graph as "Failed to fetch dynamically imported module:
 // start.js" even when another module failed: download each to find the one that did.
 async function whatFailed(err) {
-  for (const m of MODULES) {
-    const url = new URL(m, import.meta.url).href;
-    try {
-      const response = await fetch(url, { cache: "no-store" });
-      if (!response.ok) return `part of the lab's code, ${m} (${url}), could not be downloaded (HTTP ${response.status})`;
-    } catch {
-      return `part of the lab's code, ${m} (${url}), could not be downloaded (the network request failed)`;
-    }
+  try {
+    const { firstUnreachable } = await import("./fetching.js");
+    const unreachable = await firstUnreachable(MODULES.map((m) => new URL(m, import.meta.url).href));
+    if (unreachable) return `part of the lab's code could not be downloaded (${unreachable})`;
+  } catch {
+    return `part of the lab's code, fetching.js (${new URL("fetching.js", import.meta.url).href}), could not be downloaded`;
   }
   return `the lab's code failed to load (${err?.message ?? err})`;
 }

@@ -8,6 +8,7 @@ import { renderTree, patchChildren } from "./render.js";
 import { accepts, withSavedState } from "./initial.js";
 import { WorkerClient } from "./worker-client.js";
 import { fetchOk } from "./fetching.js";
+import { canonical } from "./schema.js";
 
 export class LabController {
   constructor(section, store, urls) {
@@ -148,7 +149,7 @@ export class LabController {
     }
     const { completed_at: _new, ...entry } = node.entry;
     const { completed_at: was, ...before } = this.store.ledgerEntry(key) ?? {};
-    if (was && JSON.stringify(before) === JSON.stringify(entry)) return this.store.saving;
+    if (was && canonical(before) === canonical(entry)) return this.store.saving;
     try {
       this.store.saveLedger(key, { ...entry, completed_at: new Date().toISOString() });
     } catch (err) {
@@ -195,10 +196,7 @@ export class LabController {
 }
 
 // Same answers and values (key order aside): the student's work in two states is the same.
-function sameWork(a, b) {
-  const sorted = (m) => JSON.stringify(Object.entries(m ?? {}).sort(([x], [y]) => (x < y ? -1 : 1)));
-  return sorted(a.answers) === sorted(b.answers) && sorted(a.values) === sorted(b.values);
-}
+const sameWork = (a, b) => canonical([a.answers, a.values]) === canonical([b.answers, b.values]);
 
 function chapterOf(section) {
   const { chapterNumber, chapterTitle } = section.dataset;

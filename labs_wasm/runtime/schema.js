@@ -203,6 +203,10 @@ function nestingDepth(text) {
   return max;
 }
 
+/** JSON with sorted keys: two copies of the same data compare equal whatever their key order. */
+export const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === "object" && !Array.isArray(x)
+  ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+
 /** Lab "vol1/01" <-> its ledger key "vol1.ch01". */
 export const ledgerKeyOf = (labId) => labId.replace("/", ".ch");
 export const labIdOf = (ledgerKey) => ledgerKey.replace(".ch", "/");

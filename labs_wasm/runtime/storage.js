@@ -10,16 +10,13 @@
 //   an identical copy is reused) before anything is written over it, and never overwritten.
 // - Never wipe the whole Storage object: other sites' and tools' keys on this origin are not ours.
 import { CONFIG } from "./config.js";
-import { documentProblems, emptyDocument, emptyLabState, labIdOf, ledgerEntryProblems, ledgerKeyOf, parseDocument } from "./schema.js";
+import { canonical, documentProblems, emptyDocument, emptyLabState, labIdOf, ledgerEntryProblems, ledgerKeyOf, parseDocument } from "./schema.js";
 
 const BLOCKED = "Not saving: this browser is blocking storage, so your answers last for this visit only and are lost on reload.";
 const FULL = "Not saving: this browser's storage for this site is full. Your answers are kept on this page and saved as soon as there is room again; if you close or reload this page before then, they are lost.";
 const RESUMED = "Saving again: everything you did on this page is now stored.";
 
 const has = (obj, key) => obj !== null && typeof obj === "object" && Object.hasOwn(obj, key);
-// JSON with sorted keys: two copies of the same data compare equal whatever their key order.
-const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === "object" && !Array.isArray(x)
-  ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 const same = (a, b) => canonical(a) === canonical(b);
 
 function openStorage(win) {
