@@ -117,7 +117,7 @@ export class Store {
       return null;
     }
     this.held = null;
-    this.#tell(`Your saved work could not be read (${problems[0]}). It was kept, untouched, under the key "${asideKey}" (the Ledger page can download it); this page starts a fresh record.`);
+    this.#tell(`Your saved work could not be read (${problems[0]}). It was kept, untouched, under the key "${asideKey}", and the Ledger page lists it under "Saved work that could not be read" to download; this page starts a fresh record.`);
     return asideKey;
   }
 
