@@ -97,6 +97,7 @@ export class LabController {
     if (node.locks) {
       this.store.lockAnswer(this.labId, node.name, value, node.version, (saved) => accepts(node, saved));
       this.say("Prediction locked in.");
+      this.focusAfter = node.key; // the Lock in button is replaced: keep focus on its question
     } else {
       this.store.setValue(this.labId, node.name, value);
     }
@@ -106,6 +107,7 @@ export class LabController {
     if (this.live) { this.refresh(); return; }
     // Python is still loading: show the saved answer now; Python applies it when it arrives.
     renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+    this.keepFocus();
     if (node.locks) this.say("Prediction locked in and saved. The instruments unlock as soon as Python is ready…");
   }
 
@@ -125,6 +127,7 @@ export class LabController {
         if (epoch !== this.epoch) { this.queued = true; continue; } // reset or changed meanwhile
         this.rendered = state;
         renderTree(this.root, tree, this.ctx);
+        this.keepFocus();
       } while (this.queued);
     } catch (err) {
       this.fail(err);
@@ -132,6 +135,20 @@ export class LabController {
       this.inflight = false;
       delete this.section.dataset.busy;
     }
+  }
+
+  /** After a lock re-rendered the question, focus its group (the button that had focus is
+   *  gone, and focus would fall to the page): the student hears "Locked in: ..." and tabs on
+   *  into what was unlocked. Focus the student moved elsewhere is left alone. */
+  keepFocus() {
+    if (!this.focusAfter) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) { this.focusAfter = null; return; }
+    const group = this.root.querySelector(`[data-key="${CSS.escape(this.focusAfter)}"]`);
+    if (!group) return; // not rendered yet: try after the next render
+    this.focusAfter = null;
+    group.setAttribute("tabindex", "-1");
+    group.focus({ preventScroll: true });
   }
 
   /**

@@ -26,7 +26,9 @@ export function loadPlotly(url) {
 /** Plotly could not be loaded: the lab goes on without charts. */
 export class PlotlyUnavailable extends Error {}
 
-const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] };
+// No toolbar: its ~10 buttons per chart sat in the Tab order inside an aria-hidden element
+// and covered chart titles on a phone; the data is in each chart's table.
+const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 
 /**
  * Draw (or redraw) `figure` into `div`. Draws are serialized per div, so a slow draw

@@ -93,6 +93,16 @@ def pandoc_args(project: Project, info: ChapterInfo, build_dir: Path) -> list[st
     return args
 
 
+_LAB_SECTION = re.compile(r'<section class="lab" id="([^"]+)"')
+
+
+def lab_skip_link(body: str) -> str:
+    """A second skip link, to the page's lab: a keyboard reaches its first prediction in a
+    few Tabs instead of crossing the whole chapter."""
+    match = _LAB_SECTION.search(body)
+    return f'\n<a class="skip-link" href="#{match.group(1)}">Skip to the lab</a>' if match else ""
+
+
 def render_chapter(project: Project, infos: list[ChapterInfo], i: int, build_dir: Path,
                    out_dir: Path, pandoc_version: str, extra_head: str) -> tuple[str, str]:
     """Render chapter ``i`` into out_dir; return (page path, body html) for the search index."""
@@ -129,6 +139,7 @@ def render_chapter(project: Project, infos: list[ChapterInfo], i: int, build_dir
         "prev_link": nav_link(infos[i - 1] if i > 0 else None, root, "prev"),
         "next_link": nav_link(infos[i + 1] if i + 1 < len(infos) else None, root, "next"),
         "toc_block": toc_block,
+        "lab_skip_link": lab_skip_link(body),
     })
     dest = out_dir / ch.out
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -208,13 +208,19 @@ const tabs = {
   },
 };
 
+// A destructive confirm is never the default: the confirm opens on "Cancel", Escape cancels,
+// and either way focus returns to the button that opened it.
 const reset = {
   create(node, ctx) {
-    const confirmRow = h("div", { class: "lab-reset-confirm", hidden: true },
+    const close = () => { confirmRow.hidden = true; ask.setAttribute("aria-expanded", "false"); ask.focus(); };
+    const cancel = h("button", { type: "button", class: "lab-reset-cancel", onclick: close }, "Cancel");
+    const confirmRow = h("div", { class: "lab-reset-confirm", role: "group", "aria-label": "Confirm reset", hidden: true,
+      onkeydown: (e) => { if (e.key === "Escape") { e.preventDefault(); close(); } } },
       h("p", {}, "This clears your locked predictions, control settings and ledger entry for this lab only."),
-      h("button", { type: "button", class: "lab-danger", onclick: () => ctx.onReset(node) }, "Clear this lab"),
-      h("button", { type: "button", onclick: () => { confirmRow.hidden = true; ask.focus(); } }, "Cancel"));
-    const ask = h("button", { type: "button", onclick: () => { confirmRow.hidden = false; confirmRow.querySelector("button").focus(); } }, node.label);
+      h("button", { type: "button", class: "lab-danger", onclick: () => { close(); ctx.onReset(node); } }, "Clear this lab"),
+      cancel);
+    const ask = h("button", { type: "button", "aria-expanded": "false",
+      onclick: () => { confirmRow.hidden = false; ask.setAttribute("aria-expanded", "true"); cancel.focus(); } }, node.label);
     return h("div", { class: "lab-reset" }, ask, confirmRow);
   },
 };
