@@ -44,6 +44,3 @@ export async function withWasmWatched(start, { heapBytes = 0 } = {}) {
     if (instantiateStreaming) WebAssembly.instantiateStreaming = instantiateStreaming;
   }
 }
-
-/** The snapshot's use of withWasmWatched, under its older name. */
-export const withHeapAtLeast = (bytes, start) => withWasmWatched(start, { heapBytes: bytes });

@@ -15,10 +15,10 @@ def test_heap_grows_to_the_snapshot_size_and_restores_webassembly():
         const bytes = new Uint8Array(data.wasm);
         const original = WebAssembly.instantiate;
         const plain = await WebAssembly.instantiate(bytes, {});
-        const grown = await m.withHeapAtLeast(data.want,
-            () => WebAssembly.instantiate(bytes, {}));
-        const instance = await m.withHeapAtLeast(data.want,
-            async () => WebAssembly.instantiate(await WebAssembly.compile(bytes), {}));
+        const grown = await m.withWasmWatched(
+            () => WebAssembly.instantiate(bytes, {}), {heapBytes: data.want});
+        const instance = await m.withWasmWatched(
+            async () => WebAssembly.instantiate(await WebAssembly.compile(bytes), {}), {heapBytes: data.want});
         return {plain: plain.instance.exports.memory.buffer.byteLength,
                 grown: grown.instance.exports.memory.buffer.byteLength,
                 fromModule: instance.exports.memory.buffer.byteLength,
@@ -33,7 +33,7 @@ def test_heap_restores_webassembly_when_the_start_fails():
     got = run_js("heap.js", """
         const original = WebAssembly.instantiate;
         let message = null;
-        try { await m.withHeapAtLeast(1 << 20, async () => { throw new Error("boom"); }); }
+        try { await m.withWasmWatched(async () => { throw new Error("boom"); }, {heapBytes: 1 << 20}); }
         catch (err) { message = err.message; }
         return {message, restored: WebAssembly.instantiate === original};
     """)
