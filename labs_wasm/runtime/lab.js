@@ -53,7 +53,7 @@ export class LabController {
     this.store.onChange(() => this.external());
     if (!this.initialTree) return this.fail(new Error(`This page has no pre-rendered view for lab ${this.labId} (script.lab-initial is missing): rebuild the site`));
     try {
-      renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+      this.showSaved();
     } catch (err) {
       return this.fail(err);
     }
@@ -64,6 +64,8 @@ export class LabController {
   }
 
   setState(state) { this.section.dataset.state = state; }
+  /** Before Python is live: the build's tree with the stored answers and values laid over it. */
+  showSaved() { renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx); }
   say(text) { this.status.textContent = text; }
 
   notice(text) {
@@ -106,7 +108,7 @@ export class LabController {
     this.state = this.store.labState(this.labId);
     if (this.live) { this.refresh(); return; }
     // Python is still loading: show the saved answer now; Python applies it when it arrives.
-    renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+    this.showSaved();
     this.keepFocus();
     if (node.locks) this.say("Prediction locked in and saved. The instruments unlock as soon as Python is ready…");
   }
@@ -182,7 +184,7 @@ export class LabController {
     this.epoch++;
     this.say("This lab was reset.");
     if (this.live) this.refresh();
-    else renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+    else this.showSaved();
   }
 
   /** Another tab changed the stored document: show what is stored now. */
@@ -193,7 +195,7 @@ export class LabController {
     this.epoch++;
     if (changed) this.say("This lab was changed in another tab of this book; it now shows what is saved.");
     if (this.live) this.refresh(); // also when only another lab's entry changed: labs read the ledger
-    else if (changed) renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+    else if (changed) this.showSaved();
   }
 
   fail(err) {

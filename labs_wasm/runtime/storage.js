@@ -231,11 +231,13 @@ export class Store {
   importDocument(doc) {
     const problems = documentProblems(doc);
     if (problems.length) throw new Error(problems.join("; "));
-    const ids = new Set([...Object.keys(doc.labs), ...Object.keys(doc.ledger).map(labIdOf)]);
-    const report = { added: [], updated: [], unchanged: [], conflicts: [] };
-    this.#sync();
-    for (const id of [...ids].sort()) report[mergeLab(structuredClone(this.memory), doc, id)].push(id);
-    this.#update((mine) => { for (const id of ids) mergeLab(mine, doc, id); });
+    const ids = [...new Set([...Object.keys(doc.labs), ...Object.keys(doc.ledger).map(labIdOf)])].sort();
+    let report = null; // from the first merge, onto the freshest copy (a replay reports nothing new)
+    this.#update((mine) => {
+      const outcome = { added: [], updated: [], unchanged: [], conflicts: [] };
+      for (const id of ids) outcome[mergeLab(mine, doc, id)].push(id);
+      report ??= outcome;
+    });
     return { ...report, saved: this.saving };
   }
 
