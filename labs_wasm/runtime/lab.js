@@ -9,6 +9,7 @@ import { accepts, withSavedState } from "./initial.js";
 import { WorkerClient } from "./worker-client.js";
 import { fetchOk } from "./fetching.js";
 import { canonical } from "./schema.js";
+import { showWaiting } from "./waiting.js";
 
 export class LabController {
   constructor(section, store, urls) {
@@ -31,6 +32,7 @@ export class LabController {
     this.rendered = null; // the state the shown live tree was computed from
     this.client = null;
     this.live = false;
+    this.progress = { text: "Loading Python…" }; // the boot's latest step, shown below an early answer
     this.inflight = false;
     this.queued = false;
     this.ctx = {
@@ -65,7 +67,15 @@ export class LabController {
 
   setState(state) { this.section.dataset.state = state; }
   /** Before Python is live: the build's tree with the stored answers and values laid over it. */
-  showSaved() { renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx); }
+  showSaved() {
+    renderTree(this.root, withSavedState(this.initialTree, this.state), this.ctx);
+    this.showProgress();
+  }
+
+  /** Below an answer locked before Python is up: the boot's progress, or why it failed. */
+  showProgress() {
+    if (!this.rendered) showWaiting(this.root, this.progress, () => this.boot());
+  }
   say(text) { this.status.textContent = text; }
 
   notice(text) {
@@ -78,7 +88,13 @@ export class LabController {
     this.clearError();
     this.setState("loading");
     this.say("Loading Python…");
-    this.client = new WorkerClient((text) => this.say(text));
+    this.progress = { text: "Loading Python…" };
+    this.showProgress();
+    this.client = new WorkerClient((text, bytes) => {
+      this.say(text);
+      this.progress = { text, ...bytes };
+      this.showProgress();
+    });
     try {
       const wheels = await fetchWheelList(this.urls);
       const mode = await this.client.boot({ pyodide: this.urls.pyodideDir, pyodideVersion: CONFIG.pyodideVersion,
@@ -204,6 +220,8 @@ export class LabController {
     this.client?.terminate();
     this.setState("error");
     this.say(this.client ? "The lab stopped: see the message below." : "The lab could not start.");
+    this.progress = { failed: String(err?.message ?? err) };
+    this.showProgress();
     this.clearError();
     const retry = h("button", { type: "button", class: "lab-retry", onclick: () => this.boot() }, "Retry");
     this.root.before(h("div", { class: "lab-error", role: "alert" },
