@@ -7,6 +7,8 @@ Contract: labs_wasm/PROTOCOL.md section 4.
   :::                             pre-rendered view tree and the lab's crossref map
   ::: {.ledger-view}           -> <section class="ledger-view"> + the ledger script
   :::
+  ::: {.class-view}            -> <section class="class-view"> + the class view script
+  :::                             (both with the labs catalog, to name the labs)
 
 Metadata (read once):
   lab-prerender-dir  folder with <vol1-01>.json and <vol1-01>.xref.json, and the labs
@@ -243,9 +245,29 @@ local function ledger_block()
   }
 end
 
+-- The class view (book/class.qmd): an instructor's summary of students' ledger files.
+local function class_block()
+  if not is_html() then
+    return pandoc.Para(pandoc.Inlines("The class view is in the HTML edition."))
+  end
+  local root = escape_attr(config.site_root)
+  local catalog = catalog_for_page()
+  local catalog_script = catalog
+    and string.format('<script type="application/json" class="ledger-catalog">%s</script>', script_safe(encode_sorted(catalog)))
+    or ""
+  return {
+    pandoc.RawBlock("html", string.format(
+      '<section class="class-view" data-site-root="%s">'
+      .. '<p class="ledger-status" role="status">Loading the class view…</p>%s</section>', root, catalog_script)),
+    pandoc.RawBlock("html", string.format(
+      '<script type="module" src="%sassets/runtime/classview.js"></script>', root)),
+  }
+end
+
 local function Div(div)
   if div.classes:includes("lab") then return lab_block(div) end
   if div.classes:includes("ledger-view") then return ledger_block() end
+  if div.classes:includes("class-view") then return class_block() end
   return nil
 end
 

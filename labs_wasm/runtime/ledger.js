@@ -1,15 +1,15 @@
-// Page entry for the Ledger page: lists every saved entry, exports the whole document as a
-// JSON file and imports one back (validated by schema.js; merged lab by lab, so nothing is
-// lost), and offers any copy set aside because it could not be read (download, delete).
-// It redraws when another tab changes the record.
+// Page entry for the Ledger page: a dashboard of the saved entries (dashboard.js), then every
+// saved entry, exports the whole document as a JSON file and imports one back (validated by
+// ledgerfile.js; merged lab by lab, so nothing is lost), and offers any copy set aside
+// because it could not be read (download, delete). It redraws when another tab changes the
+// record.
 // Expects <section class="ledger-view"> (or .ledger-page) in the page; builds its own UI inside
 // it, from the labs catalog the build put there (<script class="ledger-catalog">, lab.lua).
 import { Store } from "./storage.js";
-import { documentProblems, parseDocument } from "./schema.js";
 import { h } from "./dom.js";
 import { HEADINGS, entryRow, labName } from "./ledger-rows.js";
-
-const MAX_IMPORT_BYTES = 1_000_000; // a ledger is a few KB; refuse anything absurd
+import { readLedgerFile } from "./ledgerfile.js";
+import { dashboard } from "./dashboard.js";
 
 function readCatalog(page) {
   const script = page.querySelector("script.ledger-catalog");
@@ -27,13 +27,16 @@ function mount(page) {
   const store = new Store();
   const message = h("p", { class: "ledger-message", role: "status", "aria-live": "polite" });
   const notice = h("p", { class: "lab-notice", role: "note", hidden: true });
+  const board = h("div", { class: "ledger-board" });
   const body = h("div", { class: "ledger-body" });
   const say = (text, isError = false) => { message.textContent = text; message.classList.toggle("is-error", isError); };
   store.onNotice((text) => { notice.textContent = text; notice.hidden = false; });
 
   const draw = () => {
-    const entries = Object.entries(store.ledger()).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
-    body.replaceChildren(entries.length === 0
+    const ledger = store.ledger();
+    const entries = Object.entries(ledger).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
+    board.replaceChildren(dashboard(ledger, catalog));
+    body.replaceChildren(h("h3", { id: "ledger-entries-title" }, "Your entries"), entries.length === 0
       ? h("p", { class: "ledger-empty" }, "No entries yet. Finish a lab and its decisions appear here.")
       : h("table", { class: "ledger-table" },
           h("caption", {}, `Your Design Ledger: ${entries.length} ${entries.length === 1 ? "entry" : "entries"}`),
@@ -49,11 +52,8 @@ function mount(page) {
 
   const importFile = async (file) => {
     if (!file) return;
-    if (file.size > MAX_IMPORT_BYTES) return say(`"${file.name}" is ${file.size} bytes; a ledger export is far smaller. Nothing was imported.`, true);
-    const { doc, problems: unreadable } = parseDocument(await file.text());
-    if (!doc) return say(`"${file.name}" cannot be read: ${unreadable[0]}. Nothing was imported; choose a file made by "Export".`, true);
-    const problems = documentProblems(doc);
-    if (problems.length) return say(`"${file.name}" is not a ledger export: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}. Nothing was imported.`, true);
+    const { doc, kind, reason } = await readLedgerFile(file);
+    if (!doc) return say(`"${file.name}" ${reason}. Nothing was imported${kind === "unreadable" ? '; choose a file made by "Export"' : ""}.`, true);
     const report = store.importDocument(doc);
     draw();
     say(importMessage(file.name, report, catalog), !report.saved || report.conflicts.length > 0);
@@ -66,8 +66,9 @@ function mount(page) {
       h("button", { type: "button", class: "ledger-export", onclick: exportFile }, "Export ledger (JSON)"),
       h("label", { for: "ledger-import", class: "ledger-import-label", tabindex: "0",
         onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } } }, "Import ledger (JSON)…"),
-      input),
-    message, body, asideSection(store, say));
+      input,
+      h("button", { type: "button", class: "ledger-print", onclick: () => window.print() }, "Print or save as PDF")),
+    message, board, body, asideSection(store, say));
   draw();
   store.onChange(draw); // another tab saved or reset a lab
 }
