@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-#: One colour per deployment context, and a few roles, reused by every lab.
-COLORS = {
-    "cloud": "#4f46e5", "edge": "#d97706", "mobile": "#0891b2", "tiny": "#059669",
-    "fleet": "#7c3aed", "muted": "#94a3b8", "bad": "#dc2626", "good": "#16a34a",
-    "accent": "#ea580c", "ink": "#0f172a",
-}
+from . import palette
+
+#: One colour per deployment context, and a few roles, reused by every lab: the book's one
+#: colour-blind-safe palette (labkit/palette.py, with its sources), shared with the lab's CSS.
+COLORS = dict(palette.CHART)
 
 
 def layout(title: str | None = None, height: int = 360, **extra: Any) -> dict:
