@@ -145,7 +145,7 @@ function summary(students, catalog, { exportCsv, clear }) {
         const entries = byLab.get(key);
         const { name, sub, href } = labName(key, catalog);
         const hit = entries.filter((e) => e.constraint_hit).length;
-        return h("tr", { dataset: { ledgerKey: key } },
+        return h("tr", { dataset: { lab: key } },
           h("th", { scope: "row" }, href ? h("a", { href }, name) : name, h("span", { class: "ledger-sub" }, sub)),
           h("td", { class: "class-count" }, String(entries.length)),
           h("td", {}, choiceSplit(entries, "act1")), h("td", {}, choiceSplit(entries, "act2")),

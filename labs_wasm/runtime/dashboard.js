@@ -80,7 +80,7 @@ function estimates(cal, catalog) {
     h("div", { class: "dashboard-table-scroll" }, h("table", { class: "dashboard-table" },
       h("caption", {}, "The chart's numbers, by lab"),
       h("thead", {}, h("tr", {}, ["Lab", "Your estimate", "Actual", "log₁₀(estimate ÷ actual)", "Reads as"].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, records.map((r) => h("tr", { dataset: { ledgerKey: r.key } },
+      h("tbody", {}, records.map((r) => h("tr", { dataset: { lab: r.key } },
         h("th", { scope: "row" }, `${r.shortName} ${r.title}`), h("td", {}, formatNumber(r.predicted)), h("td", {}, formatNumber(r.actual)),
         h("td", { dataset: { logRatio: r.logRatio } }, signed(r.logRatio)), h("td", {}, estimateText(r.logRatio))))))));
   return wrap;
