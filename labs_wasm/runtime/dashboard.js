@@ -75,9 +75,9 @@ function estimates(cal, catalog) {
   const title = `Your Act I estimates against reality: ${plural(records.length, "lab")}`;
   wrap.append(
     h("p", {}, `Each bar is one lab: your Act I estimate divided by the value the lab computed, on a scale where ten times too high and ten times too low are the same distance from exact. Row names: I·07 is Volume I, Lab 07.`),
-    h("figure", { class: "dashboard-chart" }, h("div", { class: "dashboard-chart-scroll" }, ratioChart(records, { title })),
+    h("figure", { class: "dashboard-chart" }, h("div", { class: "dashboard-chart-scroll", tabindex: "0", role: "region", "aria-label": "The chart (scrolls sideways on a narrow screen)" }, ratioChart(records, { title })),
       h("figcaption", {}, `${title}. Shaded: within ${CLOSE_FACTOR}x.`)),
-    h("div", { class: "dashboard-table-scroll" }, h("table", { class: "dashboard-table" },
+    h("div", { class: "dashboard-table-scroll", tabindex: "0", role: "region", "aria-label": "The chart's numbers (scrolls sideways on a narrow screen)" }, h("table", { class: "dashboard-table" },
       h("caption", {}, "The chart's numbers, by lab"),
       h("thead", {}, h("tr", {}, ["Lab", "Your estimate", "Actual", "log₁₀(estimate ÷ actual)", "Reads as"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, records.map((r) => h("tr", { dataset: { lab: r.key } },
