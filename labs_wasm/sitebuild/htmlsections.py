@@ -3,12 +3,16 @@
 Pandoc writes ``<section id=".." class="levelN [unnumbered]" data-number="9.2">`` followed
 by the ``<hN>`` heading; the heading's number sits in ``<span class="header-section-number">``.
 Used for the crossref index (numbers exactly as Pandoc printed them) and for search.json.
+Math (``<span class="math inline|display">`` holding TeX, before KaTeX typesets it) is read
+as plain text a reader understands (plainmath), never as TeX.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+from .plainmath import tex_to_text
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIP_TEXT = {"script", "style"}
@@ -39,9 +43,13 @@ class _Parser(HTMLParser):
         self.skip = 0
         self.skip_tags: list[str] = []            # open elements whose text is skipped
         self.preamble: list[str] = []             # text before the first section
+        self.math: list[str] | None = None        # TeX of the open math span
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "span" and "math" in (a.get("class") or "").split():
+            self.math = []
+            return
         if tag == "section":
             level_cls = [c for c in (a.get("class") or "").split() if c.startswith("level")]
             if "id" in a and level_cls:
@@ -61,6 +69,13 @@ class _Parser(HTMLParser):
             self.skip_tags.append(tag)
 
     def handle_endtag(self, tag):
+        if self.math is not None and tag == "span":    # a math span holds only text
+            tex = "".join(self.math).strip()
+            if tex.startswith(("\\(", "\\[")) and tex.endswith(("\\)", "\\]")):   # older Pandoc
+                tex = tex[2:-2]
+            self.math = None
+            self.handle_data(tex_to_text(tex))
+            return
         if tag == "section" and self.stack:
             self.stack.pop()
         elif tag in _HEADINGS and self.in_heading is not None:
@@ -73,6 +88,9 @@ class _Parser(HTMLParser):
             self.skip -= 1
 
     def handle_data(self, data):
+        if self.math is not None:
+            self.math.append(data)
+            return
         if self.skip:
             return
         if self.in_heading is not None:

@@ -77,6 +77,7 @@ def pandoc_args(project: Project, info: ChapterInfo, build_dir: Path) -> list[st
             f"--katex={root}assets/vendor/katex/",
             f"--syntax-highlighting={highlight_style(project.highlight_style)}",
             *base_filters(), "--lua-filter", str(FILTERS / "crossref.lua"),
+            "--lua-filter", str(FILTERS / "tables.lua"),
             "--metadata", f"crossref-index={build_dir / 'crossref.json'}",
             "--metadata", f"site-root={root}",
             "--metadata", f"page-path={ch.out}",
