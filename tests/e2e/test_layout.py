@@ -161,6 +161,11 @@ def test_the_phone_contents_menu_is_a_disclosure_showing_the_current_chapter(con
     assert shown["y"] >= header_bottom(page) - 1
     assert shown["y"] <= box["y"] and box["y"] + box["height"] <= min(shown["y"] + shown["height"], PHONE["height"]), \
         "the current chapter is not in view when the menu opens"
+    # Tab past the last chapter closes the menu rather than move focus under it.
+    panel.locator("a").last.focus()
+    page.keyboard.press("Tab")
+    assert button.get_attribute("aria-expanded") == "false" and panel.is_hidden()
+    button.click()
     current.focus()
     page.keyboard.press("Escape")
     assert button.get_attribute("aria-expanded") == "false" and panel.is_hidden()

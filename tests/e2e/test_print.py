@@ -10,7 +10,8 @@ pytestmark = pytest.mark.browser
 CHAPTER = "vol1/hw_acceleration.html"    # wide tables, display math, a lab
 # A4 with book.css's @page margins leaves a ~670 CSS px column.
 PAPER = {"width": 670, "height": 950}
-CHROME = [".site-header", ".sidebar", ".page-toc", "#search-input", ".skip-link", ".page-nav", "section.lab button"]
+CHROME = [".site-header", ".sidebar", ".page-toc", "#search-input", ".skip-link", ".page-nav", "section.lab button",
+          "section.lab .lab-status"]
 
 PRINTED = """chrome => {
     const main = document.querySelector('main');
