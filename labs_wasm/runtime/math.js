@@ -25,7 +25,10 @@ export function restoreMath(root, formulas) {
       const f = formulas[Number(m[1])];
       frag.append(node.data.slice(last, m.index));
       const span = document.createElement("span");
-      span.className = `lab-math lab-math-${f.display ? "display" : "inline"}`;
+      // Display math also carries the book's "math display": too wide for a phone, it
+      // scrolls in its own box, which book.js makes a focusable, named region while it
+      // overflows, as it does for the chapter's equations (axe: scrollable-region-focusable).
+      span.className = f.display ? "lab-math lab-math-display math display" : "lab-math lab-math-inline";
       span.dataset.tex = f.tex;
       span.textContent = f.tex; // readable while KaTeX loads, or if it cannot
       frag.append(span);

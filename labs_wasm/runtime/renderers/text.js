@@ -5,7 +5,19 @@ import { h, domId } from "../dom.js";
 import { renderMarkdown } from "../markdown.js";
 
 const TONES = new Set(["info", "success", "warn", "danger"]);
-const md = (text, ctx, opts) => renderMarkdown(text, ctx.xref, opts);
+
+// A Markdown table (a MathPeek's numbers) wider than the column scrolls inside its own box
+// instead of pushing the page sideways on a phone: it sits in a "table-scroll" box, which
+// book.js makes a focusable, named region while it overflows (as the chapter's tables).
+function md(text, ctx, opts) {
+  const el = renderMarkdown(text, ctx.xref, opts);
+  for (const table of el.querySelectorAll("table")) {
+    const box = h("div", { class: "table-scroll" });
+    table.replaceWith(box);
+    box.append(table);
+  }
+  return el;
+}
 
 const ROMAN = ["", "I", "II", "III"];
 
