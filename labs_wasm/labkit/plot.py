@@ -1,6 +1,7 @@
 """Plotly figures as plain dicts (Plotly.js draws them; no Python plotly in the browser)."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import palette
@@ -18,6 +19,9 @@ def layout(title: str | None = None, height: int = 360, **extra: Any) -> dict:
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "showlegend": False,
+        # A bar label that would have to shrink below 11 px to fit is left out (the caption
+        # and the data table carry every value) instead of drawn at 5 px.
+        "uniformtext": {"minsize": 11, "mode": "hide"},
     }
     if title:
         base["title"] = {"text": title, "x": 0.02, "font": {"size": 15}}
@@ -78,8 +82,11 @@ def vline(x: float, color: str, dash: str = "dot") -> dict:
             "line": {"color": color, "dash": dash, "width": 1.5}}
 
 
-def note(x: float, y: float, text: str, xref: str = "x", yref: str = "y", **extra: Any) -> dict:
-    out = {"x": x, "y": y, "xref": xref, "yref": yref, "text": text, "showarrow": False,
-           "font": {"size": 11}}
+def note(x: float, y: float, text: str, xref: str = "x", yref: str = "y", *, xlog: bool = False,
+         ylog: bool = False, **extra: Any) -> dict:
+    """A text at (x, y). ``xlog``/``ylog``: that axis is logarithmic and x/y are data values
+    (Plotly places annotations on a log axis in log10 units, unlike shapes and traces)."""
+    out = {"x": math.log10(x) if xlog else x, "y": math.log10(y) if ylog else y, "xref": xref,
+           "yref": yref, "text": text, "showarrow": False, "font": {"size": 11}}
     out.update(extra)
     return out

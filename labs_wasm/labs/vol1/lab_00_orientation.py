@@ -218,14 +218,14 @@ def light_chart(ui, t: float) -> None:
     figure = {"data": [
         plot.line(xs, [x * per_km * 1e3 for x in xs], "light in fibre", plot.COLORS["cloud"]),
         plot.points([CABLE_KM], [t * 1e3], CABLE, plot.COLORS["accent"],
-                    text=[f"{CABLE}: {fmt.duration(t)}"]),
+                    text=[f"{CABLE}: {fmt.duration(t)}"], textposition="top left"),
     ], "layout": plot.layout(
         "One-way time of light in fibre, by distance (log scales)", height=380,
         xaxis=plot.axis("fibre route (km)", log=True),
         yaxis=plot.axis("one-way time (ms)", log=True),
         shapes=[plot.hline(s * 1e3, plot.COLORS["muted"]) for s in ACT1_SECONDS.values()],
         annotations=[plot.note(0.01, s * 1e3, f"option {k}: {opts[k]}", xref="paper",
-                               xanchor="left", yanchor="bottom")
+                               xanchor="left", yanchor="bottom", ylog=True)
                      for k, s in ACT1_SECONDS.items()])}
     ui.figure(figure, key="act1.light", caption=(
         f"Light in fibre takes {fmt.duration(per_km * 1000)} per 1,000 km, so the time grows "

@@ -197,8 +197,7 @@ def magnitude_chart(ui, specs):
     for key in order:
         name, hw = SPECTRUM[key]
         ratios = [specs[key][a] / specs["tiny"][a] for a in AXES]
-        color = plot.COLORS[key] if key in ("cloud", "tiny") else plot.COLORS["muted"]
-        traces.append(plot.bar([AXES[a][0] for a in AXES], ratios, color, name=name,
+        traces.append(plot.bar([AXES[a][0] for a in AXES], ratios, plot.COLORS[key], name=name,
                                text=[f"{fmt.num(x)}x" for x in ratios],
                                hovertext=[f"{name}: {spec_text(a, specs[key][a], key)}"
                                           for a in AXES]))

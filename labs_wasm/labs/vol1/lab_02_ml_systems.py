@@ -476,7 +476,7 @@ def waterfall_chart(ui, context, s, model, distance):
                   height=360, margin={"t": 48, "r": 64, "b": 56, "l": 250},
                   shapes=[plot.vline(sla_ms, plot.COLORS["bad"], dash="dash")],
                   annotations=[plot.note(sla_ms, 1.02, f"{fmt.duration(SLA_S)} deadline",
-                                         yref="paper", xanchor="left")],
+                                         yref="paper", xanchor="right")],
                   xaxis=plot.axis("time from frame to decision (ms)",
                                   range=[0, max(t, sla_ms) * 1.2]),
                   yaxis=plot.axis("", autorange="reversed"))}

@@ -236,7 +236,7 @@ def growth_chart(ui, context):
         yaxis=plot.axis("memory (GB, log scale)", log=True),
         shapes=[plot.hline(cap / 1e9, plot.COLORS["bad"])],
         annotations=[plot.note(xs[0], cap / 1e9, f"{DEVICE[context]}: {fmt.si(cap, 'B')}",
-                               xanchor="left", yanchor="bottom")])}
+                               xanchor="left", yanchor="bottom", xlog=True, ylog=True)])}
     crossing = next((s for s, y in zip(xs, std) if y > cap), None)
     ui.figure(figure, key="act1.growth", caption=(
         f"Memory of one layer's attention matrices for {model.name} ({model.heads} heads, "
@@ -421,7 +421,7 @@ def memory_chart(ui, context, s, heads, fused, r, s_max):
         yaxis=plot.axis("memory (GB, log scale)", log=True),
         shapes=[plot.hline(cap / 1e9, plot.COLORS["bad"])],
         annotations=[plot.note(xs[0], cap / 1e9, f"{DEVICE[context]}: {fmt.si(cap, 'B')}",
-                               xanchor="left", yanchor="bottom")])}
+                               xanchor="left", yanchor="bottom", ylog=True)])}
     ui.figure(figure, key="act2.memory", caption=(
         f"Memory ledger of {short(ACT2_MODEL)} ({heads} heads, {PRECISION.upper()}) on the {DEVICE[context]}: "
         f"weights plus one layer's attention matrices against context length, with standard "

@@ -239,9 +239,17 @@ def curriculum_instruments(ui, context, target, regime, highlight, r):
 
     text = [("never (plateaus below target)" if steps[s] == math.inf else
              f"{fmt.num(steps[s])} steps · {speed(s)}") for s in names]
-    ui.figure({"data": [plot.bar([STRATEGIES[s] for s in names], shown, colors, text=text)],
+    # Horizontal bars: the orderings' names read whole beside their bars, even on a phone;
+    # each bar carries its steps and speed-up in two short lines (the axis says "steps").
+    labels = ["never" if steps[s] == math.inf else f"{fmt.num(steps[s])}<br>{speed(s)}"
+              if r.speedup_by_strategy[s] != math.inf else fmt.num(steps[s]) for s in names]
+    ui.figure({"data": [plot.bar(shown, [STRATEGIES[s] for s in names], colors, text=labels,
+                                 orientation="h", textposition="inside", insidetextanchor="start",
+                                 insidetextfont={"color": "#ffffff"}, hovertext=text,
+                                 hoverinfo="y+text")],
                "layout": plot.layout(f"Steps to {fmt.percent(target, 0)} by ordering",
-                                     height=340, yaxis=plot.axis("training steps"))},
+                                     height=340, xaxis=plot.axis("training steps"),
+                                     yaxis=plot.axis("", autorange="reversed"))},
               key="act1.steps", caption=(
                   f"Training steps to reach {fmt.percent(target, 0)} accuracy on the illustrative "
                   f"curves ({REGIMES[regime].lower()}): "
@@ -397,8 +405,10 @@ def pareto_instruments(ui, context, budget, cost, strategy, model, design, need,
     traces = [plot.line(budgets, [y * 100 for y in ys], AL_STRATEGIES[s],
                         plot.COLORS["accent"] if s == strategy else plot.COLORS["muted"],
                         dash=dash[s], width=2) for s, ys in curves.items()]
-    traces.append(plot.line([p[0] for p in frontier], [p[1] * 100 for p in frontier],
-                            "Pareto frontier", plot.COLORS["ink"], width=3.5))
+    # The frontier runs along the best strategy's curve: drawn first, as a wide pale band,
+    # so the curve it follows stays visible on top of it.
+    traces.insert(0, plot.line([p[0] for p in frontier], [p[1] * 100 for p in frontier],
+                               "Pareto frontier", plot.COLORS["ink"], width=10, opacity=0.25))
     traces.append(plot.points([budget], [design.accuracy * 100], "Your design",
                               plot.COLORS["bad"], symbol="star", size=16))
     shapes = [plot.hline(floor * 100, plot.COLORS["bad"])]

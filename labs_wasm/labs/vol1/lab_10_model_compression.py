@@ -531,7 +531,7 @@ def design_chart(ui, context, model, wfmt, tokens):
                 plot.hline(sla_ms, plot.COLORS["bad"])],
         annotations=[plot.note(budget, sla_ms, f"{limit} {gb(budget * 1e9)}, "
                                f"target {fmt.duration(SLA.m_as('s'))}", xanchor="right",
-                               yanchor="bottom")],
+                               yanchor="bottom", xlog=True, ylog=True)],
         xaxis=plot.axis("weights + KV cache (GB, log scale)", log=True),
         yaxis=plot.axis("time per output token (ms, log scale)", log=True))},
         key="act2.space", caption=(

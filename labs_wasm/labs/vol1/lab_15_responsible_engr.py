@@ -471,7 +471,7 @@ def audit_instruments(ui, context, gap, power, d):
             legend={"orientation": "h", "y": -0.25},
             shapes=[plot.hline(AUDIT_BUDGET, plot.COLORS["bad"])],
             annotations=[plot.note(1, AUDIT_BUDGET, f"budget {fmt.usd(AUDIT_BUDGET)}",
-                                   xref="paper", yshift=10, xanchor="right")],
+                                   xref="paper", yshift=10, xanchor="right", ylog=True)],
             xaxis=plot.axis("smallest detectable gap in true-positive rates (points)"),
             yaxis=plot.axis("cost (USD, log scale)", log=True))},
         key="act2.audit", caption=(

@@ -496,17 +496,17 @@ def sizing_chart(ui, d):
                                   symbol="diamond", size=14))
     shapes = [plot.hline(DEADLINE_DAYS, plot.COLORS["bad"])]
     notes = [plot.note(fits[0], DEADLINE_DAYS, f"deadline {DEADLINE_DAYS} days",
-                       xanchor="left", yanchor="bottom")]
+                       xanchor="left", yanchor="bottom", xlog=True, ylog=True)]
     if d.context == "cloud":
         shapes.append(plot.vline(RENTAL_MAX_NODES, plot.COLORS["muted"]))
         notes.append(plot.note(RENTAL_MAX_NODES, max(ys.values()), "largest rental",
-                               xanchor="right", yanchor="top"))
+                               xanchor="right", yanchor="top", xlog=True, ylog=True))
     else:
         affordable = [k for k in NODE_COUNTS if cases.own(k).total_cost.m_as("USD") <= BUDGET_USD]
         if affordable:
             shapes.append(plot.vline(affordable[-1], plot.COLORS["muted"]))
             notes.append(plot.note(affordable[-1], max(ys.values()), "largest within budget",
-                                   xanchor="right", yanchor="top"))
+                                   xanchor="right", yanchor="top", xlog=True, ylog=True))
     figure = {"data": traces, "layout": plot.layout(
         f"Days to train {MODEL_LABELS[d.model_key]} on {tokens_text(d.tokens)}", height=400,
         showlegend=True, legend={"orientation": "h", "y": -0.28}, shapes=shapes,

@@ -281,7 +281,7 @@ def limit_chart(ui, context, key, title, r, workload, demand, caption_lead):
                                                     "(log scale)", log=True),
                                     shapes=[plot.hline(demand, plot.COLORS["ink"])],
                                     annotations=[plot.note(0.5, demand, "GPUs' demand",
-                                                           xref="paper", yshift=10)])}
+                                                           xref="paper", yshift=10, ylog=True)])}
     ui.figure(figure, key=key, caption=(
         f"{caption_lead}: " + "; ".join(f"{LIMIT_NAMES[k]} {rate(v, workload)}"
                                         for k, v in lim.items())

@@ -433,11 +433,13 @@ def wait_chart(ui, s):
                   width=width["priority"]),
     ]
     if s.utilization < 1:
-        for w, name in zip(s.waits, ("interactive", "training")):
+        # Under FIFO both classes wait the same: a large star and a smaller diamond on top of
+        # it, so the two points stay visible when they coincide.
+        for w, name, symbol, size in zip(s.waits, ("interactive", "training"), ("star", "diamond"), (16, 9)):
             if math.isfinite(w) and w > 0:
                 traces.append(plot.points([s.utilization * 100], [w / 60], f"this design: {name}",
                                           plot.COLORS["bad"] if not s.feasible else plot.COLORS["ink"],
-                                          symbol="star", size=14))
+                                          symbol=symbol, size=size))
     shapes = [plot.hline(LIMIT_I / 60, plot.COLORS["bad"]), plot.hline(LIMIT_T / 60, plot.COLORS["bad"]),
               plot.vline(min(s.utilization, 1.0) * 100, plot.COLORS["ink"])]
     notes = [plot.note(0.01, math.log10(LIMIT_I / 60), f"interactive limit {span(LIMIT_I)}",
