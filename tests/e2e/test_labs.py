@@ -1,14 +1,18 @@
 """Each lab page in a real browser: boots, gates, unlocks, saves, fails and recovers,
-persists across a reload, stays on its origin."""
+persists across a reload, stays on its origin; and at each of those states axe-core finds no
+serious or critical WCAG 2.0-2.2 A/AA violation at 1280x900 or 390x844, and nothing makes
+the page pan sideways at 390 px (axe.py)."""
 from __future__ import annotations
 
 import pytest
 
+from .axe import PageAudit
 from .conftest import LAB_PAGES
 from .labpage import LabPage
 
 pytestmark = pytest.mark.browser
 LABS = sorted(LAB_PAGES)
+LAB = "section.lab"  # axe's scope after the first state
 
 
 def open_lab(page, base: str, lab_id: str) -> LabPage:
@@ -79,7 +83,14 @@ def test_lab_walkthrough(page, recorder, site_url, lab_id):
     errors, the first lock unlocking the instruments and the overlay, every prediction locked
     and the ledger entry saved, the failure state reached and left through the controls, then
     a reload that brings back every locked answer, control value and the same ledger entry;
-    nothing fetched from another origin."""
+    nothing fetched from another origin. At each of those six states: axe at both viewports
+    and no sideways pan on a phone (the whole page before Python, the lab section after:
+    nothing outside it changes)."""
+    audit = PageAudit(page, lab_id)
+    # The lab bundle is held back until the pre-Python state has been audited, so that state
+    # is really the one before Python (the walk's early answer no longer races the boot).
+    held = []
+    page.route("**/labs_bundle.zip", lambda route: held.append(route))
     lab = open_lab(page, site_url, lab_id)
     lab.open_predictions().first.wait_for(timeout=5000)  # the pre-rendered prediction, before Python
     key = lab.open_predictions().first.get_attribute("data-key")
@@ -88,6 +99,10 @@ def test_lab_walkthrough(page, recorder, site_url, lab_id):
     lab.lock_first_prediction(option_index=1)
     assert lab.state() == "loading", "Python was already ready: this walk needs an early answer"
     assert lab.stored()["labs"][lab_id]["answers"][key] is not None
+    audit.at("before Python, an answer locked")
+    for route in held:
+        route.continue_()
+    page.unroute("**/labs_bundle.zip")
 
     lab.wait_ready()
     assert "ready" in lab.section.locator(".lab-status").inner_text().lower()
@@ -100,6 +115,7 @@ def test_lab_walkthrough(page, recorder, site_url, lab_id):
     assert "overlay" in unlocked, f"no prediction-vs-reality overlay after answering: {unlocked}"
     assert set(unlocked) & {"figure", "slider", "select", "toggle", "tabs", "choice", "number_input"}, unlocked
     assert lab.section.locator(f'[data-key="{key}"] .lab-locked-note').count() == 1
+    audit.at("ready, instruments unlocked", LAB)
 
     complete_predictions(lab)
     lab.section.locator(".lab-ledger").wait_for()
@@ -109,6 +125,7 @@ def test_lab_walkthrough(page, recorder, site_url, lab_id):
     entry = doc["ledger"][ledger_key]
     assert entry["lab"] == ledger_key and entry["completed_at"].endswith("Z")
     assert "Saved to your Design Ledger" in lab.section.locator(".lab-ledger").inner_text()
+    audit.at("every prediction locked, ledger saved", LAB)
 
     reach, leave = FAILURES[lab_id]
     banner = lab.section.locator(".lab-banner[role=alert]")
@@ -116,11 +133,13 @@ def test_lab_walkthrough(page, recorder, site_url, lab_id):
         lab.set_control(control, value)
     banner.first.wait_for()
     assert banner.first.inner_text().strip()
+    audit.at("failure state reached", LAB)
     for control, value in leave:
         lab.set_control(control, value)
     assert banner.count() == 0, f"{lab_id}: the failure did not clear: {banner.first.inner_text()}"
     assert recorder.console_errors == [] and recorder.page_errors == []
     assert recorder.foreign_requests(site_url) == []
+    audit.at("failure state left", LAB)
 
     # A reload brings the same lab back: answers locked before Python, then the same controls,
     # the same ledger entry (not rewritten: same completed_at) and no failure.
@@ -141,6 +160,8 @@ def test_lab_walkthrough(page, recorder, site_url, lab_id):
     assert lab.stored() == before
     assert banner.count() == 0
     assert recorder.console_errors == [] and recorder.page_errors == []
+    audit.at("after a reload", LAB)
+    audit.assert_clean()
 
 
 def change_first_instrument(lab: LabPage) -> tuple[str, str]:
