@@ -37,7 +37,8 @@ const PLOT_CONFIG = { displayModeBar: false, responsive: true };
  */
 export function drawFigure(div, figure, plotlyUrl) {
   const previous = (div._labDraw ?? Promise.resolve()).catch(() => {});
-  div._labDraw = previous.then(async () => {
+  div.dataset.drawing = "";   // until the last queued draw ends (tests wait on it)
+  const draw = previous.then(async () => {
     const Plotly = await loadPlotly(plotlyUrl);
     if (div._labFigure !== figure) return; // superseded while waiting
     const width = div.clientWidth || 600;
@@ -48,6 +49,8 @@ export function drawFigure(div, figure, plotlyUrl) {
     div.dataset.plotted = String(Number(div.dataset.plotted ?? 0) + 1);
     div.dispatchEvent(new CustomEvent("lab:plotted", { bubbles: true }));
   });
+  div._labDraw = draw;
+  draw.finally(() => { if (div._labDraw === draw) delete div.dataset.drawing; }).catch(() => {});
   div._labFigure = figure;
   watchWidth(div, plotlyUrl);
   return div._labDraw;
@@ -131,9 +134,10 @@ export function fitFigure(figure, width, measure) {
       // An x title fits the plot's width; a y title (written upwards) its height.
       // (The plot's height is what the margins leave, less a title's extra lines.)
       const room = letter === "x" ? plotWidth * 0.85 : ((layout.height ?? 360) - 150 - extraHeight) * 0.85;
-      const lines = wrapText(axTitle, room, ax.title?.font?.size ?? font, measure);
+      const size = ax.title?.font?.size ?? Math.round(font * 1.2);   // Plotly's axis title size
+      const lines = wrapText(axTitle, room, size, measure);
       ax.title = { ...(typeof ax.title === "object" ? ax.title : {}), text: lines.join("<br>") };
-      if (letter === "x") extraHeight += (lines.length - 1) * font * LINE_PX;
+      if (letter === "x") extraHeight += (lines.length - 1) * size * LINE_PX;
     }
     // Tick labels a little off the x axis, so its first label and the y axis's first label do
     // not meet at the corner when both start at zero.
@@ -144,9 +148,21 @@ export function fitFigure(figure, width, measure) {
     const slotHeight = ((layout.height ?? 360) - 130) / Math.max(1, cats);
     extraHeight += fitCategories(ax, traces, letter, letter === "x" ? plotWidth : width * 0.38, font, measure, slotHeight);
   }
+  // Annotations: on a phone a long note runs into the axes; two lines at most half as wide.
+  if (narrow && Array.isArray(layout.annotations)) {
+    layout.annotations = layout.annotations.map((a) => {
+      const size = a.font?.size ?? font;
+      if (!a.text || measure(a.text.replace(/<[^>]+>/g, ""), size) <= plotWidth * 0.55) return a;
+      return { ...a, text: wrapText(a.text, plotWidth * 0.55, size, measure).join("<br>") };
+    });
+  }
+  // A value label outside a horizontal bar runs past the chart's edge on the longest bar:
+  // "auto" keeps it inside the bars it fits (level, in a contrasting colour), outside the rest.
+  const fittedData = data.map((t) => (t.type === "bar" && t.orientation === "h" && t.text && (t.textposition ?? "outside") === "outside"
+    ? { ...t, textposition: "auto", textangle: 0 } : t));
   if (layout.showlegend && narrow) layout.legend = { ...(layout.legend ?? {}), orientation: "h", x: 0, xanchor: "left", y: -0.3 };
   if (extraHeight) layout.height = Math.round((layout.height ?? 360) + extraHeight);
-  return { data, layout };
+  return { data: fittedData, layout };
 }
 
 /** Category labels that do not fit side by side are wrapped and kept level (a 45° label runs

@@ -64,6 +64,10 @@ def main(argv=None) -> int:
             page.goto(base + LAB_PAGES[lab_id])
             lab = LabPage(page, lab_id)
             lab.wait_ready()
+            # The book's sticky header would lie over a tall chart's screenshot.
+            page.evaluate("""() => { for (const el of document.querySelectorAll('body *')) {
+                const p = getComputedStyle(el).position;
+                if (p === 'sticky' || p === 'fixed') el.style.position = 'static'; } }""")
             lab.finish()
             stem = lab_id.replace("/", "-")
             for stage, controls in (("done", []), ("failure", FAILURES[lab_id][0])):

@@ -1,8 +1,8 @@
 """Is every chart under a root legible as drawn? Measured on the real Plotly SVG in the browser.
 
 ``chart_problems(page, root_selector)`` returns one readable line per problem (an empty list
-when every chart reads well). It runs one ``page.evaluate`` and changes nothing on the page, so
-a walkthrough can call it after any step. What it checks, on every drawn chart (a Plotly div
+when every chart reads well). It waits for draws in progress, then runs one ``page.evaluate``
+and changes nothing on the page, so a walkthrough can call it after any step. What it checks, on every drawn chart (a Plotly div
 with a non-zero box) under the root:
 
 - every text (tick labels, axis and chart titles, legend, annotations, bar and point labels)
@@ -120,7 +120,7 @@ _SCRIPT = r"""
       const logs = (div.data ?? []).filter((t) => (t[`${letter}axis`] ?? letter) === id)
         .flatMap((t) => [...(t[letter] ?? [])]).filter((v) => typeof v === 'number' && v > 0).map(Math.log10);
       if (logs.length && ax.autorange !== false && (Math.max(...ax.range) - Math.max(...logs) > 3 || Math.min(...logs) - Math.min(...ax.range) > 3)) {
-        problems.push(`${at}: log ${name} runs from 1e${Math.min(...ax.range).toFixed(0)} to 1e${Math.max(...ax.range).toFixed(0)}, far past its data (1e${Math.min(...logs).toFixed(0)} to 1e${Math.max(...logs).toFixed(0)}): an annotation in data units on a log axis?`);
+        problems.push(`${at}: log ${name} runs from 1e${Math.min(...ax.range).toFixed(0)} to 1e${Math.max(...ax.range).toFixed(0)}, far past its data (1e${Math.min(...logs).toFixed(0)} to 1e${Math.max(...logs).toFixed(0)}), squeezing it: an annotation's text, or a value in data units where a log axis wants log10?`);
       }
       if (ax.tickmode === 'array') continue;   // values the lab chose (2, 4, 8, ...): read as given
       const digits = vals.filter((v) => /^[2-9]$/.test(String(v.text).replace(/<[^>]+>/g, '').trim()));
@@ -139,7 +139,8 @@ _SCRIPT = r"""
         const dash = s.strokeDasharray;
         return { pts, dense, width: parseFloat(s.strokeWidth) || 0, solid: !dash || dash === 'none', opaque: parseFloat(s.strokeOpacity ?? '1') >= 0.9 && parseFloat(s.opacity) >= 0.9 };
       })() : null;
-      const marks = [...g.querySelectorAll('path.point')].map((p) => { const r = p.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2, r.width]; });
+      // An open marker (no fill) hides nothing under it.
+      const marks = [...g.querySelectorAll('path.point')].map((p) => { const r = p.getBoundingClientRect(), s = getComputedStyle(p); return [r.x + r.width / 2, r.y + r.height / 2, r.width, s.fill !== 'none' && parseFloat(s.fillOpacity) > 0.5]; });
       return { name: g.__data__?.[0]?.trace?.name ?? 'a trace', line, marks, visible: visible(g) };
     }).filter((t) => t.visible);
     const near = (p, pts, r) => pts.some(([x, y]) => Math.hypot(x - p[0], y - p[1]) <= r);
@@ -148,7 +149,7 @@ _SCRIPT = r"""
       for (const b of traces.slice(i + 1)) {
         const lineHidden = !a.line || (b.line && b.line.solid && b.line.opaque && b.line.width >= a.line.width &&
           a.line.pts.filter((p) => near(p, b.line.dense, Math.max(1, (b.line.width - a.line.width) / 2 + 1))).length >= hiddenShare * a.line.pts.length);
-        const marksHidden = a.marks.every(([x, y, w]) => b.marks.some(([bx, by, bw]) => bw >= w && Math.hypot(bx - x, by - y) <= 1));
+        const marksHidden = a.marks.every(([x, y, w]) => b.marks.some(([bx, by, bw, solid]) => solid && bw >= w && Math.hypot(bx - x, by - y) <= 1));
         if ((a.line || a.marks.length) && lineHidden && marksHidden) {
           problems.push(`${at}: trace "${a.name}" is hidden under "${b.name}" (${Math.round(hiddenShare * 100)}% or more of it)`);
           break;
@@ -162,5 +163,8 @@ _SCRIPT = r"""
 
 
 def chart_problems(page, root_selector: str = "section.lab") -> list[str]:
-    """One line per legibility problem of the drawn charts under ``root_selector``."""
+    """One line per legibility problem of the drawn charts under ``root_selector`` (after any
+    draw in progress ends: runtime/plot.js marks a chart data-drawing while it draws)."""
+    page.wait_for_function("root => !document.querySelector(`${root} .lab-plot[data-drawing]`)",
+                           arg=root_selector, timeout=15_000)
     return page.evaluate(_SCRIPT, [root_selector, MIN_FONT_PX, OVERLAP_TOLERANCE_PX, DECADES_ONLY_FROM, HIDDEN_SHARE])

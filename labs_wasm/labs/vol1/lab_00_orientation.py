@@ -218,7 +218,7 @@ def light_chart(ui, t: float) -> None:
     figure = {"data": [
         plot.line(xs, [x * per_km * 1e3 for x in xs], "light in fibre", plot.COLORS["cloud"]),
         plot.points([CABLE_KM], [t * 1e3], CABLE, plot.COLORS["accent"],
-                    text=[f"{CABLE}: {fmt.duration(t)}"], textposition="top left"),
+                    text=[f"{CABLE}: {fmt.duration(t)}"], textposition="bottom left"),
     ], "layout": plot.layout(
         "One-way time of light in fibre, by distance (log scales)", height=380,
         xaxis=plot.axis("fibre route (km)", log=True),

@@ -411,9 +411,12 @@ def memory_chart(ui, context, s, heads, fused, r, s_max):
         plot.line(xs, [y / 1e9 for y in std], "Standard attention", plot.COLORS[context]),
         plot.line(xs, [y / 1e9 for y in fus], "Fused attention", plot.COLORS["good"],
                   dash="dash"),
+        # The design's label on the side away from the capacity line and toward the middle,
+        # and the capacity's note on the other side of its line, so the two never meet.
         plot.points([s], [total / 1e9], "Your design",
                     plot.COLORS["bad"] if not r.feasible else plot.COLORS["ink"],
-                    text=[size(r.total)]),
+                    text=[size(r.total)], textposition=("top" if total > cap else "bottom")
+                    + (" right" if s < (xs[0] + xs[-1]) / 2 else " left")),
     ], "layout": plot.layout(
         f"{short(ACT2_MODEL)}, {heads} heads: weights plus one layer's attention matrices", height=380,
         showlegend=True, legend={"orientation": "h", "y": -0.25},
@@ -421,7 +424,8 @@ def memory_chart(ui, context, s, heads, fused, r, s_max):
         yaxis=plot.axis("memory (GB, log scale)", log=True),
         shapes=[plot.hline(cap / 1e9, plot.COLORS["bad"])],
         annotations=[plot.note(xs[0], cap / 1e9, f"{DEVICE[context]}: {fmt.si(cap, 'B')}",
-                               xanchor="left", yanchor="bottom", ylog=True)])}
+                               xanchor="left", yanchor="top" if total > cap else "bottom",
+                               ylog=True)])}
     ui.figure(figure, key="act2.memory", caption=(
         f"Memory ledger of {short(ACT2_MODEL)} ({heads} heads, {PRECISION.upper()}) on the {DEVICE[context]}: "
         f"weights plus one layer's attention matrices against context length, with standard "

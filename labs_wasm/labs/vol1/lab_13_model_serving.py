@@ -433,9 +433,11 @@ def p99_curve(ui, context, d):
         return [x.p99 * 1e3 if x.stable else None for x in designs]
 
     label = f"{d.servers} × {SHORT[context]}, batches of {d.batch}"
-    traces = [plot.line(list(LOAD_GRID), ys(base), "1 server, batch 1", plot.COLORS["muted"],
-                        dash="dash"),
-              plot.line(list(LOAD_GRID), ys(mine), label, plot.COLORS[context], width=3)]
+    # The dashed baseline over the design's line: where they coincide (one server at batch
+    # 1) both stay visible.
+    traces = [plot.line(list(LOAD_GRID), ys(mine), label, plot.COLORS[context], width=3),
+              plot.line(list(LOAD_GRID), ys(base), "1 server, batch 1", plot.COLORS["muted"],
+                        dash="dash")]
     if d.stable:
         traces.append(plot.points([d.load], [d.p99 * 1e3], "this design",
                                   plot.COLORS["bad"] if not d.feasible else plot.COLORS["good"],

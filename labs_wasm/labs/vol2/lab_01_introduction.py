@@ -492,8 +492,10 @@ def sizing_chart(ui, d):
                     symbol="x", size=9),
     ]
     if d.days is not None:
+        # Open, so a cluster size's dot under it stays visible.
         traces.append(plot.points([d.nodes], [d.days], "your design", plot.COLORS["accent"],
-                                  symbol="diamond", size=14))
+                                  marker={"color": plot.COLORS["accent"], "symbol": "diamond-open",
+                                          "size": 16, "line": {"width": 3}}))
     shapes = [plot.hline(DEADLINE_DAYS, plot.COLORS["bad"])]
     notes = [plot.note(fits[0], DEADLINE_DAYS, f"deadline {DEADLINE_DAYS} days",
                        xanchor="left", yanchor="bottom", xlog=True, ylog=True)]

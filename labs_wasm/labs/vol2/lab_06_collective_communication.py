@@ -427,8 +427,9 @@ def sweep_chart(ui, context, d):
     shapes, notes = [], []
     if xs[0] <= m_star <= xs[-1]:
         shapes.append(plot.vline(m_star, plot.COLORS["ink"], dash="dash"))
+        # Left of the line: to its right the text would stretch the axis decades past the data.
         notes.append(plot.note(math.log10(m_star), 0.98, f"crossover {gb(m_star)}",
-                               yref="paper", xanchor="left", xshift=4))
+                               yref="paper", xanchor="right", xshift=-4))
     figure = {"data": traces, "layout": plot.layout(
         f"AllReduce time against message size on {gpu_text(n)}", height=380, shapes=shapes,
         annotations=notes, showlegend=True, legend={"orientation": "h", "y": -0.28},

@@ -303,8 +303,10 @@ def headroom_chart(ui, d, key):
     names = [c.constraint.name for c in v.checks]
     ratios = [c.ratio for c in v.checks]
     colors = [plot.COLORS["bad"] if not c.met else KIND_COLORS[c.kind] for c in v.checks]
+    # Short labels on the bars ("58%", "2.4x": the axis says of what), the words on hover.
     trace = plot.bar(ratios, names, colors, orientation="h",
-                     text=[load_text(r) for r in ratios])
+                     text=[load_text(r).replace(" of the limit", "").replace(" the limit", "")
+                           for r in ratios], hovertext=[load_text(r) for r in ratios])
     top = max(max(ratios) * 1.5, 2.0)
     figure = {"data": [trace], "layout": plot.layout(
         "Headroom: required ÷ available (1 is the limit)", height=380,
