@@ -44,7 +44,7 @@ export function drawFigure(div, figure, plotlyUrl) {
     const width = div.clientWidth || 600;
     const fitted = fitFigure(figure, width, textWidth);
     await Plotly.react(div, fitted.data, { autosize: true, ...fitted.layout }, PLOT_CONFIG);
-    await placeLegendBelow(Plotly, div);
+    await afterDraw(Plotly, div, fitted);
     div._labWidth = width;
     div.dataset.plotted = String(Number(div.dataset.plotted ?? 0) + 1);
     div.dispatchEvent(new CustomEvent("lab:plotted", { bubbles: true }));
@@ -111,8 +111,10 @@ export function fitFigure(figure, width, measure) {
     layout.margin = { ...layout.margin, l: Math.min(layout.margin.l ?? 64, 64), r: Math.min(layout.margin.r ?? 16, 40) };
   }
   const margin = layout.margin ?? {};
-  const plotWidth = Math.max(120, width - (margin.l ?? 80) - (margin.r ?? 80));
+  // The plot's width, less the y axis's labels and (wrapped) title automargin will add.
+  const plotWidth = Math.max(120, width - Math.max(margin.l ?? 80, narrow ? 96 : 0) - (margin.r ?? 80));
   let extraHeight = 0;
+  const logAxes = [];   // log axes whose ticks are ours to set (the lab set none)
 
   const title = titleText(layout.title);
   if (title) {
@@ -143,7 +145,9 @@ export function fitFigure(figure, width, measure) {
     // not meet at the corner when both start at zero.
     if (letter === "x") ax.ticklabelstandoff ??= 4;
     if (letter === "x" && typeof ax.dtick === "number" && ax.type !== "log") thinLinearTicks(ax, traces, plotWidth, font, measure);
-    if (ax.type === "log") fitLogTicks(ax, traces, letter, letter === "x" ? plotWidth : (layout.height ?? 360) - 120, font);
+    if (ax.type === "log" && fitLogTicks(ax, traces, letter, letter === "x" ? plotWidth : (layout.height ?? 360) - 120, font)) {
+      logAxes.push({ name, letter });
+    }
     const cats = new Set(traces.flatMap((t) => (t[letter] ?? []).filter((v) => typeof v === "string"))).size;
     const slotHeight = ((layout.height ?? 360) - 130) / Math.max(1, cats);
     extraHeight += fitCategories(ax, traces, letter, letter === "x" ? plotWidth : width * 0.38, font, measure, slotHeight);
@@ -162,7 +166,7 @@ export function fitFigure(figure, width, measure) {
     ? { ...t, textposition: "auto", textangle: 0 } : t));
   if (layout.showlegend && narrow) layout.legend = { ...(layout.legend ?? {}), orientation: "h", x: 0, xanchor: "left", y: -0.3 };
   if (extraHeight) layout.height = Math.round((layout.height ?? 360) + extraHeight);
-  return { data: fittedData, layout };
+  return { data: fittedData, layout, logAxes };
 }
 
 /** Category labels that do not fit side by side are wrapped and kept level (a 45° label runs
@@ -222,41 +226,69 @@ function stepLabel(v) {
 }
 
 /** Log axis ticks: decades only (every n-th when they crowd) once the data spans two decades;
- * 1-2-5 steps below that. Plotly's default labels every digit ("7 8 9 10 2 3"). */
+ * 1-2-5 steps below that (every digit for a sliver of a decade), each label a whole number.
+ * Plotly's default labels bare digits ("7 8 9 10 2 3"). Before the draw the extent comes from
+ * the data; after it, from Plotly's range (bars, shapes and padding included). */
 function fitLogTicks(ax, traces, letter, lengthPx, font) {
-  if (ax.tickvals || ax.dtick !== undefined) return;
+  if (ax.tickvals || ax.dtick !== undefined) return false;
   let lo = Infinity, hi = -Infinity;
-  if (Array.isArray(ax.range)) { lo = ax.range[0]; hi = ax.range[1]; if (lo > hi) [lo, hi] = [hi, lo]; } else {
+  if (Array.isArray(ax.range)) { lo = Math.min(...ax.range); hi = Math.max(...ax.range); } else {
     for (const t of traces) for (const v of [...(t[letter] ?? []), ...((t.type === "bar" && t.base !== undefined) ? [].concat(t.base) : [])]) {
       if (typeof v === "number" && v > 0 && Number.isFinite(v)) { const l = Math.log10(v); lo = Math.min(lo, l); hi = Math.max(hi, l); }
     }
   }
-  if (!(hi >= lo)) return;
+  const ticks = hi >= lo ? logTicks(lo, hi, lengthPx, font, letter) : null;
+  if (ticks) Object.assign(ax, { tickmode: "array", tickvals: ticks.map(([v]) => v), ticktext: ticks.map(([, t]) => t) });
+  return true;   // ours to refit after the draw
+}
+
+function logTicks(lo, hi, lengthPx, font, letter) {
   const vals = [];
   if (hi - lo >= 2) {
     const room = Math.max(2, Math.floor(lengthPx / (letter === "x" ? font * 3.2 : font * 1.9)));
     const first = Math.floor(lo), last = Math.ceil(hi);
     const step = Math.max(1, Math.ceil((last - first + 1) / room));
     for (let k = Math.ceil(first / step) * step; k <= last; k += step) vals.push([10 ** k, decadeLabel(k)]);
-  } else {
-    for (let k = Math.floor(lo) - 1; k <= Math.ceil(hi); k++) for (const m of [1, 2, 5]) {
-      const v = m * 10 ** k, l = Math.log10(v);
-      if (l >= lo - 0.05 && l <= hi + 0.05) vals.push([v, stepLabel(v)]);
-    }
-    if (vals.length < 2) return;   // Plotly's own choice is fine for so narrow a range
+    return vals;
   }
-  ax.tickmode = "array";
-  ax.tickvals = vals.map(([v]) => v);
-  ax.ticktext = vals.map(([, t]) => t);
+  for (const steps of [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    vals.length = 0;
+    for (let k = Math.floor(lo) - 1; k <= Math.ceil(hi); k++) for (const m of steps) {
+      const v = m * 10 ** k, l = Math.log10(v);
+      if (l >= lo - 0.02 && l <= hi + 0.02) vals.push([v, stepLabel(v)]);
+    }
+    if (vals.length >= 2) return vals;
+  }
+  return null;   // a range too narrow for two ticks: Plotly's own choice
+}
+
+/** After the draw: log ticks from the axis's real range, where they differ from the guess. */
+function logTickUpdate(div, logAxes, font) {
+  const update = {};
+  for (const { name, letter } of logAxes) {
+    const ax = div._fullLayout?.[name];
+    if (!ax?.range) continue;
+    const ticks = logTicks(Math.min(...ax.range), Math.max(...ax.range), ax._length ?? 200, font, letter);
+    if (!ticks) continue;
+    const vals = ticks.map(([v]) => v);
+    if (JSON.stringify(vals) === JSON.stringify(ax.tickvals ?? null)) continue;
+    Object.assign(update, { [`${name}.tickmode`]: "array", [`${name}.tickvals`]: vals, [`${name}.ticktext`]: ticks.map(([, t]) => t) });
+  }
+  return update;
 }
 
 /** A horizontal legend below the plot goes under the axis labels and title, not over them:
  * measured after the draw, the chart grows by the legend's height and the legend sits at the
  * bottom. (Plotly places a legend at a fraction of the plot's height, blind to the labels.) */
-async function placeLegendBelow(Plotly, div) {
+async function afterDraw(Plotly, div, fitted) {
+  const update = { ...logTickUpdate(div, fitted.logAxes, fitted.layout.font?.size ?? 12), ...legendBelow(div) };
+  if (Object.keys(update).length) await Plotly.relayout(div, update);
+}
+
+function legendBelow(div) {
   const full = div._fullLayout;
   const legend = div.querySelector(".legend");
-  if (!full?.showlegend || !legend || full.legend.orientation !== "h" || full.legend.y >= 0 && full.legend.yref !== "container") return;
+  if (!full?.showlegend || !legend || full.legend.orientation !== "h" || full.legend.y >= 0 && full.legend.yref !== "container") return {};
   const top = div.getBoundingClientRect().top;
   const plotBottom = full._size.t + full._size.h;
   let labelsBottom = plotBottom;
@@ -268,11 +300,11 @@ async function placeLegendBelow(Plotly, div) {
   const legendHeight = legend.getBoundingClientRect().height;
   const gap = 10;
   const marginB = Math.ceil(labelsBottom - plotBottom + gap + legendHeight + 4);
-  if (Math.abs(marginB - full.margin.b) < 2 && full.legend.yref === "container") return;
-  await Plotly.relayout(div, {
+  if (Math.abs(marginB - full.margin.b) < 2 && full.legend.yref === "container") return {};
+  return {
     height: Math.ceil(full._size.t + full._size.h + marginB), "margin.b": marginB,
     "legend.yref": "container", "legend.y": 0, "legend.yanchor": "bottom", "legend.x": 0, "legend.xanchor": "left",
-  });
+  };
 }
 
 // A chart fitted to one width is fitted again when its width changes enough (a phone turned

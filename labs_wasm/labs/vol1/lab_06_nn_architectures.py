@@ -235,8 +235,9 @@ def growth_chart(ui, context):
         xaxis=plot.axis("context length (tokens, log scale)", log=True),
         yaxis=plot.axis("memory (GB, log scale)", log=True),
         shapes=[plot.hline(cap / 1e9, plot.COLORS["bad"])],
-        annotations=[plot.note(xs[0], cap / 1e9, f"{DEVICE[context]}: {fmt.si(cap, 'B')}",
-                               xanchor="left", yanchor="bottom", xlog=True, ylog=True)])}
+        # At the right end, under its line: the two contexts' labelled points sit to the left.
+        annotations=[plot.note(xs[-1], cap / 1e9, f"{DEVICE[context]}: {fmt.si(cap, 'B')}",
+                               xanchor="right", yanchor="top", xlog=True, ylog=True)])}
     crossing = next((s for s, y in zip(xs, std) if y > cap), None)
     ui.figure(figure, key="act1.growth", caption=(
         f"Memory of one layer's attention matrices for {model.name} ({model.heads} heads, "
