@@ -8,11 +8,16 @@ const TONES = new Set(["info", "success", "warn", "danger"]);
 const tone = (t) => (TONES.has(t) ? t : "info");
 const md = (text, ctx, opts) => renderMarkdown(text, ctx.xref, opts);
 
+// Tables sit in a "table-scroll" box: wider than a phone, they scroll inside it instead of
+// pushing the page sideways, and the book (book.js) makes the box a focusable, named region
+// while it overflows.
+const scrolling = (table) => h("div", { class: "table-scroll" }, table);
+
 function buildTable({ caption, columns, rows }) {
-  return h("table", { class: "lab-table" },
+  return scrolling(h("table", { class: "lab-table" },
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, rows.map((row) => h("tr", {}, row.map((cell, i) => (i === 0 ? h("th", { scope: "row" }, cell) : h("td", {}, cell)))))));
+    h("tbody", {}, rows.map((row) => h("tr", {}, row.map((cell, i) => (i === 0 ? h("th", { scope: "row" }, cell) : h("td", {}, cell))))))));
 }
 
 const metrics = {
@@ -72,10 +77,10 @@ function drawChart(el, fig, ctx) {
 }
 
 // Every violated constraint when there are several (a table), else the headline pair.
-const constraintRows = (node) => h("table", { class: "lab-table lab-banner-constraints" },
+const constraintRows = (node) => scrolling(h("table", { class: "lab-table lab-banner-constraints" },
   h("thead", {}, h("tr", {}, ["Constraint", "Required", "Available"].map((c) => h("th", { scope: "col" }, c)))),
   h("tbody", {}, node.constraints.map((c) => h("tr", {}, h("th", { scope: "row" }, String(c.name)),
-    h("td", {}, String(c.required)), h("td", {}, String(c.available))))));
+    h("td", {}, String(c.required)), h("td", {}, String(c.available)))))));
 
 const banner = {
   create: (node, ctx) => h("div", { class: "lab-banner", role: "alert" },
