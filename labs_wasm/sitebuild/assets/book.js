@@ -100,6 +100,9 @@
       }
     }).observe(document.body, { childList: true, subtree: true });
     measureAllWhenIdle();
+    // A web font arriving (KaTeX's, requested only when math is first laid out) widens the
+    // math without resizing its box, which the ResizeObserver would not hear of.
+    document.fonts?.addEventListener("loadingdone", () => measureAllWhenIdle());
     let pending = null;
     window.addEventListener("resize", () => {   // regions in skipped sections hear of it only here
       document.documentElement.dataset.scrollRegions = "pending";
