@@ -12,6 +12,8 @@ from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from .legibility import chart_problems
+
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_VERSION = "4.14"
@@ -38,15 +40,23 @@ def inject(page) -> None:
     assert version and version.startswith(AXE_VERSION), f"axe-core did not load into the page (version {version!r})"
 
 
-def run(page, include: str | None = None) -> list[str]:
+# Rules whose outcome depends on the layout, not only on the DOM: at a second width, with the
+# same DOM, only these can find anything new.
+LAYOUT_RULES = ["target-size", "scrollable-region-focusable"]
+
+
+def run(page, include: str | None = None, contrast: bool = True, only: list[str] | None = None) -> list[str]:
     """Serious and critical WCAG 2.0-2.2 A/AA violations on the page (or only inside
-    `include`, a CSS selector), one readable line per failing node."""
+    `include`, a CSS selector), one readable line per failing node. `contrast=False` leaves
+    out color-contrast (~85% of a run's time on a lab page); `only` runs just those rules."""
     inject(page)
     result = page.evaluate(
-        """async ([include, tags]) => {
+        """async ([include, tags, contrast, only]) => {
             const context = include ? { include: [include] } : document;
-            const r = await axe.run(context, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-            return r.violations; }""", [include, TAGS])
+            const runOnly = only ? { type: 'rule', values: only } : { type: 'tag', values: tags };
+            const rules = only ? {} : { 'color-contrast': { enabled: contrast } };
+            const r = await axe.run(context, { runOnly, rules, resultTypes: ['violations'] });
+            return r.violations; }""", [include, TAGS, contrast, only])
     return _lines(result)
 
 
@@ -65,9 +75,10 @@ def _lines(violations: list[dict]) -> list[str]:
     return lines
 
 
-def check(page, where: str, include: str | None = None) -> list[str]:
+def check(page, where: str, include: str | None = None, contrast: bool = True,
+          only: list[str] | None = None) -> list[str]:
     """run(), each line prefixed with `where` (page, viewport, state) for a failure message."""
-    return [f"[{where}] {line}" for line in run(page, include)]
+    return [f"[{where}] {line}" for line in run(page, include, contrast, only)]
 
 
 def sideways_pan(page) -> list[str]:
@@ -112,19 +123,18 @@ def settle(page) -> None:
         timeout=15_000)
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     # The book makes a box that overflows after the resize a focusable region (book.js, a
-    # debounced resize handler): give it its moment. What is still unreachable after it,
-    # axe reports (scrollable-region-focusable), so a timeout here is not a failure.
+    # debounced resize handler, then <html data-scroll-regions="measured">): give it its
+    # moment. What is still unreachable after it, axe reports (scrollable-region-focusable),
+    # so a timeout here is not a failure.
     try:
-        page.wait_for_function(
-            """() => [...document.querySelectorAll('.table-scroll, .math.display, main pre')].every((el) =>
-                el.scrollWidth <= el.clientWidth + 1 || el.hasAttribute('tabindex') || el.closest('details:not([open])'))""",
-            timeout=3_000)
+        page.wait_for_function("() => document.fonts.status === 'loaded' && document.documentElement.dataset.scrollRegions !== 'pending'",
+                               timeout=3_000)
     except PlaywrightTimeout:
         pass
 
 
 class PageAudit:
-    """axe at 1280x900 and 390x844 and the no-pan check at 390, at each state of one page
+    """axe and chart legibility at 1280x900 and 390x844 and the no-pan check at 390, at each state of one page
     walk. The viewport alternates (desktop, phone, then phone, desktop, ...) so each state
     costs one resize; findings are collected and asserted at the end of the walk, so every
     behaviour the walk checks is still checked when an audit finds something."""
@@ -147,10 +157,18 @@ class PageAudit:
             # header can sit over a control, and axe's target-size then counts it as covered.
             self.page.evaluate("() => window.scrollTo(0, 0)")
             where = f"{self.name}, {state}, {viewport['width']}x{viewport['height']}"
-            self.found += check(self.page, where, include)
+            # Every rule at desktop size. At phone size the whole page once (the book's chrome
+            # changes with the width), then, inside the lab, whose DOM is the same at both widths,
+            # only the rules that depend on layout. Colours do not change with the width.
+            if viewport is DESKTOP:
+                self.found += check(self.page, where, include)
+            else:
+                self.found += check(self.page, where, include, contrast=False, only=LAYOUT_RULES if include else None)
             pan = sideways_pan(self.page) if viewport is PHONE else []
             if pan:
                 self.found.append(f"[{where}] sideways pan: " + "; ".join(pan))
+            # Charts legible at this width (font sizes, overlaps, ticks: legibility.py).
+            self.found += [f"[{where}] chart: {line}" for line in chart_problems(self.page, include or "section.lab")]
 
     def assert_clean(self) -> None:
         assert not self.found, f"{len(self.found)} accessibility finding(s):\n" + "\n".join(self.found)
