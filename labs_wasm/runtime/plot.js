@@ -282,7 +282,22 @@ function logTickUpdate(div, logAxes, font) {
  * bottom. (Plotly places a legend at a fraction of the plot's height, blind to the labels.) */
 async function afterDraw(Plotly, div, fitted) {
   const update = { ...logTickUpdate(div, fitted.logAxes, fitted.layout.font?.size ?? 12), ...legendBelow(div) };
+  const grow = yTitleOverflow(div);
+  if (grow) update.height = (update.height ?? div._fullLayout.height) + grow;
   if (Object.keys(update).length) await Plotly.relayout(div, update);
+}
+
+/** How much taller the plot must be for its (wrapped, upright) y-axis titles to fit beside
+ * it: a title longer than the plot is centred on it and runs up into the chart's title. */
+function yTitleOverflow(div) {
+  const h = div._fullLayout?._size?.h;
+  if (!h) return 0;
+  let grow = 0;
+  for (const el of div.querySelectorAll(".g-ytitle text, .g-y2title text")) {
+    const tall = el.getBoundingClientRect().height;
+    if (tall > h - 4) grow = Math.max(grow, Math.ceil(tall - h + 16));
+  }
+  return grow;
 }
 
 function legendBelow(div) {
