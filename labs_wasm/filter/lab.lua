@@ -227,29 +227,19 @@ local function catalog_for_page()
   return {version = catalog.version, contexts = catalog.contexts, labs = labs}
 end
 
-local function ledger_block()
-  if not is_html() then
-    return pandoc.Para(pandoc.Inlines("Your Design Ledger is shown in the HTML edition."))
-  end
-  local root = escape_attr(config.site_root)
-  local catalog = catalog_for_page()
-  local catalog_script = catalog
-    and string.format('<script type="application/json" class="ledger-catalog">%s</script>', script_safe(encode_sorted(catalog)))
-    or ""
-  return {
-    pandoc.RawBlock("html", string.format(
-      '<section class="ledger-view" data-site-root="%s">'
-      .. '<p class="ledger-status" role="status">Loading your ledger…</p>%s</section>', root, catalog_script)),
-    pandoc.RawBlock("html", string.format(
-      '<script type="module" src="%sassets/runtime/ledger.js"></script>', root)),
-  }
-end
+-- A page section that reads ledgers in the browser, with the labs catalog to name labs: the
+-- Ledger page (`ledger-view`, runtime/ledger.js) and the class view (`class-view`,
+-- runtime/classview.js, book/class.qmd: an instructor's summary of students' ledger files).
+local LEDGER_VIEWS = {
+  ["ledger-view"] = {module = "ledger.js", loading = "Loading your ledger…",
+                     other = "Your Design Ledger is shown in the HTML edition."},
+  ["class-view"] = {module = "classview.js", loading = "Loading the class view…",
+                    other = "The class view is in the HTML edition."},
+}
 
--- The class view (book/class.qmd): an instructor's summary of students' ledger files.
-local function class_block()
-  if not is_html() then
-    return pandoc.Para(pandoc.Inlines("The class view is in the HTML edition."))
-  end
+local function ledger_view_block(class)
+  local view = LEDGER_VIEWS[class]
+  if not is_html() then return pandoc.Para(pandoc.Inlines(view.other)) end
   local root = escape_attr(config.site_root)
   local catalog = catalog_for_page()
   local catalog_script = catalog
@@ -257,17 +247,18 @@ local function class_block()
     or ""
   return {
     pandoc.RawBlock("html", string.format(
-      '<section class="class-view" data-site-root="%s">'
-      .. '<p class="ledger-status" role="status">Loading the class view…</p>%s</section>', root, catalog_script)),
+      '<section class="%s" data-site-root="%s">'
+      .. '<p class="ledger-status" role="status">%s</p>%s</section>', class, root, view.loading, catalog_script)),
     pandoc.RawBlock("html", string.format(
-      '<script type="module" src="%sassets/runtime/classview.js"></script>', root)),
+      '<script type="module" src="%sassets/runtime/%s"></script>', root, view.module)),
   }
 end
 
 local function Div(div)
   if div.classes:includes("lab") then return lab_block(div) end
-  if div.classes:includes("ledger-view") then return ledger_block() end
-  if div.classes:includes("class-view") then return class_block() end
+  for class in pairs(LEDGER_VIEWS) do
+    if div.classes:includes(class) then return ledger_view_block(class) end
+  end
   return nil
 end
 
