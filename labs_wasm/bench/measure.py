@@ -43,8 +43,10 @@ async ({ key, values }) => {
 """
 
 
+# wait_for_function predicates are functions, never bare expressions: the book's pages carry
+# a Content-Security-Policy without 'unsafe-eval', under which Playwright cannot eval a string.
 def _wait_ready(page) -> float:
-    page.wait_for_function("['ready', 'error'].includes(document.querySelector('section.lab')?.dataset.state)",
+    page.wait_for_function("() => ['ready', 'error'].includes(document.querySelector('section.lab')?.dataset.state)",
                            timeout=READY_TIMEOUT_MS)
     state = page.evaluate("document.querySelector('section.lab').dataset.state")
     if state != "ready":
@@ -53,7 +55,7 @@ def _wait_ready(page) -> float:
 
 
 def _wait_plotted(page) -> None:
-    page.wait_for_function("document.querySelector('section.lab .lab-plot[data-plotted], section.lab .js-plotly-plot')",
+    page.wait_for_function("() => document.querySelector('section.lab .lab-plot[data-plotted], section.lab .js-plotly-plot')",
                            timeout=READY_TIMEOUT_MS)
 
 
