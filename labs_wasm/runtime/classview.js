@@ -10,6 +10,7 @@ import { readLedgerFile } from "./ledgerfile.js";
 import { labName } from "./ledger-rows.js";
 import { isClose, logRatio, median, ratioText } from "./calibration.js";
 import { classRows, toCsv } from "./classcsv.js";
+import { plural } from "./words.js";
 
 // The Act I gap in bins a teacher reads at a glance; edges at 10x and at the labs' 2x band.
 const BINS = [
@@ -26,7 +27,6 @@ function readCatalog(page) {
 }
 
 const studentName = (fileName) => fileName.replace(/\.json$/i, "");
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function mount(page) {
   const catalog = readCatalog(page);

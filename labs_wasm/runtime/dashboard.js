@@ -7,10 +7,9 @@ import { validLedger } from "./schema.js";
 import { CLOSE_FACTOR, LEAN_MIN_ESTIMATES, calibration, estimateText, formatNumber, ratioText } from "./calibration.js";
 import { ratioChart } from "./ratiochart.js";
 import { labName } from "./ledger-rows.js";
+import { ROMAN, plural } from "./words.js";
 
-const ROMAN = { 1: "I", 2: "II" };
 const percent = (x) => `${Math.round(x * 100)}%`;
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const signed = (x) => `${x > 0 ? "+" : x < 0 ? "−" : ""}${Math.abs(x).toFixed(2)}`;
 
 /** Short name for the chart's rows: "I·07" is Volume I, Lab 07 (as in the capstone lab). */

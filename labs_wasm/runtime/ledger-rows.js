@@ -4,9 +4,8 @@
 // (labkit.catalog.manifest: one source for lab titles and context names).
 import { h } from "./dom.js";
 import { ledgerEntryProblems } from "./schema.js";
-import { verdict } from "./words.js";
+import { ROMAN, verdict } from "./words.js";
 
-const ROMAN = ["", "I", "II"];
 const UNITS = { us: "µs" }; // ledger units are ASCII for machines; people read µs
 
 export const HEADINGS = ["Lab", "Context", "Act I prediction", "Act II prediction", "Decision", "Result", "Constraint hit", "Completed"];

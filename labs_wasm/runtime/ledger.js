@@ -10,6 +10,7 @@ import { h } from "./dom.js";
 import { HEADINGS, entryRow, labName } from "./ledger-rows.js";
 import { readLedgerFile } from "./ledgerfile.js";
 import { dashboard } from "./dashboard.js";
+import { plural } from "./words.js";
 
 function readCatalog(page) {
   const script = page.querySelector("script.ledger-catalog");
@@ -73,7 +74,6 @@ function mount(page) {
   store.onChange(draw); // another tab saved or reset a lab
 }
 
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 // What an import did, lab by lab, in plain words; nothing it kept or skipped goes unsaid.
 function importMessage(name, { added, updated, unchanged, conflicts, saved }, catalog) {

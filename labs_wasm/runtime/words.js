@@ -5,3 +5,9 @@
 export const VERDICT = Object.freeze({ true: "correct", false: "incorrect" });
 
 export const verdict = (correct) => VERDICT[Boolean(correct)];
+
+/** "1 lab", "3 labs", "2 saved entries" (`many` for an irregular plural). */
+export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** A volume's number as the book writes it: "Volume I", "Volume II". */
+export const ROMAN = Object.freeze({ 1: "I", 2: "II" });
