@@ -56,6 +56,10 @@ local function read_config(meta)
   end
 end
 
+-- Links in the pre-rendered HTML start with this mark (prerender_html.mjs): the page's
+-- relative path to the site root replaces it. (A Lua pattern: "-" escaped.)
+local SITE_ROOT_MARK = "@@lab%-site%-root@@"
+
 local function escape_attr(s)
   return (s:gsub("&", "&amp;"):gsub('"', "&quot;"):gsub("<", "&lt;"):gsub(">", "&gt;"))
 end
@@ -180,6 +184,15 @@ local function lab_block(div)
   end
   local xref_json = encode_sorted(xref)
   local root = config.site_root
+  -- The first view as HTML (sitebuild/prerender_html.mjs): visible and answerable before any
+  -- script runs; the runtime adopts it. Without it the runtime draws the view from the JSON.
+  local view = read_file(stem .. ".html")
+  if view then
+    view = view:gsub(SITE_ROOT_MARK, (root:gsub("%%", "%%%%")))
+  else
+    warn(lab_id, "no pre-rendered HTML " .. stem .. ".html: the lab shows once its script has run")
+    view = ""
+  end
   local dom_id = "lab-" .. lab_id:gsub("[^%w]", "-")
   -- What a screen reader announces: "Lab 01: The magnitude gap", not the id "vol1/01".
   local number = lab_id:match("/(%d+)$") or lab_id
@@ -198,12 +211,12 @@ local function lab_block(div)
   local html = string.format(
     '<section class="lab" id="%s" data-lab="%s" data-state="loading" data-site-root="%s"%s aria-label="%s">\n'
     .. '  <p class="lab-status" role="status" aria-live="polite">Loading Python…</p>\n'
-    .. '  <div class="lab-root"></div>\n'
+    .. '  <div class="lab-root"%s>%s</div>\n'
     .. '  <script type="application/json" class="lab-initial">%s</script>\n'
     .. '  <script type="application/json" class="lab-xref">%s</script>\n'
     .. '</section>',
     escape_attr(dom_id), escape_attr(lab_id), escape_attr(root), chapter_attrs, escape_attr(label),
-    script_safe(tree:gsub("%s+$", "")), script_safe(xref_json))
+    view ~= "" and ' data-prerendered=""' or "", view, script_safe(tree:gsub("%s+$", "")), script_safe(xref_json))
   local blocks = {pandoc.RawBlock("html", html)}
   if not boot_emitted then
     boot_emitted = true

@@ -51,8 +51,10 @@ function ensureStylesheet(href) {
   document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href }));
 }
 
-/** Load KaTeX once (its UMD build assigns globalThis.katex when imported). */
+/** Load KaTeX once (its UMD build assigns globalThis.katex when imported; one already there,
+ *  as in the build's pre-render under Node, is used as it is). */
 export function loadKatex() {
+  katex ??= globalThis.katex?.renderToString ? globalThis.katex : null;
   if (katex) return Promise.resolve(katex);
   loading ??= (async () => {
     ensureStylesheet(new URL(CONFIG.paths.katexCss, siteRoot).href);
@@ -71,11 +73,21 @@ export function loadKatex() {
 const SANITIZE = { USE_PROFILES: { html: true, mathMl: true, svg: true }, ADD_TAGS: ["semantics", "annotation"],
   ADD_ATTR: ["encoding"], FORBID_TAGS: ["style", "form", "input", "button"], RETURN_DOM_FRAGMENT: true };
 const typesetCache = new Map();
+const cacheKey = (span) => `${span.classList.contains("lab-math-display") ? "D" : "I"}${span.dataset.tex}`;
+
+/** Remember what a typeset span (the build's pre-rendered HTML) holds: the runtime redraws
+ *  that formula from it, without loading KaTeX. */
+export function rememberTypeset(span) {
+  if (!span.hasAttribute("data-typeset") || typesetCache.has(cacheKey(span))) return;
+  const frag = document.createDocumentFragment();
+  for (const child of span.childNodes) frag.append(child.cloneNode(true));
+  typesetCache.set(cacheKey(span), frag);
+}
 
 function typesetSpan(span) {
   const tex = span.dataset.tex;
   const display = span.classList.contains("lab-math-display");
-  const key = `${display ? "D" : "I"}${tex}`;
+  const key = cacheKey(span);
   let frag = typesetCache.get(key);
   if (!frag) {
     try {
@@ -96,7 +108,10 @@ function typesetSpan(span) {
  *  when it arrives. Resolves when done; a load failure leaves the TeX readable. */
 export function typeset(root) {
   const pending = () => root.querySelectorAll(".lab-math:not([data-typeset]):not(.lab-math-error)");
+  // Formulas already typeset once on this page need no KaTeX: drawn now, from the cache.
+  for (const span of pending()) if (typesetCache.has(cacheKey(span))) typesetSpan(span);
   if (pending().length === 0) return Promise.resolve();
+  katex ??= globalThis.katex?.renderToString ? globalThis.katex : null;
   if (katex) { pending().forEach(typesetSpan); return Promise.resolve(); }
   return loadKatex().then(() => pending().forEach(typesetSpan))
     .catch((err) => console.warn(`lab text: math stays as TeX (${err.message})`));

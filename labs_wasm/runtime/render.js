@@ -7,6 +7,7 @@ import { CONFIG } from "./config.js";
 import { TEXT_RENDERERS } from "./renderers/text.js";
 import { CONTROL_RENDERERS } from "./renderers/controls.js";
 import { DATA_RENDERERS } from "./renderers/data.js";
+import { rememberTypeset } from "./math.js";
 
 export const RENDERERS = Object.freeze({ ...TEXT_RENDERERS, ...CONTROL_RENDERERS, ...DATA_RENDERERS });
 
@@ -95,7 +96,11 @@ export function patchChildren(container, nodes, ctx) {
     const signature = JSON.stringify(node);
     let el = existing.get(node.key);
     existing.delete(node.key);
-    if (el && el.dataset.kind === node.kind) {
+    if (el && el._labSignature === undefined) {
+      // The build's HTML of this node (no listeners): the live element takes its place, with
+      // what the student already chose or typed in it, and the focus.
+      el = adoptElement(el, () => renderer.create(node, ctx));
+    } else if (el && el.dataset.kind === node.kind) {
       if (el._labSignature !== signature) {
         const next = renderer.update ? renderer.update(el, node, ctx) ?? el : renderer.create(node, ctx);
         if (next !== el) el.replaceWith(next);
@@ -114,8 +119,60 @@ export function patchChildren(container, nodes, ctx) {
   for (const stale of existing.values()) stale.remove();
 }
 
-/** Render a whole tree into the lab root. */
+/** Render a whole tree into the lab root. The first render adopts the build's HTML
+ *  (root[data-prerendered]); a choice made in it before the runtime came is then applied. */
 export function renderTree(root, tree, ctx) {
   checkTree(tree, ctx.labId);
   patchChildren(root, tree.nodes, ctx);
+  root.removeAttribute("data-prerendered"); // adopted: every element is the runtime's now
+  replayChanges();
+}
+
+// ---- Adopting the build's HTML ------------------------------------------------------------
+// The page carries each lab's first view as HTML (sitebuild/prerender_html.mjs: these same
+// renderers, run at build time), so a student can read and answer the first prediction before
+// any script runs. The first render replaces each pre-rendered element with its live twin
+// (the same HTML, with listeners) in one task, so nothing is painted in between, and carries
+// over what the student changed in it (a checked option, a typed number, an open <details>)
+// and the focus. A change the live controls act on is replayed once the whole view is live.
+
+const replays = [];
+
+function adoptElement(old, make) {
+  for (const span of old.querySelectorAll(".lab-math[data-typeset]")) rememberTypeset(span); // no KaTeX load
+  const fresh = make();
+  const focused = old.contains(document.activeElement) ? document.activeElement : null;
+  for (const control of old.querySelectorAll("input, select")) carryOver(control, fresh);
+  const details = fresh.querySelectorAll("details");
+  old.querySelectorAll("details").forEach((d, i) => { if (details[i]) details[i].open = d.open; });
+  old.replaceWith(fresh);
+  if (focused?.id) byId(fresh, focused.id)?.focus({ preventScroll: true });
+  return fresh;
+}
+
+const byId = (el, id) => (el.id === id ? el : el.querySelector(`#${CSS.escape(id)}`));
+
+/** What the student changed in a pre-rendered control (against the HTML's own default), set
+ *  on its live twin. A control the saved state has locked meanwhile keeps the saved answer. */
+function carryOver(control, fresh) {
+  const twin = control.id ? byId(fresh, control.id) : null;
+  if (!twin || twin.disabled || twin.tagName !== control.tagName) return;
+  if (control.type === "radio") {
+    if (!control.checked || control.defaultChecked) return;
+    twin.checked = true;
+    replays.push(() => twin.dispatchEvent(new Event("change", { bubbles: true })));
+  } else if (control.tagName === "SELECT") {
+    const initial = [...control.options].find((o) => o.defaultSelected) ?? control.options[0];
+    if (!initial || control.value === initial.value) return;
+    twin.value = control.value;
+    replays.push(() => twin.dispatchEvent(new Event("change", { bubbles: true })));
+  } else if (control.value !== control.defaultValue) {
+    twin.value = control.value;
+    const type = control.type === "range" ? "input" : "change";
+    replays.push(() => twin.dispatchEvent(new Event(type, { bubbles: true })));
+  }
+}
+
+function replayChanges() {
+  for (const replay of replays.splice(0)) replay();
 }

@@ -5,6 +5,9 @@ Writes, for each id in labkit.catalog.all_ids():
   <build>/prerender/vol1-01.xref.json  {sec-id: {label, short, number, title, href}} for every
                                        @sec id the lab's source or tree mentions; href is
                                        relative to the site root (the filter rebases it)
+  <build>/prerender/vol1-01.html       that view as HTML, drawn by the runtime's own renderers
+                                       in Node (prerender_html.mjs): the filter puts it in the
+                                       page, so the first prediction shows before any script
 and once:
   <build>/prerender/catalog/labs.json  labkit.catalog.manifest() (each lab's title and
                                        contexts; context names) plus each lab's chapter
@@ -26,6 +29,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import shutil
+import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -33,6 +38,7 @@ from pathlib import Path
 from .crossref import SEC_REF, lab_source_refs
 from .errors import BuildError
 
+HERE = Path(__file__).resolve().parent
 EMPTY_STATE = {"answers": {}, "values": {}, "ledger": {}}  # a student with no ledger yet
 
 
@@ -130,7 +136,34 @@ def prerender(root: Path, build_dir: Path, sections: dict,
     if labs is not None:
         (out_dir / "catalog").mkdir(exist_ok=True)
         _write(out_dir / "catalog" / "labs.json", json.dumps(labs, ensure_ascii=False, sort_keys=True))
+    if ids:
+        render_html(root, out_dir)
     return ids
+
+
+def render_html(root: Path, out_dir: Path) -> None:
+    """Each lab's view as HTML (prerender_html.mjs), next to its JSON, drawn by the project's
+    own runtime. A project without one gets none (its pages then draw the view from the JSON)."""
+    for stale in out_dir.glob("*.html"):
+        stale.unlink()
+    if not (root / "labs_wasm" / "runtime" / "render.js").is_file():
+        print(f"prerender: no runtime under {root / 'labs_wasm'}; the labs' first views are not written as HTML", file=sys.stderr)
+        return
+    for package in ("jsdom", "dompurify", "marked", "katex"):
+        if not (root / "node_modules" / package).is_dir():
+            raise BuildError(f"{root / 'node_modules' / package}: missing; run `npm ci` (the labs' first views are drawn in Node with it)")
+    node = shutil.which("node")
+    if not node:
+        raise BuildError("node is not on PATH: the build draws each lab's first view as HTML in Node (install Node 20)")
+    # The runtime's modules are ES modules in a folder without package.json "type": Node
+    # says so once per module; that is expected here.
+    proc = subprocess.run([node, "--disable-warning=MODULE_TYPELESS_PACKAGE_JSON", str(HERE / "prerender_html.mjs"),
+                           str(out_dir), str(root)], cwd=root, capture_output=True, text=True, encoding="utf-8")
+    if proc.returncode != 0:
+        raise BuildError(f"{HERE / 'prerender_html.mjs'}: drawing the labs' first views as HTML failed:\n{proc.stderr.strip()[-3000:]}")
+    for line in proc.stderr.splitlines():
+        if line.startswith("lab text:"):   # a formula KaTeX cannot set, say: the runtime warns the same
+            raise BuildError(f"pre-rendering the labs' HTML: {line}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,3 +110,20 @@ def test_prerender_standalone_hook_builds_its_own_index(tiny_project, tmp_path):
     assert json.loads((root / "_build/crossref.json").read_text())["sections"]["sec-beta-one"]["label"] == "Section 2.1"
     xref = json.loads((root / "_build/prerender/vol1-02.xref.json").read_text())
     assert xref["sec-beta-one"]["href"] == "vol1/beta.html#sec-beta-one"
+
+
+def test_prerender_writes_the_first_view_as_html_into_the_page(tiny_project, tmp_path):
+    """With the project's runtime (linked in here), each lab's view is drawn as HTML by the
+    runtime's renderers in Node and put in its .lab-root, links rebased to the page."""
+    repo = Path(__file__).resolve().parents[2]
+    root = tiny_project(fake_labkit())
+    (root / "labs_wasm" / "runtime").symlink_to(repo / "labs_wasm" / "runtime")
+    (root / "node_modules").symlink_to(repo / "node_modules")
+    result = build(root, tmp_path / "out", tmp_path / "bld", assets=False, log=lambda m: None)
+    view = (tmp_path / "bld/prerender/vol1-02.html").read_text()
+    assert 'data-key="intro" data-kind="markdown"' in view and "@@lab-site-root@@vol1/alpha.html#sec-alpha-one-a" in view
+    html = (result.out_dir / "vol1/beta.html").read_text()
+    root_div = re.search(r'<div class="lab-root" data-prerendered="">(.*?)</div>\s*<script', html, re.S)
+    assert root_div, "the first view is not in the page"
+    assert re.search(r'<a href="\.\./vol1/alpha\.html#sec-alpha-one-a" class="xref">[^<]+</a>', root_div.group(1))
+    assert '<div class="lab-gate" data-key="gate" data-kind="gate"><div><p>locked</p>' in root_div.group(1)
