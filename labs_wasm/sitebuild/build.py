@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bundle, crossref, mathrender, run_python, search, snapshot, vendor, wheels
+from . import bundle, crossref, mathrender, offline, run_python, search, snapshot, vendor, wheels
 from .errors import BuildError
 from .pandoc import pandoc_path
 from .project import Project, load_project
@@ -146,6 +146,8 @@ def build(root: Path, out_dir: Path | None = None, build_dir: Path | None = None
             if assets:
                 snapshot.write_snapshot(root, assets_dir, log)
                 lap("snapshot")
+            offline.write_service_worker(staging, log)   # last: it lists every file written above
+            lap("offline")
         _swap_in(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -113,8 +113,18 @@ class Recorder:
 @pytest.fixture
 def context(browser):
     # Under the site's own Content-Security-Policy: it forbids eval, so Playwright predicates
-    # are written as functions ("() => ..."), never as bare expressions.
-    ctx = browser.new_context()
+    # are written as functions ("() => ..."), never as bare expressions. The book's service
+    # worker is blocked here: page.route never sees a request a service worker answers, and
+    # the tests that inject faults must see every one (test_offline.py uses sw_context).
+    ctx = browser.new_context(service_workers="block")
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def sw_context(browser):
+    """A context in which the book's service worker registers and serves (test_offline.py)."""
+    ctx = browser.new_context(service_workers="allow")
     yield ctx
     ctx.close()
 
