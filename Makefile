@@ -47,8 +47,9 @@ TEST_WORKERS ?= 2
 test: setup /usr/bin/chromium $(OTHER_BROWSERS) site
 	$(PY) -m pytest -n $(TEST_WORKERS) tests
 
+# BENCH_ARGS: e.g. --quick, --only local,slow, --book PATH (python -m bench --help)
 bench: setup /usr/bin/chromium site
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf _book _build .cache

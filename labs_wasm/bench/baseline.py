@@ -1,7 +1,11 @@
 """The naive page the runtime is compared with, generated fresh for each bench run: Pyodide
 on the main thread, micropip installing every wheel (plus the Python `plotly` package and
 its deps, from local files fetched from PyPI with pip), the lab rendered by Python and its
-figure rebuilt with plotly.graph_objects before Plotly.js draws it."""
+figure rebuilt with plotly.graph_objects before Plotly.js draws it.
+
+It loads Pyodide and Plotly.js as npm ships them (node_modules: the full `plotly.js-dist-min`
+bundle, the uncompressed wasm), not the book's vendored copies, so the book's own
+optimisations (a partial Plotly bundle, compressed files) never change the baseline."""
 from __future__ import annotations
 
 import json
@@ -31,16 +35,16 @@ def fetch_wheels(cache: Path) -> dict[str, str]:
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Naive baseline</title>
-<script src="{root}assets/vendor/plotly.min.js"></script>
+<script src="vendor/plotly.min.js"></script>
 </head><body>
 <section class="lab" data-lab="{lab}" data-state="loading"><p class="lab-status">Loading…</p><div class="lab-root"></div></section>
 <script type="application/json" id="cfg">{cfg}</script>
 <script type="module">
-import {{ loadPyodide }} from "{root}assets/vendor/pyodide/pyodide.mjs";
+import {{ loadPyodide }} from "./vendor/pyodide/pyodide.mjs";
 const cfg = JSON.parse(document.getElementById("cfg").textContent);
 const abs = (p) => new URL(p, document.baseURI).href;
 const section = document.querySelector("section.lab"), root = section.querySelector(".lab-root");
-const py = await loadPyodide({{ indexURL: abs("{root}assets/vendor/pyodide/") }});
+const py = await loadPyodide({{ indexURL: abs("vendor/pyodide/") }});
 await py.loadPackage([abs("wheels/" + cfg.extra.packaging), abs("wheels/" + cfg.extra.micropip)]);
 const micropip = py.pyimport("micropip");
 const wheels = [...cfg.book_wheels.map((n) => abs("{root}assets/wheels/" + n)),
@@ -70,7 +74,7 @@ const page = py.globals.get("page");
 const state = cfg.state;
 const draw = async (out) => {{
   await Plotly.react(plot, JSON.parse(out.figure).data, JSON.parse(out.figure).layout);
-  section.dispatchEvent(new CustomEvent("lab:plotted"));
+  plot.dispatchEvent(new CustomEvent("lab:plotted", {{ bubbles: true }}));
 }};
 const first = JSON.parse(page(cfg.lab, JSON.stringify(state), cfg.figure_key));
 const fs = document.createElement("fieldset");
@@ -89,7 +93,10 @@ control.innerHTML = '<input type="range">';
 const range = control.querySelector("input");
 Object.assign(range, {{ min: cfg.slider.min, max: cfg.slider.max, step: cfg.slider.step }});
 const plot = document.createElement("div");
-root.append(fs, control, plot);
+const figure = document.createElement("div");
+figure.dataset.key = cfg.figure_key;
+figure.append(plot);
+root.append(fs, control, figure);
 range.addEventListener("input", () => {{
   state.values[cfg.control_name] = range.valueAsNumber;
   draw(JSON.parse(page(cfg.lab, JSON.stringify(state), cfg.figure_key)));
@@ -101,13 +108,26 @@ performance.mark("lab:ready:" + cfg.lab);
 """
 
 
-def write_baseline(out: Path, book: Path, scenario, slider: dict, cache: Path) -> str:
-    """Write the page and its wheels into `out` (served at /baseline/); returns the page name."""
+def vendor(out: Path, node_modules: Path) -> None:
+    """Pyodide and Plotly.js from npm's packages, linked into `out/vendor`."""
+    sources = {"pyodide": node_modules / "pyodide", "plotly.min.js": node_modules / "plotly.js-dist-min" / "plotly.min.js"}
+    missing = [str(p) for p in sources.values() if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"the naive baseline needs {', '.join(missing)} (npm ci installs them)")
+    (out / "vendor").mkdir(parents=True)
+    for name, source in sources.items():
+        (out / "vendor" / name).symlink_to(source.resolve())
+
+
+def write_baseline(out: Path, book: Path, scenario, slider: dict, cache: Path, node_modules: Path) -> str:
+    """Write the page, its vendored files and its wheels into `out` (served at /baseline/);
+    returns the page name."""
     if scenario.control_kind != "slider":
         raise ValueError(f"the baseline drives a slider; the scenario picked a {scenario.control_kind}")
     extra = fetch_wheels(cache)
     shutil.rmtree(out, ignore_errors=True)
     (out / "wheels").mkdir(parents=True)
+    vendor(out, node_modules)
     for name in extra.values():
         shutil.copy2(cache / name, out / "wheels" / name)
     cfg = {"lab": scenario.lab, "state": scenario.state, "control_key": scenario.control_key,

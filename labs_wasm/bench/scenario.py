@@ -32,7 +32,7 @@ class Scenario:
         return self.control_key
 
 
-def _answer_everything(lab: str) -> dict:
+def answer_everything(lab: str) -> dict:
     state = {"answers": {}, "values": {}}
     for _ in range(10):
         open_ = [n for n in walk(render(lab, state)["nodes"]) if n.get("locks") and not n.get("locked")]
@@ -59,7 +59,7 @@ def _sweep(node, count: int) -> list:
 
 def choose(lab: str, count: int = 30) -> Scenario:
     """A slider (preferred) or select/toggle whose change redraws a figure."""
-    state = _answer_everything(lab)
+    state = answer_everything(lab)
     tree = render(lab, state)
     before = _figures(tree)
     candidates = sorted((n for n in walk(tree["nodes"]) if n["kind"] in VALUE_KINDS),
