@@ -6,7 +6,7 @@
 // If that module graph fails to load, every lab on the page says so, with a Retry.
 export const MODULES = [
   "start.js", "storage.js", "schema.js", "config.js", "urls.js", "lab.js", "dom.js",
-  "render.js", "initial.js", "waiting.js", "worker-client.js", "fetching.js", "markdown.js", "plot.js",
+  "render.js", "initial.js", "waiting.js", "python.js", "worker-client.js", "fetching.js", "markdown.js", "plot.js",
   "renderers/text.js", "renderers/controls.js", "renderers/data.js", "math.js", "mathtext.js", "numbers.js",
   "../vendor/marked.esm.js", "../vendor/purify.min.js",
 ];

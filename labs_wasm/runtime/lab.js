@@ -1,21 +1,22 @@
-// One lab on a page: owns its state (through the Store), its view, and its Python worker.
+// One lab on a page: owns its state (through the Store) and its view; renders in the
+// document's one Python (python.js), shared with the other labs the document shows.
 // Flow (PROTOCOL.md section 3): control changes -> state updated and saved -> whole state
 // sent to Python -> new tree patched into the DOM. Renders are coalesced: while one is in
 // flight only the newest state waits, so a dragged slider never queues stale work.
-import { CONFIG } from "./config.js";
+// A soft navigation away disposes the controller: its listeners go, and a render still in
+// flight is dropped (never patched into the next page, never saving a ledger entry).
 import { h } from "./dom.js";
 import { renderTree, patchChildren } from "./render.js";
 import { accepts, withSavedState } from "./initial.js";
-import { WorkerClient } from "./worker-client.js";
-import { fetchOk } from "./fetching.js";
 import { canonical } from "./schema.js";
 import { showWaiting } from "./waiting.js";
 
 export class LabController {
-  constructor(section, store, urls) {
+  constructor(section, store, python) {
     this.section = section;
     this.store = store;
-    this.urls = urls;
+    this.python = python;
+    const urls = python.urls;
     this.labId = section.dataset.lab;
     this.root = section.querySelector(".lab-root") ?? section.appendChild(h("div", { class: "lab-root" }));
     this.status = section.querySelector(".lab-status");
@@ -30,8 +31,11 @@ export class LabController {
     // computed before that is stale and is never shown (nor its ledger entry saved).
     this.epoch = 0;
     this.rendered = null; // the state the shown live tree was computed from
-    this.client = null;
+    this.booting = null; // the boot attempt this lab follows
+    this.stopped = false; // it failed after Python was up: "stopped", not "could not start"
     this.live = false;
+    this.disposed = false;
+    this.unsubscribe = [];
     this.progress = { text: "Loading Python…" }; // the boot's latest step, shown below an early answer
     this.inflight = false;
     this.queued = false;
@@ -49,10 +53,10 @@ export class LabController {
     };
   }
 
-  /** Show the embedded tree now; boot Python after the first paint. */
+  /** Show the embedded tree with the saved answers, then go live when Python is (or as soon
+   *  as it is: start.js has started it already). */
   start() {
-    this.store.onNotice((text) => this.notice(text));
-    this.store.onChange(() => this.external());
+    this.unsubscribe.push(this.store.onNotice((text) => this.notice(text)), this.store.onChange(() => this.external()));
     if (!this.initialTree) return this.fail(new Error(`This page has no pre-rendered view for lab ${this.labId} (script.lab-initial is missing): rebuild the site`));
     try {
       this.showSaved();
@@ -61,8 +65,20 @@ export class LabController {
     }
     this.setState("loading");
     performance.mark(`lab:first-view:${this.labId}`);
-    // After the first paint: the worker's start-up must not delay the first prediction.
-    requestAnimationFrame(() => setTimeout(() => this.boot(), 0));
+    this.watchPython();
+  }
+
+  watchPython() {
+    if (!this.watching) this.unsubscribe.push(this.python.subscribe(this));
+    this.watching = true;
+  }
+
+  /** The page this lab was on is gone (a soft navigation): stop listening, drop what is in flight. */
+  dispose() {
+    this.disposed = true;
+    this.live = false;
+    for (const off of this.unsubscribe) off?.();
+    this.unsubscribe = [];
   }
 
   setState(state) { this.section.dataset.state = state; }
@@ -74,7 +90,7 @@ export class LabController {
 
   /** Below an answer locked before Python is up: the boot's progress, or why it failed. */
   showProgress() {
-    if (!this.rendered) showWaiting(this.root, this.progress, () => this.boot());
+    if (!this.rendered) showWaiting(this.root, this.progress, () => this.retry());
   }
   say(text) { this.status.textContent = text; }
 
@@ -84,34 +100,50 @@ export class LabController {
     el.textContent = text;
   }
 
-  async boot() {
+  /** The boot's latest step (Python calls this for every lab): said, and shown below an early answer. */
+  progressed(progress) {
+    if (this.live || this.disposed) return;
+    this.progress = progress;
+    if (this.section.dataset.state !== "loading") return; // a failure's message stays until Retry
+    this.say(progress.text);
+    this.showProgress();
+  }
+
+  /** Go live when this boot attempt is done (at once when Python is already up). */
+  async follow(booting) {
+    if (this.disposed || this.booting === booting) return;
+    this.booting = booting;
+    this.live = false;
     this.clearError();
     this.setState("loading");
-    this.say("Loading Python…");
-    this.progress = { text: "Loading Python…" };
-    this.showProgress();
-    this.client = new WorkerClient((text, bytes) => {
-      this.say(text);
-      this.progress = { text, ...bytes };
-      this.showProgress();
-    });
+    this.progressed(this.python.progress);
+    let mode;
     try {
-      const wheels = await fetchWheelList(this.urls);
-      const mode = await this.client.boot({ pyodide: this.urls.pyodideDir, pyodideVersion: CONFIG.pyodideVersion,
-        wheels, bundle: this.urls.bundle, bundleDir: CONFIG.bundleDir, snapshot: this.urls.snapshot });
-      this.section.dataset.boot = mode; // "snapshot" or "standard": for tests, the bench and bug reports
-      this.live = true; // from here on, changes go to Python (queued behind this first render)
-      await this.refresh();
-      if (this.section.dataset.state === "error") return;
-      this.setState("ready");
-      performance.mark(`lab:ready:${this.labId}`);
-      this.say("Python is ready: the instruments are live.");
+      mode = await booting;
     } catch (err) {
-      this.fail(err);
+      if (this.booting === booting && !this.disposed) this.fail(err);
+      return;
     }
+    if (this.booting !== booting || this.disposed) return;
+    this.section.dataset.boot = mode; // "snapshot" or "standard": for tests, the bench and bug reports
+    this.live = true; // from here on, changes go to Python (queued behind this first render)
+    await this.refresh();
+    if (this.disposed || this.section.dataset.state === "error") return;
+    this.setState("ready");
+    performance.mark(`lab:ready:${this.labId}`);
+    this.say("Python is ready: the instruments are live.");
+  }
+
+  /** Retry after a failure: Python starts again (every lab on the page follows it). */
+  retry() {
+    this.booting = null;
+    this.stopped = false;
+    this.watchPython();
+    this.follow(this.python.start());
   }
 
   change(node, value) {
+    if (this.disposed) return;
     if (node.locks) {
       this.store.lockAnswer(this.labId, node.name, value, node.version, (saved) => accepts(node, saved));
       this.say("Prediction locked in.");
@@ -141,13 +173,18 @@ export class LabController {
         // The ledger is read fresh for every render (PROTOCOL.md section 2): an entry saved
         // by another lab or tab since the last render is what the lab reads now.
         const state = { ...structuredClone(this.state), ledger: this.store.ledger() };
-        const tree = await this.client.render(this.labId, state);
+        const tree = await this.python.render(this.labId, state);
+        if (this.disposed) return; // the page moved on: nothing of this lab is shown or saved
         if (epoch !== this.epoch) { this.queued = true; continue; } // reset or changed meanwhile
         this.rendered = state;
         renderTree(this.root, tree, this.ctx);
         this.keepFocus();
       } while (this.queued);
     } catch (err) {
+      if (this.disposed) return;
+      // Python may be stuck (a render timed out): a new worker on Retry, for every lab.
+      this.python.stop();
+      this.stopped = true;
       this.fail(err);
     } finally {
       this.inflight = false;
@@ -176,6 +213,7 @@ export class LabController {
    * entry is saved.
    */
   saveLedger(node) {
+    if (this.disposed) return false;
     const key = this.ledgerKey ?? node.entry.lab;
     const stored = this.store.labState(this.labId);
     if (!this.rendered || !sameWork(stored, this.rendered)) {
@@ -215,15 +253,16 @@ export class LabController {
   }
 
   fail(err) {
+    if (this.disposed) return;
     console.warn(`lab ${this.labId}:`, err);
     this.live = false;
-    this.client?.terminate();
+    this.booting = null;
     this.setState("error");
-    this.say(this.client ? "The lab stopped: see the message below." : "The lab could not start.");
+    this.say(this.stopped ? "The lab stopped: see the message below." : "The lab could not start.");
     this.progress = { failed: String(err?.message ?? err) };
     this.showProgress();
     this.clearError();
-    const retry = h("button", { type: "button", class: "lab-retry", onclick: () => this.boot() }, "Retry");
+    const retry = h("button", { type: "button", class: "lab-retry", onclick: () => this.retry() }, "Retry");
     this.root.before(h("div", { class: "lab-error", role: "alert" },
       h("p", {}, h("strong", {}, "This lab hit a problem. "), String(err?.message ?? err)),
       h("p", {}, "The text above still reads fine. Check your connection, then ", retry, ".")));
@@ -238,13 +277,4 @@ const sameWork = (a, b) => canonical([a.answers, a.values]) === canonical([b.ans
 function chapterOf(section) {
   const { chapterNumber, chapterTitle } = section.dataset;
   return chapterTitle ? { number: chapterNumber || null, title: chapterTitle } : null;
-}
-
-async function fetchWheelList(urls) {
-  const response = await fetchOk(urls.wheelsList, "the package list");
-  const names = await response.json();
-  if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n.endsWith(".whl"))) {
-    throw new Error(`${urls.wheelsList} must be a JSON list of wheel file names`);
-  }
-  return names.map((n) => new URL(n, urls.wheelsDir).href);
 }

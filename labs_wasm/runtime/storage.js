@@ -59,9 +59,10 @@ export class Store {
     });
   }
 
-  onNotice(fn) { this.noticeListeners.add(fn); if (this.notice) fn(this.notice); }
+  /** Both return a function that removes the listener (a lab left by soft navigation). */
+  onNotice(fn) { this.noticeListeners.add(fn); if (this.notice) fn(this.notice); return () => this.noticeListeners.delete(fn); }
   /** `fn()` runs when another tab (or window) changed the stored document. */
-  onChange(fn) { this.changeListeners.add(fn); }
+  onChange(fn) { this.changeListeners.add(fn); return () => this.changeListeners.delete(fn); }
 
   #tell(message) {
     this.notice = message;

@@ -1,5 +1,6 @@
 // The page's side of the worker: start it, boot Pyodide with a deadline, and turn
-// render requests into promises matched by id. One instance per boot attempt.
+// render requests into promises matched by id. One instance for the document's life
+// (python.js): a failed boot is retried in a new Worker by calling boot() again.
 import { CONFIG } from "./config.js";
 import { firstUnreachable } from "./fetching.js";
 
@@ -17,8 +18,13 @@ export class WorkerClient {
   /** Resolve with the boot mode ("snapshot" | "standard") when Python is up; reject with a
    *  readable message on failure, or when the boot stops making progress. The deadline is
    *  about progress, not total time: every progress message from the worker (a phase, or
-   *  more bytes of a download) restarts it, so a slow but moving download is never killed. */
+   *  more bytes of a download) restarts it, so a slow but moving download is never killed.
+   *  `urls.wheels` may be a promise: the Worker starts loading its modules (Pyodide's loader
+   *  first) at once, and the boot message follows as soon as the wheel list is in. */
   boot(urls) {
+    this.terminate(); // a retry: the failed attempt's worker, if any, goes
+    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "lab-python" });
+    this.worker = worker;
     return new Promise((resolve, reject) => {
       const seconds = Math.round(CONFIG.bootTimeoutMs / 1000);
       let timer = null;
@@ -26,18 +32,21 @@ export class WorkerClient {
         clearTimeout(timer);
         timer = setTimeout(() => fail(new Error(`Python did not start: nothing happened for ${seconds} s. The connection may be slow or a download stalled.`)), CONFIG.bootTimeoutMs);
       };
-      const fail = (err) => { clearTimeout(timer); this.bootFail = null; this.terminate(); reject(err); };
+      const fail = (err) => {
+        clearTimeout(timer);
+        this.bootFail = null;
+        if (this.worker === worker) this.terminate();
+        reject(err);
+      };
       watchdog();
       this.bootFail = fail;
-      const workerUrl = new URL("./worker.js", import.meta.url);
-      this.worker = new Worker(workerUrl, { type: "module", name: "lab-python" });
       // A module worker that fails to load gives an error event with no detail: find the file.
-      this.worker.onerror = (e) => {
+      worker.onerror = (e) => {
         e.preventDefault?.();
         clearTimeout(timer);
         whyWorkerFailed(e).then((why) => fail(new Error(`The Python worker could not start: ${why}`)));
       };
-      this.worker.onmessage = ({ data }) => {
+      worker.onmessage = ({ data }) => {
         if (data.type === "progress") {
           if (this.bootFail) watchdog();
           this.onProgress(data.text, { loaded: data.loaded, total: data.total });
@@ -49,7 +58,9 @@ export class WorkerClient {
           else console.error(`lab worker: ${data.message}`);
         }
       };
-      this.worker.postMessage({ type: "boot", urls, stallMs: CONFIG.downloadStallMs });
+      Promise.resolve(urls.wheels).then((wheels) => {
+        if (this.worker === worker) worker.postMessage({ type: "boot", urls: { ...urls, wheels }, stallMs: CONFIG.downloadStallMs });
+      }, fail);
     });
   }
 
@@ -64,6 +75,7 @@ export class WorkerClient {
   render(lab, state) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (!this.worker) { reject(new Error("The Python worker was stopped")); return; }
       const timer = setTimeout(() => this.#settle(id, (p) => p.reject(new Error(`Python took longer than ${CONFIG.renderTimeoutMs / 1000} s to update the lab`))), CONFIG.renderTimeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.worker.postMessage({ type: "render", id, lab, state });

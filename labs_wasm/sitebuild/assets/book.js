@@ -3,6 +3,9 @@
 // - jump links that land on their heading, below the header, in long chapters;
 // - scroll regions (wide tables, display math, code) that a keyboard can reach when they overflow;
 // - on a phone, the book's contents behind a "Contents" disclosure button in the header.
+// Listeners are bound once, to what a soft navigation (navigate.js) keeps (the header, the
+// sidebar element, document, window); on its "book:after-swap" the new content is measured
+// and its jump target settled, with nothing bound twice.
 (() => {
   "use strict";
 
@@ -103,6 +106,8 @@
     // A web font arriving (KaTeX's, requested only when math is first laid out) widens the
     // math without resizing its box, which the ResizeObserver would not hear of.
     document.fonts?.addEventListener("loadingdone", () => measureAllWhenIdle());
+    // New content from a soft navigation: its regions are watched as they are added (above).
+    document.addEventListener("book:after-swap", measureAllWhenIdle);
     let pending = null;
     window.addEventListener("resize", () => {   // regions in skipped sections hear of it only here
       document.documentElement.dataset.scrollRegions = "pending";
@@ -137,6 +142,9 @@
 
   function trackJumps() {
     window.addEventListener("hashchange", () => settleOn(hashTarget(location.hash)));
+    document.addEventListener("book:after-swap", (e) => {   // a soft navigation to a heading
+      if (e.detail?.hash) settleOn(hashTarget(e.detail.hash));
+    });
     document.addEventListener("click", (e) => {       // a link to the hash already in the URL
       const a = e.target.closest?.("a[href*='#']");
       if (a && a.hash && a.hash === location.hash && a.pathname === location.pathname) settleOn(hashTarget(a.hash));
@@ -193,6 +201,7 @@
     panel.addEventListener("click", (e) => {       // a link within this page: close the menu
       if (e.target.closest("a")) setOpen(false);
     });
+    document.addEventListener("book:after-swap", () => setOpen(false));   // another page came in
     panel.addEventListener("focusout", (e) => {    // Tab past its last link: the page it covered
       const next = e.relatedTarget;
       if (isOpen() && next && !panel.contains(next) && next !== button) setOpen(false);

@@ -1,11 +1,13 @@
 // Client-side search over search.json (built by sitebuild): filters as you type.
 // Keyboard: type in the box, ArrowDown moves into the results, ArrowUp/ArrowDown move between
 // them, Enter follows a link, Escape closes the list and returns to the box.
+// After a soft navigation (navigate.js, "book:after-swap") the box is emptied and closed, and
+// result links are made against the new page's site root (pages sit at different depths).
 (() => {
   "use strict";
 
   const MAX_RESULTS = 12;
-  const root = document.documentElement.dataset.siteRoot || "";
+  const root = () => document.documentElement.dataset.siteRoot || "";
   const input = document.getElementById("search-input");
   const box = document.getElementById("search-results");
   if (!input || !box) return;
@@ -15,7 +17,7 @@
 
   function load() {
     if (!loading) {
-      loading = fetch(root + "search.json")
+      loading = fetch(root() + "search.json")
         .then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status))))
         .then((data) => {
           records = data.map((r) => ({ ...r, hay: (r.title + " " + r.section + " " + r.text).toLowerCase() }));
@@ -81,7 +83,7 @@
     for (const [, r] of hits) {
       const li = document.createElement("li");
       const a = document.createElement("a");
-      a.href = root + r.href;
+      a.href = root() + r.href;
       const head = document.createElement("span");
       head.className = "search-hit-title";
       head.textContent = r.section ? r.title + " › " + r.section : r.title;
@@ -105,6 +107,10 @@
   }
 
   input.addEventListener("focus", load, { once: true });
+  document.addEventListener("book:after-swap", () => {
+    input.value = "";
+    update();
+  });
   input.addEventListener("input", update);
   input.addEventListener("keydown", (e) => {
     if (e.key === "ArrowDown" && !box.hidden) {
