@@ -78,10 +78,11 @@
       const incoming = registration.installing;
       incoming?.addEventListener("statechange", () => { if (incoming.state === "installed") announceWaiting(); });
     });
-    // A tab left open for days learns of a new build when the reader comes back to it.
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") registration.update().catch(() => {});
-    });
+    // A page load makes the browser look for a new sw.js; a tab left open for days, or read
+    // on through soft navigations (navigate.js), looks when the reader comes back or moves on.
+    const check = () => registration.update().catch(() => {});
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") check(); });
+    document.addEventListener("book:after-swap", check);
   }
 
   // A page of one build is never served another build's files: when a new build takes over
