@@ -6,9 +6,11 @@ compressed snapshot, a new vendor file, a page) is precached without a second li
 step. Everything is precached except:
 
 - ``sw.js`` itself (the browser fetches and compares it on its own);
-- an uncompressed twin ``X`` when ``X.gz`` is also there: the runtime fetches the compressed
-  file and reads ``X`` only when ``X.gz`` cannot be downloaded, which cannot happen once
-  ``X.gz`` is in the cache;
+- an uncompressed twin ``X`` when ``X.gz`` is also there (Pyodide's 9.6 MB wasm): the
+  runtime fetches the compressed file and reads ``X`` only when ``X.gz`` cannot be
+  downloaded, which cannot happen once ``X.gz`` is in the cache. A script keeps its plain
+  twin: the worker runs a decompressed script from a blob: URL, and imports the plain file
+  when a server's Content-Security-Policy forbids that;
 - a font's ``.woff``/``.ttf`` when its ``.woff2`` is there: every browser with service
   workers takes the ``.woff2`` (the first format in KaTeX's ``@font-face`` lists).
 
@@ -33,6 +35,8 @@ CACHE_PREFIX = "mlsysbook-"
 PLACEHOLDER = "{{precache}}"
 # Font formats no browser with service workers asks for when the .woff2 is there.
 FONT_FALLBACKS = (".woff", ".ttf")
+# Plain twins that stay reachable beside their .gz (see above).
+SCRIPTS = (".js", ".mjs")
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def precache_paths(out_dir: Path) -> list[str]:
 def _requestable(path: str, present: set[str]) -> bool:
     if path == SW_NAME or any(part.startswith(".") for part in path.split("/")):
         return False
-    if path + ".gz" in present:
+    if path + ".gz" in present and not path.endswith(SCRIPTS):
         return False
     stem, dot, suffix = path.rpartition(".")
     return not (dot and "." + suffix in FONT_FALLBACKS and f"{stem}.woff2" in present)

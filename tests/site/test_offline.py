@@ -11,6 +11,7 @@ import pytest
 from sitebuild import offline
 from sitebuild.errors import BuildError
 
+REPO = Path(__file__).resolve().parents[2]
 PRECACHE_LINE = re.compile(r"^const PRECACHE = (.*);$", re.M)
 
 
@@ -39,6 +40,8 @@ SITE = {
     "assets/pyodide-snapshot-abc.bin": b"raw",                  # its .gz is what is fetched
     "assets/vendor/pyodide/pyodide.asm.wasm": b"\0asm",
     "assets/vendor/pyodide/pyodide.asm.wasm.gz": b"\x1f\x8b wasm",
+    "assets/vendor/pyodide/pyodide.asm.mjs": "export default 1;",   # imported when a blob: URL is refused
+    "assets/vendor/pyodide/pyodide.asm.mjs.gz": b"\x1f\x8b mjs",
     "assets/vendor/katex/fonts/KaTeX_Main-Regular.woff2": b"w2",
     "assets/vendor/katex/fonts/KaTeX_Main-Regular.woff": b"w1",
     "assets/vendor/katex/fonts/KaTeX_Main-Regular.ttf": b"t",
@@ -54,6 +57,8 @@ def test_precache_lists_every_requestable_file_and_skips_unreachable_twins(tmp_p
         "assets/pyodide-snapshot-abc.bin.gz",
         "assets/vendor/katex/fonts/KaTeX_Main-Regular.woff2",
         "assets/vendor/katex/fonts/Other.ttf",
+        "assets/vendor/pyodide/pyodide.asm.mjs",
+        "assets/vendor/pyodide/pyodide.asm.mjs.gz",
         "assets/vendor/pyodide/pyodide.asm.wasm.gz",
         "index.html",
         "search.json",
@@ -109,6 +114,9 @@ def test_a_template_without_the_placeholder_is_a_build_error_naming_it(tmp_path)
         offline.service_worker_source(entry, template)
 
 
+CONFIG_FILES = re.compile(r'^\s*\w+: "(assets/[^"]*[^/"])",', re.M)   # runtime/config.js paths that name a file
+
+
 def test_the_built_book_precaches_its_pages_runtime_and_snapshot(built_site):
     out = built_site.out_dir
     data = precache_in(out / "sw.js")
@@ -118,11 +126,10 @@ def test_the_built_book_precaches_its_pages_runtime_and_snapshot(built_site):
     assert pages and pages <= files
     runtime = {p.relative_to(out).as_posix() for p in (out / "assets" / "runtime").rglob("*") if p.is_file()}
     assert runtime and runtime <= files
-    wheels = {f"assets/wheels/{name}" for name in json.loads((out / "assets" / "wheels.json").read_text())}
+    config = CONFIG_FILES.findall((REPO / "labs_wasm" / "runtime" / "config.js").read_text())
+    assert "assets/pyodide-snapshot.json" in config
     manifest = json.loads((out / "assets" / "pyodide-snapshot.json").read_text())
-    assert {"search.json", "assets/offline.js", "assets/book.css", "assets/wheels.json", "assets/labs_bundle.zip",
-            "assets/pyodide-snapshot.json", f"assets/{manifest['file']}", "assets/vendor/pyodide/pyodide.mjs",
-            "assets/vendor/pyodide/python_stdlib.zip", "assets/vendor/pyodide/pyodide-lock.json",
-            } | wheels <= files
+    assert {"search.json", "assets/offline.js", "assets/book.css", f"assets/{manifest['file']}",
+            "assets/vendor/pyodide/pyodide.mjs", "assets/vendor/pyodide/python_stdlib.zip", *config} <= files
     wasm = "assets/vendor/pyodide/pyodide.asm.wasm"
     assert (wasm in files) != (wasm + ".gz" in files), "the wasm the runtime fetches, once"
