@@ -89,8 +89,9 @@ function cacheKey(request) {
   return PRECACHED.has(url.href) ? url.href : null;
 }
 
+let opened = null; // this build's cache, opened once per worker start
 async function fromCache(key, request) {
-  const cached = await (await caches.open(CACHE)).match(key);
+  const cached = await (await (opened ??= caches.open(CACHE))).match(key);
   return cached ?? fetch(request); // the browser evicted the cache: the network, as without us
 }
 
