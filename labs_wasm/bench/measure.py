@@ -48,11 +48,15 @@ FIRST_PREDICTION_PROBE = """
 FIRST_PAINT = "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null"
 READY = "() => ['ready', 'error'].includes(document.querySelector('section.lab')?.dataset.state)"
 READY_MARK = "() => performance.getEntriesByType('mark').find((m) => m.name.startsWith('lab:ready:'))?.startTime ?? null"
+# The scenario's figure drawn, or the note that takes a chart's place when Plotly cannot load.
 FIGURE_DRAWN = """(figure) => {
   const el = document.querySelector(`section.lab [data-key="${figure}"]`);
-  return !!el?.querySelector('.js-plotly-plot') && !el.querySelector('[data-drawing]');
+  const failed = el?.querySelector('.lab-figure-note');
+  if (failed) return failed.textContent;
+  return !!el?.querySelector('.js-plotly-plot') && !el.querySelector('[data-drawing]') && 'drawn';
 }"""
-SW_READY = "async () => !!(await navigator.serviceWorker.getRegistration())?.active"
+# A service worker controls the page only once installed (its precache complete) and active.
+SW_CONTROLS = "() => !!navigator.serviceWorker?.controller"
 
 # Control change -> the scenario's figure redrawn ("lab:plotted" from inside it), one change
 # at a time, each after the lab is idle. A slider takes an input event, a select a change, a
@@ -153,7 +157,9 @@ def visit(browser, url: str, scenario, plan: Plan, conditions: Conditions, *,
             page.reload(wait_until="commit")   # to open the acts the seeded answers unlock
             out["ready_reload_ms"] = _wait_ready(page, plan.ready_timeout_s)
         if plan.sweep:
-            page.wait_for_function(FIGURE_DRAWN, arg=scenario.figure_key, timeout=plan.ready_timeout_s * 1000)
+            drawn = page.wait_for_function(FIGURE_DRAWN, arg=scenario.figure_key, timeout=plan.ready_timeout_s * 1000).json_value()
+            if drawn != "drawn":
+                raise RuntimeError(f"{page.url}: figure {scenario.figure_key} was not drawn: {drawn}")
             page.wait_for_timeout(300)
             out["update_ms"] = page.evaluate(UPDATE_SWEEP, {"control": scenario.control_key, "figure": scenario.figure_key,
                                                             "values": scenario.values})
@@ -183,16 +189,16 @@ def _wait_ready(page, timeout_s: float) -> float:
 
 
 def _offline_copy(page, in_build: bool) -> dict:
-    """Wait until the service worker is active (installed: its precache is complete)."""
+    """Wait until the service worker controls the page (installed: its precache complete)."""
     if not in_build:
         return {"in_build": False}
     t0 = time.perf_counter()
     try:
-        page.wait_for_function(SW_READY, timeout=SW_TIMEOUT_S * 1000, polling=100)
-        active = True
+        page.wait_for_function(SW_CONTROLS, timeout=SW_TIMEOUT_S * 1000, polling=100)
+        controlled = True
     except PlaywrightTimeout:
-        active = False
-    return {"in_build": True, "active_before_reload": active, "waited_s": round(time.perf_counter() - t0, 1),
+        controlled = False
+    return {"in_build": True, "controlled_before_reload": controlled, "waited_s": round(time.perf_counter() - t0, 1),
             "data_offline": page.evaluate("() => document.documentElement.dataset.offline ?? null")}
 
 

@@ -44,7 +44,7 @@ def test_predicates_are_found():
 
 def test_the_bench_predicates_kept_in_named_strings_are_checked():
     found = [where for where, _ in _predicates() if where.startswith("labs_wasm/bench/")]
-    assert any("(READY)" in w for w in found) and any("(SW_READY)" in w for w in found), found
+    assert any("(READY)" in w for w in found) and any("(SW_CONTROLS)" in w for w in found), found
 
 
 def test_every_wait_for_function_predicate_is_a_function():
