@@ -64,6 +64,9 @@ def test_after_one_visit_every_chapter_and_lab_works_offline_under_a_sub_path(bo
     finally:
         stop(server)
     sw_context.set_offline(True)
+    # The browser's HTTP cache also holds what the precache downloaded: empty it, so that
+    # only the service worker can answer.
+    sw_context.new_cdp_session(page).send("Network.clearBrowserCache")
 
     response = page.reload()
     assert response.from_service_worker
@@ -71,7 +74,13 @@ def test_after_one_visit_every_chapter_and_lab_works_offline_under_a_sub_path(bo
     lab.wait_ready()
     assert lab.section.get_attribute("data-boot") == "snapshot"
 
-    page.goto(url + LAB_PAGES[OTHER])      # a chapter never opened before
+    # A chapter never opened before, by its link in the contents, as a reader would.
+    page.locator(f'#book-contents a[href$="{LAB_PAGES[OTHER]}"]').click()
+    page.wait_for_url(url + LAB_PAGES[OTHER])
+    LabPage(page, OTHER).wait_ready()
+    assert page.evaluate("() => performance.getEntriesByName('nav:shown').length") == 1, \
+        "navigate.js swapped the page in from the offline copy (no fall-back to a page load)"
+    page.goto(url + LAB_PAGES[OTHER])      # and loaded afresh
     LabPage(page, OTHER).wait_ready()
 
     page.goto(url + "?from=contents")      # the front page by its directory URL

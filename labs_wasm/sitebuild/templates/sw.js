@@ -78,11 +78,12 @@ async function download(url) {
   return response.redirected ? new Response(response.body, response) : response;
 }
 
-// Navigations ignore the query string, and a directory URL means its index.html.
+// A page (a navigation, or navigate.js fetching the next chapter) ignores the query string,
+// and a directory URL means its index.html, as a static server would have it.
 function cacheKey(request) {
   const url = new URL(request.url);
   url.hash = "";
-  if (request.mode === "navigate") {
+  if (request.mode === "navigate" || /(\.html|\/)$/.test(url.pathname)) {
     url.search = "";
     if (url.pathname.endsWith("/")) url.pathname += "index.html";
   }
