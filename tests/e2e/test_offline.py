@@ -11,12 +11,14 @@ import pytest
 
 from sitebuild import offline
 
+from . import axe
 from .conftest import LAB_PAGES, _serve
 from .labpage import LabPage
 
 pytestmark = pytest.mark.browser
 FIRST, OTHER = "vol1/01", "vol2/01"   # two chapters' labs, one per volume
 CHANGED = LAB_PAGES["vol1/02"]         # the page a new build rewrites
+PHONE = {"width": 390, "height": 844}
 
 
 def wait_offline_ready(page) -> None:
@@ -150,6 +152,9 @@ def test_a_new_build_is_announced_kept_apart_and_served_after_reload(book_copy, 
         assert "A new version of this book is available" in notice.inner_text()
         assert "saved" in notice.inner_text()
         assert first.evaluate("() => document.documentElement.dataset.offline") == "update"
+        assert axe.run(first, include=".update-notice") == []
+        first.set_viewport_size(PHONE)
+        assert axe.sideways_pan(first) == []
         stale = first.evaluate("(u) => fetch(u).then((r) => r.text())", url + CHANGED)
         assert "new-build" not in stale, "the open page must keep its own build until it reloads"
 
