@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from . import axe
 from .conftest import LAB_PAGES
 from .labpage import LabPage
 
@@ -73,6 +74,7 @@ def test_without_javascript_the_first_prediction_can_be_chosen_and_says_what_nee
         # "Loading Python…" would never end without script; the wait note is for script readers.
         assert not page.locator(f'section.lab[data-lab="{LAB}"] .lab-status').is_visible()
         assert not choice.locator(".lab-prejs-wait").is_visible()
+        # (axe cannot run with scripting off; the same HTML is audited before adoption below.)
     finally:
         context.close()
 
@@ -98,6 +100,7 @@ def test_a_choice_made_before_the_runtime_is_adopted_with_focus_and_locks(page, 
     before = _rects(page)
     assert choice.locator(".lab-prejs-wait").is_visible()      # Lock in comes with the runtime
     assert choice.locator("button.lab-commit").is_disabled()
+    assert axe.run(page, include=f'section.lab[data-lab="{LAB}"]') == []
     chosen_id = choice.locator("input[type=radio]").nth(2).get_attribute("id")
     assert page.evaluate("() => document.activeElement.id") == chosen_id
     assert held, "the runtime's module was not requested"
