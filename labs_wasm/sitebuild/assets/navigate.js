@@ -179,6 +179,8 @@
   }
 
   function swap(doc) {
+    // For readers without JavaScript; DOMParser (no scripting) parsed their content as markup.
+    doc.querySelectorAll("noscript").forEach((n) => n.remove());
     document.dispatchEvent(new CustomEvent("book:before-swap"));
     document.title = doc.title;
     for (const name of ["lang", "dir", "data-site-root"]) {
