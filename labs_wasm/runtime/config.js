@@ -6,15 +6,21 @@ export const CONFIG = Object.freeze({
   protocol: 1,
   // The npm `pyodide` version vendored by the site build (package-lock.json pins it).
   pyodideVersion: "314.0.7",
+  // Its packages' ABI (pyodide-lock.json info.abi_version): the worker passes Pyodide a lock
+  // file with no packages instead of downloading the 120 kB one (it loads none of them).
+  pyodideAbi: "2026_0",
   // Asset paths, relative to the site root (PROTOCOL.md section 7).
   paths: Object.freeze({
     pyodideDir: "assets/vendor/pyodide/",
     wheelsList: "assets/wheels.json",
     wheelsDir: "assets/wheels/",
-    bundle: "assets/labs_bundle.zip",
+    // Every Python file the worker writes into Pyodide (the engine's wheels' contents, the
+    // toolkit, the labs): one tar.gz (sitebuild/pyfiles.py).
+    bundle: "assets/python-files.tar.gz",
     // Optional: a Pyodide memory snapshot's manifest (sitebuild/snapshot.py); absent = standard boot.
     snapshot: "assets/pyodide-snapshot.json",
-    plotly: "assets/vendor/plotly.min.js",
+    // Plotly's partial bundle (scatter, bar, pie): the only trace types the labs draw.
+    plotly: "assets/vendor/plotly-basic.min.js",
     // KaTeX typesets the TeX in lab text ($...$, $$...$$); loaded only when a text has math.
     katex: "assets/vendor/katex/katex.min.js",
     katexCss: "assets/vendor/katex/katex.min.css",

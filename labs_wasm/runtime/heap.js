@@ -8,6 +8,8 @@
 // 2. Pyodide 314 catches a failed instantiation (pyodide.asm.wasm missing, truncated, not
 //    wasm), logs "wasm instantiation failed!" and never settles loadPyodide(): the boot would
 //    hang until the deadline. Here that failure rejects the start instead.
+// It also lets the worker hand over a module it compiled earlier (while the snapshot was
+// still downloading) and see the fresh memory before Pyodide restores a snapshot into it.
 
 const PAGE = 65536;
 
@@ -19,11 +21,19 @@ function grow(instance, bytes) {
 
 /** Run `start` (which instantiates one wasm module) with that module's memory grown to at
  * least `heapBytes`, rejecting as soon as the instantiation fails; WebAssembly's own
- * functions are restored afterwards. */
-export async function withWasmWatched(start, { heapBytes = 0 } = {}) {
+ * functions are restored afterwards. `module` (a promise of a compiled WebAssembly.Module)
+ * is instantiated instead of the source `start` passes to instantiateStreaming.
+ * `onMemory(bytes)` sees the memory as instantiated (data segments only, grown), before any
+ * code runs. */
+export async function withWasmWatched(start, { heapBytes = 0, module = null, onMemory = null } = {}) {
   const { instantiate, instantiateStreaming } = WebAssembly;
   let failed;
   const failure = new Promise((_, reject) => { failed = reject; });
+  const compiled = async (source, imports) => {
+    Promise.resolve(source).catch(() => {}); // not read: the module was compiled from elsewhere
+    const ready = await module;
+    return { module: ready, instance: await instantiate.call(WebAssembly, ready, imports) };
+  };
   const watched = (fn) => async (...args) => {
     let result;
     try {
@@ -32,15 +42,27 @@ export async function withWasmWatched(start, { heapBytes = 0 } = {}) {
       failed(new Error(`Python's WebAssembly module could not be compiled (${err?.message ?? err})`));
       throw err;
     }
-    if (heapBytes) grow(result instanceof WebAssembly.Instance ? result : result.instance, heapBytes);
+    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
+    if (heapBytes) grow(instance, heapBytes);
+    try {
+      await onMemory?.(memoryOf(instance));
+    } catch (err) {
+      failed(err);
+      throw err;
+    }
     return result;
   };
   WebAssembly.instantiate = watched(instantiate);
-  if (instantiateStreaming) WebAssembly.instantiateStreaming = watched(instantiateStreaming);
+  if (instantiateStreaming) WebAssembly.instantiateStreaming = watched(module ? compiled : instantiateStreaming);
   try {
     return await Promise.race([start(), failure]);
   } finally {
     WebAssembly.instantiate = instantiate;
     if (instantiateStreaming) WebAssembly.instantiateStreaming = instantiateStreaming;
   }
+}
+
+function memoryOf(instance) {
+  const memory = Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);
+  return memory ? new Uint8Array(memory.buffer) : null;
 }

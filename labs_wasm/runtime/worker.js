@@ -1,17 +1,49 @@
 // Module worker that owns Pyodide. A table of message handlers (PROTOCOL.md section 6);
 // every handler that needs Python awaits the one `python` promise, so a render that
 // arrives during boot simply waits. All URLs arrive absolute from the page.
+//
+// Start-up downloads everything at once, compressed where a plain static server would send
+// it raw (sitebuild/vendor.py, snapshot.py, pyfiles.py): the memory snapshot (.gz), Pyodide's
+// wasm (.gz, compiled as it streams, while the snapshot is still downloading), Pyodide's
+// JavaScript (.gz), the Python files (one .tar.gz) and the standard library.
 import { withWasmWatched } from "./heap.js";
-import { fetchBytes, firstUnreachable, sha256Hex } from "./fetching.js";
+import { collect, fetchStream, firstUnreachable, gunzipIfGzip, sha256Hex } from "./fetching.js";
+import { untar, writeFiles } from "./pyfiles.js";
+import { CONFIG } from "./config.js";
 
 let python = null; // Promise<{pyodide, renderJson}>, set by "boot"
 
 const post = (msg) => self.postMessage(msg);
 const progress = (text, bytes = {}) => post({ type: "progress", text, ...bytes });
 const MB = 1e6;
+// When each start-up step ended, in ms since the worker started (printed at ready, for the
+// bench and bug reports).
+const timeline = {};
+const mark = (step) => { timeline[step] = Math.round(performance.now()); };
 
 // Pyodide fetches these itself; when it fails with a bare network error we find which.
-const PYODIDE_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
+const PYODIDE_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
+// Pyodide reads only the lock's ABI from it (we load no Pyodide packages): this saves a
+// request and 120 kB. tests/site checks the ABI against the vendored pyodide-lock.json.
+const LOCK = { info: { abi_version: CONFIG.pyodideAbi }, packages: {} };
+
+// Every download feeds one progress line: the snapshot's own bytes while it downloads (the
+// bar), else the total so far. Any byte restarts the page's boot deadline.
+const downloads = {
+  loaded: 0, shown: -1, snapshot: null,
+  add(bytes) {
+    this.loaded += bytes;
+    if (Math.floor(this.loaded / MB) === this.shown) return;
+    this.shown = Math.floor(this.loaded / MB);
+    const s = this.snapshot;
+    if (s && s.loaded < s.total) progress(`Downloading Python: ${Math.floor(s.loaded / MB)} of ${Math.round(s.total / MB)} MB`, s);
+    else progress(`Starting Python: ${this.shown} MB downloaded`, { loaded: this.loaded, total: null });
+  },
+  counter() {
+    let last = 0;
+    return (loaded) => { this.add(loaded - last); last = loaded; };
+  },
+};
 
 // The snapshot manifest (built by sitebuild/snapshot.py), or null when there is none or it
 // does not match this Pyodide: then we boot the standard way.
@@ -27,63 +59,132 @@ async function snapshotManifest(url, pyodideVersion) {
   }
 }
 
-// Stream the snapshot with byte progress ("Downloading Python: 12 of 38 MB") and a stall
-// limit, then check its length and SHA-256 against the manifest before Pyodide sees it.
+/** A .gz file, decompressed as it streams (passed through when the server already did it);
+ *  `plain` is fetched instead when the .gz cannot be. */
+async function fetchGzipOr(gzUrl, plain, what, stallMs) {
+  let stream;
+  try {
+    stream = await fetchStream(gzUrl, what, { stallMs, onBytes: downloads.counter() });
+  } catch {
+    return fetchStream(plain, what, { stallMs, onBytes: downloads.counter() });
+  }
+  return (await gunzipIfGzip(stream)).stream;
+}
+
+// Compiled while the snapshot downloads; Pyodide's own request for it is answered empty and
+// heap.js hands it this module instead.
+function compileWasm(pyodideDir, stallMs) {
+  const url = `${pyodideDir}pyodide.asm.wasm`;
+  return WebAssembly.compileStreaming(fetchGzipOr(`${url}.gz`, url, "Python's WebAssembly module", stallMs)
+    .then((body) => new Response(body, { headers: { "Content-Type": "application/wasm" } })));
+}
+
+// pyodide.asm.mjs (1.25 MB, 0.26 MB gzipped), imported from a blob URL; undefined (Pyodide
+// imports the plain file itself) when that fails, e.g. under a CSP that forbids blob: scripts.
+async function pyodideModuleFactory(pyodideDir, stallMs) {
+  let url = null;
+  try {
+    const source = await new Response(await fetchGzipOr(`${pyodideDir}pyodide.asm.mjs.gz`, `${pyodideDir}pyodide.asm.mjs`,
+      "Python's loader", stallMs)).text();
+    url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    return (await import(url)).default;
+  } catch (err) {
+    console.warn(`lab worker: importing the compressed pyodide.asm.mjs failed (${err?.message ?? err}); Pyodide loads the plain file`);
+    return undefined;
+  } finally {
+    if (url) URL.revokeObjectURL(url);
+  }
+}
+
+async function fetchPythonFiles(url, stallMs) {
+  const { stream } = await gunzipIfGzip(await fetchStream(url, "the Python files", { stallMs, onBytes: downloads.counter() }));
+  const files = untar(await collect(stream), `the Python files (${url})`);
+  mark("files downloaded");
+  return files;
+}
+
+// Stream the gzipped snapshot, decompressing as it arrives, then check its length and the
+// SHA-256 of the bytes downloaded (or, when the server decompressed it, of the snapshot)
+// against the manifest before Pyodide sees it.
 async function downloadSnapshot(url, manifest, stallMs) {
-  let shown = -1;
-  const snapshot = await fetchBytes(url, "the Python snapshot", {
+  const status = { loaded: 0, total: manifest.gzipBytes };
+  downloads.snapshot = status;
+  const count = downloads.counter();
+  const wire = await fetchStream(url, "the Python snapshot", {
     stallMs,
-    onBytes(loaded, total) {
-      const mb = Math.floor(loaded / MB);
-      if (mb === shown) return; // one message per MB is plenty
-      shown = mb;
-      const of = total ?? manifest.bytes;
-      progress(`Downloading Python: ${mb} of ${Math.round(of / MB)} MB`, { loaded, total: of });
+    onBytes(loaded) {
+      status.loaded = loaded;
+      if (loaded > status.total) status.total = manifest.bytes; // the server decompressed it
+      count(loaded);
     },
   });
+  const [kept, unpacking] = wire.tee();
+  let snapshot, downloaded;
+  try {
+    const { gzip, stream } = await gunzipIfGzip(unpacking);
+    [snapshot, downloaded] = await Promise.all([collect(stream, manifest.bytes),
+      gzip ? collect(kept, manifest.gzipBytes) : kept.cancel().then(() => null)]);
+  } catch (err) {
+    if (String(err?.message).startsWith("Could not download")) throw err;
+    throw new Error(`the snapshot could not be decompressed (${err?.message ?? err})`);
+  } finally {
+    downloads.snapshot = null;
+  }
   if (snapshot.byteLength !== manifest.bytes) throw new Error(`snapshot is ${snapshot.byteLength} bytes, expected ${manifest.bytes}`);
-  if (typeof manifest.sha256 === "string") {
-    if (!crypto.subtle) {
-      console.warn("lab worker: this page is not a secure context (plain http on a remote host): the snapshot's SHA-256 is not checked");
-    } else {
-      const started = performance.now();
-      const digest = await sha256Hex(snapshot);
-      console.debug(`lab worker: snapshot SHA-256 checked in ${Math.round(performance.now() - started)} ms`);
-      if (digest !== manifest.sha256) throw new Error(`snapshot SHA-256 is ${digest.slice(0, 16)}…, expected ${manifest.sha256.slice(0, 16)}…`);
-    }
+  const [bytes, expected] = downloaded ? [downloaded, manifest.gzipSha256] : [snapshot, manifest.sha256];
+  if (!crypto.subtle) {
+    console.warn("lab worker: this page is not a secure context (plain http on a remote host): the snapshot's SHA-256 is not checked");
+  } else {
+    const digest = await sha256Hex(bytes);
+    if (digest !== expected) throw new Error(`snapshot SHA-256 is ${digest.slice(0, 16)}…, expected ${String(expected).slice(0, 16)}…`);
   }
   return snapshot;
 }
 
+// The snapshot stores the start of the heap XOR the memory as instantiated (snapshot.mjs):
+// check that memory is the one it was made against, then XOR it back.
+async function restoreBase(snapshot, memory, { heapOffset, base }) {
+  if (!base) return;
+  if (!memory || heapOffset + base.bytes > snapshot.length || base.bytes > memory.length) {
+    throw new Error("the snapshot does not fit this Python's memory");
+  }
+  const start = memory.subarray(0, base.bytes);
+  if (crypto.subtle && await sha256Hex(start) !== base.sha256) {
+    throw new Error("Python's memory as instantiated is not the one the snapshot was made against");
+  }
+  const target = snapshot.subarray(heapOffset, heapOffset + base.bytes);
+  const words = target.byteOffset % 4 === 0 ? base.bytes >> 2 : 0;
+  const t32 = new Uint32Array(target.buffer, target.byteOffset, words);
+  const s32 = new Uint32Array(start.buffer, start.byteOffset, words);
+  for (let i = 0; i < words; i++) t32[i] ^= s32[i];
+  for (let i = words * 4; i < base.bytes; i++) target[i] ^= start[i];
+}
+
 // A memory snapshot restores an interpreter that has already imported the engine and the
-// labs (~1 s instead of 4-5 s). It is a private Pyodide API, so any failure falls back.
-async function restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest, stallMs) {
-  const snapshot = await downloadSnapshot(new URL(manifest.file, snapshotUrl).href, manifest, stallMs);
-  progress("Starting Python…");
-  return withDownloadProgress(() => withWasmWatched(
-    () => loadPyodide({ indexURL: pyodideDir, _loadSnapshot: snapshot, ...QUIET }), { heapBytes: snapshot.byteLength }));
+// toolkit (~1 s instead of 4-5 s). It is a private Pyodide API, so any failure falls back.
+async function restoreSnapshot(boot, snapshotUrl, manifest, stallMs) {
+  const snapshot = downloadSnapshot(new URL(manifest.file, snapshotUrl).href, manifest, stallMs);
+  snapshot.then(() => { mark("snapshot downloaded"); progress("Starting Python…"); }, () => {});
+  return boot({ _loadSnapshot: snapshot }, { heapBytes: manifest.bytes, onMemory: async (memory) => restoreBase(await snapshot, memory, manifest) });
 }
 
 const QUIET = { stdout: () => {}, stderr: (line) => console.warn(line) };
 
-// Pyodide downloads its own files (~13 MB: pyodide.asm.wasm, the stdlib). Their bytes count
-// as progress for the boot deadline: on a slow line that is the longest silent step. A clone
-// of each response is read only to count; Pyodide reads the original.
-async function withDownloadProgress(start) {
+// Pyodide downloads the standard library itself (and, when the compressed loader could not be
+// imported, pyodide.asm.mjs): their bytes count as progress. Its request for the wasm is
+// answered empty: heap.js instantiates the module compiled from the .gz instead.
+async function withPyodideFetches(start) {
   const realFetch = self.fetch;
-  let loaded = 0;
-  let shown = -1;
-  self.fetch = async (...args) => {
-    const response = await realFetch(...args);
+  self.fetch = async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (url.endsWith("/pyodide.asm.wasm")) return new Response(null);
+    const response = await realFetch(input, init);
     const reader = response.ok ? response.clone().body?.getReader() : null;
     if (reader) {
+      const count = downloads.counter();
       (async () => {
-        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-          loaded += chunk.value.length;
-          if (Math.floor(loaded / MB) === shown) continue;
-          shown = Math.floor(loaded / MB);
-          progress(`Starting Python: ${shown} MB downloaded`, { loaded, total: null });
-        }
+        let loaded = 0;
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) count(loaded += chunk.value.length);
       })().catch(() => {}); // the original's reader reports a failure
     }
     return response;
@@ -107,9 +208,9 @@ async function importPyodide(pyodideDir) {
 }
 
 // Pyodide's own downloads fail with a bare "Failed to fetch" or similar: name the file.
-async function standardBoot(loadPyodide, pyodideDir) {
+async function standardBoot(boot, pyodideDir) {
   try {
-    return await withDownloadProgress(() => withWasmWatched(() => loadPyodide({ indexURL: pyodideDir, ...QUIET })));
+    return await boot({}, {});
   } catch (err) {
     const unreachable = await firstUnreachable(PYODIDE_FILES.map((f) => pyodideDir + f));
     if (unreachable) throw new Error(`Could not download Python (${unreachable})`);
@@ -117,35 +218,43 @@ async function standardBoot(loadPyodide, pyodideDir) {
   }
 }
 
-async function startPython({ pyodide: pyodideDir, pyodideVersion, wheels, bundle, bundleDir, snapshot: snapshotUrl }, stallMs) {
+// `bundle` is the Python files' tar.gz (config.js paths.bundle); the page's wheel list is not
+// needed: the wheels' contents are in it.
+async function startPython({ pyodide: pyodideDir, pyodideVersion, bundle, bundleDir, snapshot: snapshotUrl }, stallMs) {
   progress("Downloading Python (Pyodide)…");
+  const started = (promise) => { promise.catch(() => {}); return promise; }; // awaited later
+  const manifest = started(snapshotManifest(snapshotUrl, pyodideVersion));
+  const module = started(compileWasm(pyodideDir, stallMs));
+  module.then(() => mark("wasm compiled"), () => {});
+  const factory = started(pyodideModuleFactory(pyodideDir, stallMs));
+  const files = started(fetchPythonFiles(bundle, stallMs));
   const { loadPyodide } = await importPyodide(pyodideDir);
-  // Files are placed the same way on both paths; downloads run while Python starts.
-  const name = (url) => decodeURIComponent(new URL(url).pathname.split("/").at(-1));
-  const files = Promise.all([...wheels.map((url) => fetchBytes(url, `the engine package ${name(url)}`, { stallMs })),
-                             fetchBytes(bundle, "the labs bundle", { stallMs })]);
-  files.catch(() => {}); // awaited below; a failure must not surface as unhandled meanwhile
-  const manifest = await snapshotManifest(snapshotUrl, pyodideVersion);
+  const createPyodideModule = await factory;
+  mark("loader imported");
+  const boot = (options, watch) => withPyodideFetches(() => withWasmWatched(
+    () => loadPyodide({ indexURL: pyodideDir, lockFileContents: LOCK, createPyodideModule, ...QUIET, ...options }),
+    { module, ...watch }));
   let pyodide = null;
   let mode = "standard";
-  if (manifest) {
+  const found = await manifest;
+  if (found) {
     try {
-      pyodide = await restoreSnapshot(loadPyodide, pyodideDir, snapshotUrl, manifest, stallMs);
+      pyodide = await restoreSnapshot(boot, snapshotUrl, found, stallMs);
       mode = "snapshot";
-      bundleDir = manifest.bundleDir ?? bundleDir;
+      bundleDir = found.bundleDir ?? bundleDir;
     } catch (err) {
       console.warn(`lab worker: fast start from the snapshot failed (${describe(err)}); starting Python normally`);
       progress("Starting Python normally…");
     }
   }
-  pyodide ??= await standardBoot(loadPyodide, pyodideDir);
-  progress(`Loading the engine (${wheels.length} packages)…`);
-  const buffers = await files;
+  pyodide ??= await standardBoot(boot, pyodideDir);
+  mark("python started");
+  progress("Loading the engine…");
   const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
-  wheels.forEach((_, i) => pyodide.unpackArchive(buffers[i], "wheel", { extractDir: sitePackages }));
-  pyodide.unpackArchive(buffers.at(-1), "zip", { extractDir: bundleDir });
+  writeFiles(pyodide.FS, await files, { "site-packages": sitePackages, lab_bundle: bundleDir });
   const sys = pyodide.pyimport("sys");
   if (!sys.path.has(bundleDir)) sys.path.insert(0, bundleDir); // has(): the list's __contains__
+  mark("files written");
   progress("Starting the lab…");
   const runtime = pyodide.pyimport("labkit.runtime");
   return { pyodide, mode, renderJson: runtime.render_json };
@@ -160,14 +269,18 @@ function describe(err) {
 
 const handlers = {
   async boot({ urls, stallMs = 0 }) {
+    mark("boot message");
     python = startPython(urls, stallMs);
     const { mode } = await python;
+    mark("ready");
+    console.debug(`lab worker: ${mode} boot, ms since the worker started: ${JSON.stringify(timeline)}`);
     post({ type: "ready", boot: mode });
   },
   async render({ id, lab, state }) {
     if (!python) throw new Error("render before boot: the page must send {type: 'boot'} first");
     const { renderJson } = await python;
     const tree = JSON.parse(renderJson(lab, JSON.stringify(state)));
+    if (!timeline["first render"]) { mark("first render"); console.debug(`lab worker: first render of ${lab} at ${timeline["first render"]} ms`); }
     post({ type: "render", id, tree });
   },
 };

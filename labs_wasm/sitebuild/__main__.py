@@ -20,7 +20,7 @@ from .errors import BuildError
 
 
 def quarto_build(root: Path, out_dir: Path) -> int:
-    from . import bundle, vendor, wheels
+    from . import bundle, pyfiles, vendor, wheels
     proc = subprocess.run(["quarto", "render"], cwd=root)
     if proc.returncode != 0:
         return proc.returncode
@@ -29,7 +29,8 @@ def quarto_build(root: Path, out_dir: Path) -> int:
     vendor.vendor_npm(root, assets)
     vendor.copy_runtime(root, assets)
     bundle.write_bundle(root, assets / "labs_bundle.zip")
-    wheels.write_wheels(root, assets, root / ".cache" / "wheels")
+    names = wheels.write_wheels(root, assets, root / ".cache" / "wheels")
+    pyfiles.write_python_files(assets / pyfiles.FILE, [assets / "wheels" / n for n in names], bundle.lab_sources(root))
     return 0
 
 

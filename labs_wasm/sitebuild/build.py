@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bundle, crossref, mathrender, offline, run_python, search, snapshot, vendor, wheels
+from . import bundle, crossref, mathrender, offline, pyfiles, run_python, search, snapshot, vendor, wheels
 from .errors import BuildError
 from .pandoc import pandoc_path
 from .project import Project, load_project
@@ -142,6 +142,9 @@ def build(root: Path, out_dir: Path | None = None, build_dir: Path | None = None
                 vendor.copy_runtime(root, assets_dir)
                 bundle.write_bundle(root, assets_dir / "labs_bundle.zip")
             wheel_names = wheel_job.result() if wheel_job else []
+            if assets:
+                pyfiles.write_python_files(assets_dir / pyfiles.FILE, [assets_dir / "wheels" / n for n in wheel_names],
+                                           bundle.lab_sources(root))
             lap("assets")
             if assets:
                 snapshot.write_snapshot(root, assets_dir, log)

@@ -6,6 +6,9 @@ installed into node_modules.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +25,9 @@ VENDOR_FILES: list[tuple[tuple[str, ...], str]] = [
     (("pyodide/pyodide.asm.wasm",), "pyodide/pyodide.asm.wasm"),
     (("pyodide/python_stdlib.zip",), "pyodide/python_stdlib.zip"),
     (("pyodide/pyodide-lock.json",), "pyodide/pyodide-lock.json"),
-    (("plotly.js-dist-min/plotly.min.js",), "plotly.min.js"),
+    # The partial bundle: the labs draw only scatter and bar traces (labkit/plot.py);
+    # tests/site/test_plotly_traces.py fails if a lab emits a trace type it lacks.
+    (("plotly.js-basic-dist-min/plotly-basic.min.js",), "plotly-basic.min.js"),
     (("dompurify/dist/purify.es.mjs", "dompurify/dist/purify.es.js"), "purify.es.mjs"),
     (("dompurify/dist/purify.min.js",), "purify.min.js"),
     (("marked/lib/marked.esm.js",), "marked.esm.js"),
@@ -31,11 +36,26 @@ VENDOR_FILES: list[tuple[tuple[str, ...], str]] = [
 # script is for lab text, loaded by runtime/math.js only when a lab text holds math.
 KATEX_FILES = ["katex.min.css", "katex.min.js"]
 RUNTIME_SKIP_DIRS = {"test", "tests", "__tests__", "node_modules"}
+# Served gzipped as well (a plain static server compresses nothing): the worker fetches the
+# .gz and decompresses it with DecompressionStream, falling back to the plain file.
+GZIPPED = ["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.mjs"]
 
 
 def _copy(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src, dest)
+
+
+def _gzipped(src: Path, cache: Path) -> Path:
+    """``src`` gzipped (level 9, no timestamp), made once per content (2 s for the wasm)."""
+    data = src.read_bytes()
+    out = cache / f"{src.name}-{hashlib.sha256(data).hexdigest()[:16]}.gz"
+    if not out.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + f".{os.getpid()}.partial")   # a concurrent build never reads half a file
+        partial.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+        partial.replace(out)
+    return out
 
 
 def vendor_npm(root: Path, assets: Path) -> list[str]:
@@ -49,6 +69,9 @@ def vendor_npm(root: Path, assets: Path) -> list[str]:
             raise BuildError(f"{nm}: none of {', '.join(sources)} exists; run `npm ci` (package.json pins it)")
         _copy(src, assets / "vendor" / dest)
         copied.append(dest)
+        if dest in GZIPPED:
+            _copy(_gzipped(src, root / ".cache" / "gzip"), assets / "vendor" / (dest + ".gz"))
+            copied.append(dest + ".gz")
     katex = nm / "katex" / "dist"
     for name in KATEX_FILES:
         if not (katex / name).is_file():

@@ -31,7 +31,7 @@ def lock_early(page, site_url) -> tuple[LabPage, str]:
 
 
 def test_progress_below_an_early_answer_is_real_and_gives_way_to_the_instruments(page, site_url):
-    throttle(page, 12 * MB)  # the ~38 MB snapshot takes ~3 s: long enough to watch
+    throttle(page, 3 * MB)  # ~14 MB (a 6 MB snapshot) takes ~5 s: long enough to watch
     lab, key = lock_early(page, site_url)
     assert lab.state() == "loading", lab.section.inner_text()[:500]
     gate = lab.section.locator(f'[data-key="{key}"] + .lab-gate[data-waiting]')

@@ -1,7 +1,7 @@
 """Start-up always ends in a working lab or in a message that names what failed, with a
 Retry that works once the fault is gone (issue 13, "Start-up"). Each case breaks one
 download with Playwright's router: the page's own modules, the worker's modules, Pyodide,
-the engine wheels, the labs bundle, the chart library."""
+the Python files (engine, toolkit, labs), the chart library."""
 from __future__ import annotations
 
 import pytest
@@ -53,9 +53,8 @@ WORKER_FAULTS = [
     ("**/assets/runtime/worker.js", "404", "worker.js"),
     ("**/assets/runtime/heap.js", "abort", "heap.js"),
     ("**/pyodide/pyodide.mjs", "404", "pyodide.mjs"),
-    ("**/pyodide/pyodide.asm.wasm", "404", "pyodide.asm.wasm"),
-    ("**/assets/wheels/*.whl", "abort", ".whl"),
-    ("**/assets/labs_bundle.zip", "404", "labs_bundle.zip"),
+    ("**/pyodide/pyodide.asm.wasm*", "404", "pyodide.asm.wasm"),   # the .gz, and the plain file it falls back to
+    ("**/assets/python-files.tar.gz", "abort", "python-files.tar.gz"),
 ]
 
 
@@ -79,7 +78,7 @@ def test_a_worker_download_that_fails_is_named_and_retry_recovers(page, recorder
 
 @pytest.mark.fault
 def test_plotly_failing_leaves_a_note_and_the_lab_working(page, recorder, site_url):
-    break_url(page, "**/vendor/plotly.min.js", "404")
+    break_url(page, "**/vendor/plotly-basic.min.js", "404")
     page.goto(site_url + LAB_PAGES[LAB])
     lab = LabPage(page, LAB)
     lab.wait_ready()
@@ -90,7 +89,7 @@ def test_plotly_failing_leaves_a_note_and_the_lab_working(page, recorder, site_u
     notes.first.wait_for()
     assert notes.count() == lab.section.locator(".lab-figure").count() >= 2
     text = notes.first.inner_text()
-    assert "This chart could not load" in text and "plotly.min.js" in text and "HTTP 404" in text, text
+    assert "This chart could not load" in text and "plotly-basic.min.js" in text and "HTTP 404" in text, text
     assert lab.state() == "ready" and lab.section.locator(".lab-error").count() == 0
     lab.section.locator(".lab-ledger").wait_for()
     # The controls still answer: the failure state is reached and left.
@@ -100,7 +99,7 @@ def test_plotly_failing_leaves_a_note_and_the_lab_working(page, recorder, site_u
     lab.set_control("context", "cloud")
     assert banner.count() == 0 and lab.state() == "ready"
     # Once the library can load, the next chart drawn brings every chart back.
-    page.unroute("**/vendor/plotly.min.js")
+    page.unroute("**/vendor/plotly-basic.min.js")
     lab.set_control("act2.batch", 8)  # a new Iron Law chart
     page.wait_for_function("id => [...document.querySelectorAll(`section.lab[data-lab=\"${id}\"] .lab-plot`)]"
                            ".every((p) => Number(p.dataset.plotted) > 0)", arg=LAB)

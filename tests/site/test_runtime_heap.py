@@ -38,3 +38,31 @@ def test_heap_restores_webassembly_when_the_start_fails():
         return {message, restored: WebAssembly.instantiate === original};
     """)
     assert got == {"message": "boom", "restored": True}
+
+
+def test_a_module_compiled_earlier_is_instantiated_and_its_fresh_memory_is_shown_first():
+    # The worker compiles pyodide.asm.wasm while the snapshot downloads, and XORs the
+    # snapshot's start with the memory as instantiated (before any code runs).
+    got = run_js("heap.js", """
+        const bytes = new Uint8Array(data.wasm);
+        const original = WebAssembly.instantiateStreaming;
+        let seen = null;
+        const result = await m.withWasmWatched(
+            () => WebAssembly.instantiateStreaming(Promise.reject(new Error("the source is not read")), {}),
+            {module: WebAssembly.compile(bytes), heapBytes: 2 * 65536, onMemory: (memory) => { seen = memory.length; }});
+        return {isModule: result.module instanceof WebAssembly.Module,
+                memory: result.instance.exports.memory.buffer.byteLength, seen,
+                restored: WebAssembly.instantiateStreaming === original};
+    """, {"wasm": ONE_PAGE})
+    assert got == {"isModule": True, "memory": 2 * 65536, "seen": 2 * 65536, "restored": True}
+
+
+def test_a_failing_memory_check_rejects_the_start():
+    got = run_js("heap.js", """
+        const bytes = new Uint8Array(data.wasm);
+        try {
+            await m.withWasmWatched(async () => { await WebAssembly.instantiate(bytes, {}); return new Promise(() => {}); },
+                                    {onMemory: () => { throw new Error("not the memory the snapshot was made against"); }});
+        } catch (err) { return err.message; }
+    """, {"wasm": ONE_PAGE})
+    assert got == "not the memory the snapshot was made against"

@@ -3,6 +3,7 @@ self-hosted assets, wheels, search index, build time."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -161,7 +162,7 @@ def test_site_vendored_runtime_assets_present(site):
     for name in PYODIDE_CORE:
         assert (vendor / "pyodide" / name).stat().st_size > 0, name
     assert (vendor / "pyodide" / "pyodide.asm.wasm").stat().st_size > 1_000_000
-    for name in ["plotly.min.js", "purify.es.mjs", "purify.min.js", "marked.esm.js",
+    for name in ["plotly-basic.min.js", "purify.es.mjs", "purify.min.js", "marked.esm.js",
                  "katex/katex.min.css"]:
         assert (vendor / name).stat().st_size > 0, name
     assert any((vendor / "katex" / "fonts").glob("*.woff2"))
@@ -236,11 +237,30 @@ def test_site_pages_load_katex_and_search_relatively(site):
 
 def test_site_snapshot_manifest_matches_its_file_and_the_runtime(site):
     manifest = json.loads((site / "assets" / "pyodide-snapshot.json").read_text())
-    snap = (site / "assets" / manifest["file"]).read_bytes()
+    packed = (site / "assets" / manifest["file"]).read_bytes()
+    assert len(packed) == manifest["gzipBytes"] and hashlib.sha256(packed).hexdigest() == manifest["gzipSha256"]
+    assert manifest["file"] == f"pyodide-snapshot-{manifest['gzipSha256'][:16]}.bin.gz"
+    snap = gzip.decompress(packed)
     assert len(snap) == manifest["bytes"] > 10_000_000
     assert hashlib.sha256(snap).hexdigest() == manifest["sha256"]
-    assert manifest["file"] == f"pyodide-snapshot-{manifest['sha256'][:16]}.bin"
+    assert len(packed) < len(snap) / 4   # what a plain static server sends
+    # The XOR-coded start of the heap (snapshot.mjs) lies inside the snapshot.
+    assert 0 < manifest["heapOffset"] and manifest["heapOffset"] + manifest["base"]["bytes"] <= len(snap)
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["base"]["sha256"])
     config = (REPO / "labs_wasm" / "runtime" / "config.js").read_text()
     assert re.search(r'pyodideVersion: "([^"]+)"', config).group(1) == manifest["pyodide"]
     assert re.search(r'bundleDir: "([^"]+)"', config).group(1) == manifest["bundleDir"]
     assert json.loads((REPO / "node_modules" / "pyodide" / "package.json").read_text())["version"] == manifest["pyodide"]
+
+
+def test_site_serves_pyodide_wasm_and_loader_gzipped_beside_the_plain_files(site):
+    pyodide = site / "assets" / "vendor" / "pyodide"
+    for name in ("pyodide.asm.wasm", "pyodide.asm.mjs"):
+        assert gzip.decompress((pyodide / f"{name}.gz").read_bytes()) == (pyodide / name).read_bytes(), name
+
+
+def test_runtime_pyodide_abi_matches_the_vendored_lock_file():
+    # The worker hands Pyodide a lock file with no packages and this ABI instead of the real one.
+    lock = json.loads((REPO / "node_modules" / "pyodide" / "pyodide-lock.json").read_text())
+    config = (REPO / "labs_wasm" / "runtime" / "config.js").read_text()
+    assert re.search(r'pyodideAbi: "([^"]+)"', config).group(1) == lock["info"]["abi_version"]
