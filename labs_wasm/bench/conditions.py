@@ -174,7 +174,7 @@ class Applied:
 
 
 def _loop_ms(page) -> dict:
-    times = {"main thread": min(page.evaluate(CPU_LOOP) for _ in range(2))}
+    times = {"main thread": min(page.evaluate(CPU_LOOP) for _ in range(3))}
     if page.workers:
-        times["worker"] = min(page.workers[0].evaluate(CPU_LOOP) for _ in range(2))
+        times["worker"] = min(page.workers[0].evaluate(CPU_LOOP) for _ in range(3))
     return times
