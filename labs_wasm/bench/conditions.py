@@ -159,7 +159,8 @@ class Applied:
         slowed = {"network": self.conditions.describe() if self.conditions.download_mbit else None}
         if self.conditions.cpu_rate != 1:
             slowed["main thread"] = f"Emulation.setCPUThrottlingRate {self.conditions.cpu_rate:g}"
-            slowed["worker"] = self.worker_limit.describe() if self.worker_limit else "not slowed"
+            if self.page.workers:  # the naive page has none
+                slowed["worker"] = self.worker_limit.describe() if self.worker_limit else "not slowed"
         return slowed
 
     def measured_slowdown(self) -> dict:

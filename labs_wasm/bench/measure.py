@@ -138,12 +138,14 @@ def visit(browser, url: str, scenario, plan: Plan, conditions: Conditions, *,
         page.add_init_script(FIRST_PREDICTION_PROBE)
         traffic = Traffic(page) if plan.count_bytes else None
         page.goto(url, wait_until="commit")
-        out = {"slowed": applied.describe()}
+        out = {}
         try:
             out["ready_cold_ms"] = _wait_ready(page, plan.ready_timeout_s)
         except NotReadyInTime:
             out["not_ready_after_s"] = plan.ready_timeout_s
             return out
+        finally:
+            out["slowed"] = applied.describe()
         # The probe's time is the end of the frame's main-thread paint; Chromium stamps the first
         # contentful paint when that frame is presented. Shown in the first frame, the
         # prediction was visible at the first contentful paint, not before it.

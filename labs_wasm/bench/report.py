@@ -81,6 +81,7 @@ def rows(results: dict) -> list[Row]:
             Row("20 Mbit/s 40 ms: ready, cold", "ms", _get(ours, "ready_cold_ms"), _get(naive, "ready_cold_ms"), TARGETS["slow_ready"]),
             Row("20 Mbit/s 40 ms: bytes before ready", "MB", _get(ours, "bytes_before_ready_mb"), _get(naive, "bytes_before_ready_mb"), TARGETS["slow_bytes"]),
         ]
+        table[-2].notes.append(_run_counts(ours, naive))
     cpu = results.get("cpu")
     if cpu:
         ours, naive = cpu["ours"], cpu["naive"]
@@ -90,6 +91,7 @@ def rows(results: dict) -> list[Row]:
             Row("CPU 4x: update, p95", "ms", _get(ours, "update_p95_ms"), _get(naive, "update_p95_ms")),
         ]
         table[-3].notes.append("slowed: " + "; ".join(f"{k} {v}" for k, v in cpu.get("slowed", {}).items()))
+        table[-3].notes.append(_run_counts(ours, naive))
     heavy = results.get("heavy")
     if heavy:
         ours = heavy["ours"]
@@ -107,6 +109,10 @@ def rows(results: dict) -> list[Row]:
         if "seconds" in build:
             table.append(Row("site build, clean", "s", build["seconds"], target=TARGETS["build"]))
     return table
+
+
+def _run_counts(ours: dict, naive: dict | None) -> str:
+    return f"ours: median of {len(ours['runs'])} run(s); naive: {len(naive['runs']) if naive else 0} run(s)"
 
 
 def _served_by(summary: dict) -> str:
