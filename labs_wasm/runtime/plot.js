@@ -43,8 +43,14 @@ export function drawFigure(div, figure, plotlyUrl) {
     if (div._labFigure !== figure) return; // superseded while waiting
     const width = div.clientWidth || 600;
     const fitted = fitFigure(figure, width, textWidth);
-    await Plotly.react(div, fitted.data, { autosize: true, ...fitted.layout }, PLOT_CONFIG);
-    await afterDraw(Plotly, div, fitted);
+    // The corrections the last draw of this chart needed after it was drawn (log ticks from
+    // Plotly's range, the legend's room, a taller plot for its y title) go into this draw:
+    // while a student drags, each update is one Plotly pass, not a draw and a relayout.
+    const carried = sameFit(div._labCorrections, width, fitted.layout) ? div._labCorrections.update : {};
+    const layout = withUpdate({ autosize: true, ...fitted.layout }, carried);
+    await Plotly.react(div, fitted.data, layout, PLOT_CONFIG);
+    const update = await afterDraw(Plotly, div, fitted);
+    div._labCorrections = { width, height: fitted.layout.height, update: { ...carried, ...update } };
     div._labWidth = width;
     div.dataset.plotted = String(Number(div.dataset.plotted ?? 0) + 1);
     div.dispatchEvent(new CustomEvent("lab:plotted", { bubbles: true }));
@@ -279,12 +285,29 @@ function logTickUpdate(div, logAxes, font) {
 
 /** A horizontal legend below the plot goes under the axis labels and title, not over them:
  * measured after the draw, the chart grows by the legend's height and the legend sits at the
- * bottom. (Plotly places a legend at a fraction of the plot's height, blind to the labels.) */
+ * bottom. (Plotly places a legend at a fraction of the plot's height, blind to the labels.)
+ * Returns the relayout it applied ({} when the draw needed none). */
 async function afterDraw(Plotly, div, fitted) {
   const update = { ...logTickUpdate(div, fitted.logAxes, fitted.layout.font?.size ?? 12), ...legendBelow(div) };
   const grow = yTitleOverflow(div);
   if (grow) update.height = (update.height ?? div._fullLayout.height) + grow;
   if (Object.keys(update).length) await Plotly.relayout(div, update);
+  return update;
+}
+
+/** The last draw's corrections apply to a figure fitted to the same width and height. */
+const sameFit = (last, width, layout) => last && last.width === width && last.height === layout.height;
+
+/** `layout` with a relayout-style update ({"legend.y": 0, "xaxis.tickvals": [...]}) applied. */
+export function withUpdate(layout, update) {
+  const out = structuredClone(layout);
+  for (const [path, value] of Object.entries(update)) {
+    const keys = path.split(".");
+    let at = out;
+    for (const key of keys.slice(0, -1)) at = at[key] = (at[key] && typeof at[key] === "object") ? at[key] : {};
+    at[keys.at(-1)] = value;
+  }
+  return out;
 }
 
 /** How much taller the plot must be for its (wrapped, upright) y-axis titles to fit beside

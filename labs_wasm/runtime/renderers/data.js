@@ -38,11 +38,15 @@ const figure = {
   },
   update(el, node, ctx) {
     // The chart is decoration for sighted readers; the caption and table carry the content.
+    // Only what changed is redrawn: a drag usually moves the chart and its table, not the caption.
     const previous = el._labNode;
     el._labNode = node;
-    el.querySelector("figcaption").replaceChildren(md(node.caption, ctx));
-    const tableHolder = el.querySelector(".lab-figure-table");
-    tableHolder.replaceChildren(node.table ? h("details", {}, h("summary", {}, "Data table"), buildTable(node.table)) : "");
+    if (previous?.caption !== node.caption) el.querySelector("figcaption").replaceChildren(md(node.caption, ctx));
+    if (!previous || JSON.stringify(previous.table) !== JSON.stringify(node.table)) {
+      const holder = el.querySelector(".lab-figure-table");
+      const open = holder.querySelector("details")?.open ?? false; // a table the student opened stays open
+      holder.replaceChildren(node.table ? h("details", { open }, h("summary", {}, "Data table"), buildTable(node.table)) : "");
+    }
     if (!previous || missingCharts.has(el) || JSON.stringify(previous.figure) !== JSON.stringify(node.figure)) {
       drawChart(el, node.figure, ctx);
     }

@@ -1,0 +1,62 @@
+"""A dragged control updates its chart in one Plotly pass (plot.js carries the last draw's
+post-draw corrections into the next draw), redraws only the figures whose JSON changed, and
+leaves an opened data table open (renderers/data.js)."""
+from __future__ import annotations
+
+import json
+
+from labkit.runtime import render
+from labkit.serialize import walk
+
+from .conftest import LAB_PAGES
+from .labpage import STORE_KEY, LabPage
+
+LAB = "vol1/06"            # a log-axis chart with a legend: on a phone, each draw needed a relayout
+SLIDER = "act2.seq_len"    # redraws act2.memory; act1.growth does not depend on it
+PHONE = {"width": 390, "height": 844}
+
+
+def every_prediction_answered(lab: str) -> dict:
+    state = {"answers": {}, "values": {}}
+    for _ in range(10):
+        open_ = [n for n in walk(render(lab, state)["nodes"]) if n.get("locks") and not n.get("locked")]
+        if not open_:
+            return state
+        n = open_[0]
+        state["answers"][n["name"]] = n["options"][0]["value"] if "options" in n else n["min"]
+    raise AssertionError(f"{lab}: predictions never ran out")
+
+
+def test_dragging_a_slider_is_one_plotly_pass_per_update_and_redraws_only_its_chart(browser, site_url):
+    context = browser.new_context(viewport=PHONE, service_workers="block")
+    try:
+        page = context.new_page()
+        page.goto(site_url + LAB_PAGES[LAB])
+        doc = {"version": 1, "labs": {LAB: every_prediction_answered(LAB)}, "ledger": {}}
+        page.evaluate("([k, v]) => localStorage.setItem(k, v)", [STORE_KEY, json.dumps(doc)])
+        page.reload()
+        lab = LabPage(page, LAB)
+        lab.wait_ready()
+        plotted = lambda key: page.evaluate(  # noqa: E731
+            "key => Number(document.querySelector(`[data-key=\"${key}\"] .lab-plot`)?.dataset.plotted ?? 0)", key)
+        page.wait_for_function("() => document.querySelectorAll('.lab-plot[data-plotted]').length >= 2 && !document.querySelector('.lab-plot[data-drawing]')")
+        page.locator('[data-key="act2.memory"] details summary').click()     # the student opens the data table
+        page.evaluate("() => { window.__relayouts = 0; const real = Plotly.relayout;"
+                      " Plotly.relayout = (...a) => { window.__relayouts++; return real(...a); }; }")
+        growth, memory = plotted("act1.growth"), plotted("act2.memory")
+        drag = [5120, 6144, 7168, 8192, 9216]   # neighbouring steps, as a drag gives them
+        for value in drag:
+            page.evaluate("""([key, v]) => new Promise((resolve) => {
+                const range = document.querySelector(`[data-key="${key}"] input[type=range]`);
+                document.querySelector('section.lab').addEventListener('lab:plotted', resolve, { once: true });
+                range.value = String(v);
+                range.dispatchEvent(new Event('input', { bubbles: true })); })""", [SLIDER, value])
+            lab.wait_settled()
+        page.wait_for_function("() => !document.querySelector('.lab-plot[data-drawing]')")
+        assert plotted("act2.memory") == memory + len(drag)
+        assert plotted("act1.growth") == growth, "a chart whose figure did not change was redrawn"
+        relayouts = page.evaluate("() => window.__relayouts")
+        assert relayouts <= 1, f"{relayouts} relayouts for {len(drag)} updates: each update should be one Plotly pass"
+        assert page.locator('[data-key="act2.memory"] details').get_attribute("open") == ""
+    finally:
+        context.close()
