@@ -16,8 +16,9 @@ from .plainmath import tex_to_text
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIP_TEXT = {"script", "style"}
-# Status lines of embedded labs ("Loading Python…") are UI, not book text: keep them out of search.
-_SKIP_CLASSES = {"lab-status", "ledger-status"}
+# Status lines of embedded labs ("Loading Python…") and a lab's pre-rendered view (its
+# questions and buttons, .lab-root) are UI, not book text: keep them out of search.
+_SKIP_CLASSES = {"lab-status", "ledger-status", "lab-root"}
 
 
 @dataclass
@@ -64,7 +65,10 @@ class _Parser(HTMLParser):
             self.in_number += 1
         elif self.in_number and tag == "span":
             self.in_number += 1
-        if tag in _SKIP_TEXT or _SKIP_CLASSES & set((a.get("class") or "").split()):
+        if self.skip and tag == self.skip_tags[-1]:   # nested in a skipped element of its tag (div in div)
+            self.skip += 1
+            self.skip_tags.append(tag)
+        elif tag in _SKIP_TEXT or _SKIP_CLASSES & set((a.get("class") or "").split()):
             self.skip += 1
             self.skip_tags.append(tag)
 

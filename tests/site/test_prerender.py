@@ -127,3 +127,6 @@ def test_prerender_writes_the_first_view_as_html_into_the_page(tiny_project, tmp
     assert root_div, "the first view is not in the page"
     assert re.search(r'<a href="\.\./vol1/alpha\.html#sec-alpha-one-a" class="xref">[^<]+</a>', root_div.group(1))
     assert '<div class="lab-gate" data-key="gate" data-kind="gate"><div><p>locked</p>' in root_div.group(1)
+    # The view is the lab's UI, not book text: search does not index it.
+    search = (result.out_dir / "search.json").read_text()
+    assert "Revisit" not in search and "locked" not in search
