@@ -42,13 +42,23 @@ class Bench:
         self.worker_limit: WorkerCpuLimit | None = None
 
     def runs(self, name: str, url: str, plan: Plan, conditions, count: int, scenario: Scenario | None = None) -> dict:
-        runs = []
+        """`count` runs; a run whose page fails (a lab that ends in error, a figure that does
+        not draw) is tried once more, and the failure is kept in the report."""
+        runs, failed = [], []
         for i in range(count):
-            r = visit(self.browser, url, scenario or self.scenario, plan, conditions,
-                      worker_limit=self.worker_limit, service_worker_in_build=self.sw)
+            for attempt in (1, 2):
+                try:
+                    r = visit(self.browser, url, scenario or self.scenario, plan, conditions,
+                              worker_limit=self.worker_limit, service_worker_in_build=self.sw)
+                    break
+                except RuntimeError as exc:
+                    failed.append(str(exc))
+                    print(f"  {conditions.name}, {name} {i + 1}/{count}: failed ({str(exc)[:300]})", flush=True)
+                    if attempt == 2:
+                        raise
             runs.append(r)
             print(f"  {conditions.name}, {name} {i + 1}/{count}: {_line(r)}", flush=True)
-        return report.summarize(runs)
+        return {**report.summarize(runs), "failed_attempts": failed}
 
     def local(self) -> dict:
         n = self.args.runs

@@ -59,56 +59,76 @@ def _get(summary: dict | None, key: str):
 
 
 def rows(results: dict) -> list[Row]:
+    """The table's rows, section by section, for the sections that ran."""
     table: list[Row] = []
-    local = results.get("local")
-    if local:
-        ours, naive = local["ours"], local["naive"]
-        table += [
-            Row("first prediction visible, cold", "ms", _get(ours, "first_prediction_ms"), _get(naive, "first_prediction_ms"), TARGETS["first_prediction"]),
-            Row("ready, cold", "ms", _get(ours, "ready_cold_ms"), _get(naive, "ready_cold_ms"), TARGETS["ready_cold"]),
-            Row(f"ready, warm reload ({_served_by(ours)})", "ms", _get(ours, "ready_warm_ms"), _get(naive, "ready_warm_ms"), TARGETS["ready_warm"]),
-            Row("update, median", "ms", _get(ours, "update_median_ms"), _get(naive, "update_median_ms")),
-            Row("update, p95", "ms", _get(ours, "update_p95_ms"), _get(naive, "update_p95_ms"), TARGETS["update_p95"]),
-        ]
-        nav = local.get("next_chapter")
-        if nav:
-            table.append(_next_chapter_row(nav))
-    slow = results.get("slow")
-    if slow:
-        ours, naive = slow["ours"], slow.get("naive")
-        table += [
-            Row("20 Mbit/s 40 ms: first prediction", "ms", _get(ours, "first_prediction_ms"), _get(naive, "first_prediction_ms")),
-            Row("20 Mbit/s 40 ms: ready, cold", "ms", _get(ours, "ready_cold_ms"), _get(naive, "ready_cold_ms"), TARGETS["slow_ready"]),
-            Row("20 Mbit/s 40 ms: bytes before ready", "MB", _get(ours, "bytes_before_ready_mb"), _get(naive, "bytes_before_ready_mb"), TARGETS["slow_bytes"]),
-        ]
-        table[-2].notes.append(_run_counts(ours, naive))
-    cpu = results.get("cpu")
-    if cpu:
-        ours, naive = cpu["ours"], cpu["naive"]
-        table += [
-            Row("CPU 4x: ready, cold", "ms", _get(ours, "ready_cold_ms"), _get(naive, "ready_cold_ms")),
-            Row("CPU 4x: update, median", "ms", _get(ours, "update_median_ms"), _get(naive, "update_median_ms")),
-            Row("CPU 4x: update, p95", "ms", _get(ours, "update_p95_ms"), _get(naive, "update_p95_ms")),
-        ]
-        table[-3].notes.append("slowed: " + "; ".join(f"{k} {v}" for k, v in cpu.get("slowed", {}).items()))
-        table[-3].notes.append(_run_counts(ours, naive))
-    heavy = results.get("heavy")
-    if heavy:
-        ours = heavy["ours"]
-        table += [
-            Row(f"heaviest lab {heavy['lab']}, every act open: ready, cold", "ms", _get(ours, "ready_cold_ms"), notes=[heavy["why"]]),
-            Row(f"heaviest lab {heavy['lab']}: update, p95", "ms", _get(ours, "update_p95_ms")),
-        ]
-    build = results.get("build")
-    if build:
-        snap = build["snapshot"]
-        table += [
-            Row("snapshot, raw", "MB", snap["raw_mb"]),
-            Row(f"snapshot, on the wire ({'as stored' if snap['encoding'] == 'none' else snap['encoding']})", "MB", snap["wire_mb"]),
-        ]
-        if "seconds" in build:
-            table.append(Row("site build, clean", "s", build["seconds"], target=TARGETS["build"]))
+    for section, make in SECTION_ROWS.items():
+        if not results.get(section):
+            continue
+        made = make(results[section])
+        for row in made:
+            row.section = section
+        # A page that failed once and was run again is told on the section's first row.
+        for who in ("ours", "naive"):
+            for failure in (results[section].get(who) or {}).get("failed_attempts", []):
+                made[0].notes.append(f"{who}: one attempt failed and was run again: {failure.splitlines()[0][:200]}")
+        table += made
     return table
+
+
+def _local_rows(local: dict) -> list[Row]:
+    ours, naive = local["ours"], local["naive"]
+    made = [
+        Row("first prediction visible, cold", "ms", _get(ours, "first_prediction_ms"), _get(naive, "first_prediction_ms"), TARGETS["first_prediction"]),
+        Row("ready, cold", "ms", _get(ours, "ready_cold_ms"), _get(naive, "ready_cold_ms"), TARGETS["ready_cold"]),
+        Row(f"ready, warm reload ({_served_by(ours)})", "ms", _get(ours, "ready_warm_ms"), _get(naive, "ready_warm_ms"), TARGETS["ready_warm"]),
+        Row("update, median", "ms", _get(ours, "update_median_ms"), _get(naive, "update_median_ms")),
+        Row("update, p95", "ms", _get(ours, "update_p95_ms"), _get(naive, "update_p95_ms"), TARGETS["update_p95"]),
+    ]
+    if local.get("next_chapter"):
+        made.append(_next_chapter_row(local["next_chapter"]))
+    return made
+
+
+def _slow_rows(slow: dict) -> list[Row]:
+    ours, naive = slow["ours"], slow.get("naive")
+    return [
+        Row("20 Mbit/s 40 ms: first prediction", "ms", _get(ours, "first_prediction_ms"), _get(naive, "first_prediction_ms")),
+        Row("20 Mbit/s 40 ms: ready, cold", "ms", _get(ours, "ready_cold_ms"), _get(naive, "ready_cold_ms"), TARGETS["slow_ready"],
+            notes=[_run_counts(ours, naive)]),
+        Row("20 Mbit/s 40 ms: bytes before ready", "MB", _get(ours, "bytes_before_ready_mb"), _get(naive, "bytes_before_ready_mb"), TARGETS["slow_bytes"]),
+    ]
+
+
+def _cpu_rows(cpu: dict) -> list[Row]:
+    ours, naive = cpu["ours"], cpu["naive"]
+    slowed = "slowed: " + "; ".join(f"{k} {v}" for k, v in cpu.get("slowed", {}).items())
+    return [
+        Row("CPU 4x: ready, cold", "ms", _get(ours, "ready_cold_ms"), _get(naive, "ready_cold_ms"), notes=[slowed, _run_counts(ours, naive)]),
+        Row("CPU 4x: update, median", "ms", _get(ours, "update_median_ms"), _get(naive, "update_median_ms")),
+        Row("CPU 4x: update, p95", "ms", _get(ours, "update_p95_ms"), _get(naive, "update_p95_ms")),
+    ]
+
+
+def _heavy_rows(heavy: dict) -> list[Row]:
+    ours = heavy["ours"]
+    return [
+        Row(f"heaviest lab {heavy['lab']}, every act open: ready, cold", "ms", _get(ours, "ready_cold_ms"), notes=[heavy["why"]]),
+        Row(f"heaviest lab {heavy['lab']}: update, p95", "ms", _get(ours, "update_p95_ms")),
+    ]
+
+
+def _build_rows(build: dict) -> list[Row]:
+    snap = build["snapshot"]
+    made = [
+        Row("snapshot, raw", "MB", snap["raw_mb"]),
+        Row(f"snapshot, on the wire ({'as stored' if snap['encoding'] == 'none' else snap['encoding']})", "MB", snap["wire_mb"]),
+    ]
+    if "seconds" in build:
+        made.append(Row("site build, clean", "s", build["seconds"], target=TARGETS["build"]))
+    return made
+
+
+SECTION_ROWS = {"local": _local_rows, "slow": _slow_rows, "cpu": _cpu_rows, "heavy": _heavy_rows, "build": _build_rows}
 
 
 def _run_counts(ours: dict, naive: dict | None) -> str:

@@ -70,6 +70,7 @@ class Row:
     naive: float | NotReady | None = None
     target: Target | None = None
     notes: list[str] = field(default_factory=list)
+    section: str = ""   # which part of the bench measured it (the report's notes use it)
 
     def __post_init__(self):
         if self.unit not in UNITS:

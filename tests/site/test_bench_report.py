@@ -163,3 +163,11 @@ def test_lab_pages_are_found_in_the_built_html(tmp_path):
     (tmp_path / "vol1" / "intro.html").write_text('<section class="lab" id="lab-vol1-01" data-lab="vol1/01" data-state="loading">')
     (tmp_path / "index.html").write_text("<p>no lab</p>")
     assert lab_pages(tmp_path) == {"vol1/01": "vol1/intro.html"}
+
+
+def test_a_failed_attempt_that_was_run_again_is_told_in_the_table():
+    results = _local({"from": "vol1/01", "to": "vol1/02", "soft": True, "live_after_shown_ms": 100})
+    results["local"]["ours"]["failed_attempts"] = ["http://x/vol1/introduction.html: lab ended in state 'error': stalled\nmore"]
+    first = report.rows(results)[0]
+    assert first.section == "local"
+    assert first.notes == ["ours: one attempt failed and was run again: http://x/vol1/introduction.html: lab ended in state 'error': stalled"]
