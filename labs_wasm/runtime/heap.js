@@ -23,8 +23,8 @@ function grow(instance, bytes) {
  * least `heapBytes`, rejecting as soon as the instantiation fails; WebAssembly's own
  * functions are restored afterwards. `module` (a promise of a compiled WebAssembly.Module)
  * is instantiated instead of the source `start` passes to instantiateStreaming.
- * `onMemory(bytes)` sees the memory as instantiated (data segments only, grown), before any
- * code runs. */
+ * `onMemory(memory)` sees the instance's WebAssembly.Memory as instantiated (data segments
+ * only, grown), before any code runs. */
 export async function withWasmWatched(start, { heapBytes = 0, module = null, onMemory = null } = {}) {
   const { instantiate, instantiateStreaming } = WebAssembly;
   let failed;
@@ -63,6 +63,5 @@ export async function withWasmWatched(start, { heapBytes = 0, module = null, onM
 }
 
 function memoryOf(instance) {
-  const memory = Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);
-  return memory ? new Uint8Array(memory.buffer) : null;
+  return Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory) ?? null;
 }

@@ -10,6 +10,7 @@ import { withWasmWatched } from "./heap.js";
 import { collect, fetchStream, firstUnreachable, gunzipIfGzip, sha256Hex } from "./fetching.js";
 import { untar, writeFiles } from "./pyfiles.js";
 import { CONFIG } from "./config.js";
+import { assetUrls } from "./urls.js";
 
 let python = null; // Promise<{pyodide, renderJson}>, set by "boot"
 
@@ -143,15 +144,16 @@ async function downloadSnapshot(url, manifest, stallMs) {
 
 // The snapshot stores the start of the heap XOR the memory as instantiated (snapshot.mjs):
 // check that memory is the one it was made against, then XOR it back.
-async function restoreBase(snapshot, memory, { heapOffset, base }) {
+async function restoreBase(snapshot, wasmMemory, { heapOffset, base }) {
   if (!base) return;
+  const memory = wasmMemory && new Uint8Array(wasmMemory.buffer);
   if (!memory || heapOffset + base.bytes > snapshot.length || base.bytes > memory.length) {
-    throw new Error("the snapshot does not fit this Python's memory");
+    throw new Error(`the snapshot (${snapshot.length} bytes, heap at ${heapOffset}) does not fit this Python's memory (${memory?.length} bytes, base ${base.bytes})`);
   }
-  const start = memory.subarray(0, base.bytes);
-  if (crypto.subtle && await sha256Hex(start) !== base.sha256) {
+  if (crypto.subtle && await sha256Hex(memory.subarray(0, base.bytes)) !== base.sha256) {
     throw new Error("Python's memory as instantiated is not the one the snapshot was made against");
   }
+  const start = new Uint8Array(wasmMemory.buffer, 0, base.bytes); // a fresh view after the await
   const target = snapshot.subarray(heapOffset, heapOffset + base.bytes);
   const words = target.byteOffset % 4 === 0 ? base.bytes >> 2 : 0;
   const t32 = new Uint32Array(target.buffer, target.byteOffset, words);
@@ -162,8 +164,7 @@ async function restoreBase(snapshot, memory, { heapOffset, base }) {
 
 // A memory snapshot restores an interpreter that has already imported the engine and the
 // toolkit (~1 s instead of 4-5 s). It is a private Pyodide API, so any failure falls back.
-async function restoreSnapshot(boot, snapshotUrl, manifest, stallMs) {
-  const snapshot = downloadSnapshot(new URL(manifest.file, snapshotUrl).href, manifest, stallMs);
+async function restoreSnapshot(boot, manifest, snapshot) {
   snapshot.then(() => { mark("snapshot downloaded"); progress("Starting Python…"); }, () => {});
   return boot({ _loadSnapshot: snapshot }, { heapBytes: manifest.bytes, onMemory: async (memory) => restoreBase(await snapshot, memory, manifest) });
 }
@@ -218,28 +219,46 @@ async function standardBoot(boot, pyodideDir) {
   }
 }
 
-// `bundle` is the Python files' tar.gz (config.js paths.bundle); the page's wheel list is not
-// needed: the wheels' contents are in it.
-async function startPython({ pyodide: pyodideDir, pyodideVersion, bundle, bundleDir, snapshot: snapshotUrl }, stallMs) {
-  progress("Downloading Python (Pyodide)…");
+// Every download starts at once, in parallel; each promise is awaited where it is needed.
+function beginDownloads({ pyodide: pyodideDir, pyodideVersion, bundle, snapshot: snapshotUrl }, stallMs) {
   const started = (promise) => { promise.catch(() => {}); return promise; }; // awaited later
   const manifest = started(snapshotManifest(snapshotUrl, pyodideVersion));
-  const module = started(compileWasm(pyodideDir, stallMs));
-  module.then(() => mark("wasm compiled"), () => {});
-  const factory = started(pyodideModuleFactory(pyodideDir, stallMs));
-  const files = started(fetchPythonFiles(bundle, stallMs));
-  const { loadPyodide } = await importPyodide(pyodideDir);
-  const createPyodideModule = await factory;
+  return {
+    key: JSON.stringify([pyodideDir, pyodideVersion, bundle, snapshotUrl, stallMs]),
+    manifest,
+    snapshot: started(manifest.then((m) => m && downloadSnapshot(new URL(m.file, snapshotUrl).href, m, stallMs))),
+    module: started(compileWasm(pyodideDir, stallMs)),
+    factory: started(pyodideModuleFactory(pyodideDir, stallMs)),
+    files: started(fetchPythonFiles(bundle, stallMs)),
+    loader: started(importPyodide(pyodideDir)),
+  };
+}
+
+// The downloads begin as soon as this worker runs, before the page's boot message (which
+// waits for the page's own modules): the worker is <site root>/assets/runtime/worker.js
+// (sitebuild/vendor.py), so it knows every URL. A boot message with other URLs starts afresh.
+const own = assetUrls(new URL("../../", import.meta.url).href);
+let early = beginDownloads({ pyodide: own.pyodideDir, pyodideVersion: CONFIG.pyodideVersion, bundle: own.bundle,
+                             snapshot: own.snapshot }, CONFIG.downloadStallMs);
+
+// `bundle` is the Python files' tar.gz (config.js paths.bundle); the page's wheel list is not
+// needed: the wheels' contents are in it.
+async function startPython(urls, stallMs) {
+  const { pyodide: pyodideDir, bundle, snapshot: snapshotUrl } = urls;
+  let { bundleDir } = urls;
+  const fetches = beginDownloadsOnce(urls, stallMs);
+  const { loadPyodide } = await fetches.loader;
+  const createPyodideModule = await fetches.factory;
   mark("loader imported");
   const boot = (options, watch) => withPyodideFetches(() => withWasmWatched(
     () => loadPyodide({ indexURL: pyodideDir, lockFileContents: LOCK, createPyodideModule, ...QUIET, ...options }),
-    { module, ...watch }));
+    { module: fetches.module, ...watch }));
   let pyodide = null;
   let mode = "standard";
-  const found = await manifest;
+  const found = await fetches.manifest;
   if (found) {
     try {
-      pyodide = await restoreSnapshot(boot, snapshotUrl, found, stallMs);
+      pyodide = await restoreSnapshot(boot, found, fetches.snapshot);
       mode = "snapshot";
       bundleDir = found.bundleDir ?? bundleDir;
     } catch (err) {
@@ -250,14 +269,26 @@ async function startPython({ pyodide: pyodideDir, pyodideVersion, bundle, bundle
   pyodide ??= await standardBoot(boot, pyodideDir);
   mark("python started");
   progress("Loading the engine…");
-  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
-  writeFiles(pyodide.FS, await files, { "site-packages": sitePackages, lab_bundle: bundleDir });
+  // site-packages is on sys.path (sysconfig would cost an import in the standard boot).
+  const sitePackages = pyodide.runPython("import sys; [p for p in sys.path if p.endswith('/site-packages')][0]");
+  writeFiles(pyodide.FS, await fetches.files, { "site-packages": sitePackages, lab_bundle: bundleDir });
   const sys = pyodide.pyimport("sys");
   if (!sys.path.has(bundleDir)) sys.path.insert(0, bundleDir); // has(): the list's __contains__
   mark("files written");
   progress("Starting the lab…");
   const runtime = pyodide.pyimport("labkit.runtime");
   return { pyodide, mode, renderJson: runtime.render_json };
+}
+
+/** The early downloads when the page asks for the same files, else new ones; a boot uses
+ *  them once (a failed boot is retried by the page in a new worker). */
+function beginDownloadsOnce(urls, stallMs) {
+  const wanted = { pyodide: urls.pyodide, pyodideVersion: urls.pyodideVersion, bundle: urls.bundle, snapshot: urls.snapshot };
+  const fetches = early && early.key === JSON.stringify([wanted.pyodide, wanted.pyodideVersion, wanted.bundle, wanted.snapshot, stallMs])
+    ? early : beginDownloads(wanted, stallMs);
+  if (fetches !== early) console.warn("lab worker: the page asked for other files than this worker's site; downloading them");
+  early = null;
+  return fetches;
 }
 
 function describe(err) {

@@ -39,7 +39,7 @@ for (const name of ["instantiate", "instantiateStreaming"]) {
 
 const py = await loadPyodide({ _makeSnapshot: true, env: { PYTHONNODEBUGRANGES: "1" }, // no column tables in code objects
                                stdout: () => {}, stderr: (l) => process.stderr.write(l + "\n") });
-const sitePackages = py.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+const sitePackages = py.runPython("import sys; [p for p in sys.path if p.endswith('/site-packages')][0]"); // as the worker finds it
 writeFiles(py.FS, untar(gunzipSync(readFileSync(filesTarGz))), { "site-packages": sitePackages, lab_bundle: bundleDir });
 py.globals.set("BUNDLE_DIR", bundleDir);
 py.runPython(`

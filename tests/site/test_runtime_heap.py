@@ -49,7 +49,7 @@ def test_a_module_compiled_earlier_is_instantiated_and_its_fresh_memory_is_shown
         let seen = null;
         const result = await m.withWasmWatched(
             () => WebAssembly.instantiateStreaming(Promise.reject(new Error("the source is not read")), {}),
-            {module: WebAssembly.compile(bytes), heapBytes: 2 * 65536, onMemory: (memory) => { seen = memory.length; }});
+            {module: WebAssembly.compile(bytes), heapBytes: 2 * 65536, onMemory: (memory) => { seen = memory.buffer.byteLength; }});
         return {isModule: result.module instanceof WebAssembly.Module,
                 memory: result.instance.exports.memory.buffer.byteLength, seen,
                 restored: WebAssembly.instantiateStreaming === original};
