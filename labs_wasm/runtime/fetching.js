@@ -84,11 +84,6 @@ export async function collect(stream, size = 0) {
   return loaded === buffer.length ? buffer : buffer.slice(0, loaded);
 }
 
-/** Download `url` as bytes: fetchStream's stall limit and progress, collected. */
-export async function fetchBytes(url, what, options = {}) {
-  return collect(await fetchStream(url, what, options));
-}
-
 /**
  * A byte stream that may be gzip: {gzip: true, stream: the decompressed bytes} when it starts
  * with gzip's magic bytes (1f 8b), otherwise {gzip: false, stream: the bytes as they are}. The

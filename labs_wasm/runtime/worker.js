@@ -1,6 +1,7 @@
 // Module worker that owns Pyodide. A table of message handlers (PROTOCOL.md section 6);
 // every handler that needs Python awaits the one `python` promise, so a render that
-// arrives during boot simply waits. All URLs arrive absolute from the page.
+// arrives during boot simply waits. URLs are absolute: the page's, and the same ones derived
+// from this worker's own place for the downloads that start before the page's message.
 //
 // Start-up downloads everything at once, compressed where a plain static server would send
 // it raw (sitebuild/vendor.py, snapshot.py, pyfiles.py): the memory snapshot (.gz), Pyodide's
