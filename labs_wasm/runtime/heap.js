@@ -34,7 +34,10 @@ export async function withWasmWatched(start, { heapBytes = 0, module = null, onM
     const ready = await module;
     return { module: ready, instance: await instantiate.call(WebAssembly, ready, imports) };
   };
+  // Pyodide instantiates one more module, without imports (a probe for wasm-GC support, when
+  // pyodide.mjs loads): only an instantiation with Emscripten's `env` imports is watched.
   const watched = (fn) => async (...args) => {
+    if (!args[1]?.env) return fn.apply(WebAssembly, args);
     let result;
     try {
       result = await fn.apply(WebAssembly, args);

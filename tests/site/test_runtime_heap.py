@@ -16,16 +16,22 @@ def test_heap_grows_to_the_snapshot_size_and_restores_webassembly():
         const original = WebAssembly.instantiate;
         const plain = await WebAssembly.instantiate(bytes, {});
         const grown = await m.withWasmWatched(
-            () => WebAssembly.instantiate(bytes, {}), {heapBytes: data.want});
+            () => WebAssembly.instantiate(bytes, {env: {}}), {heapBytes: data.want});
         const instance = await m.withWasmWatched(
-            async () => WebAssembly.instantiate(await WebAssembly.compile(bytes), {}), {heapBytes: data.want});
+            async () => WebAssembly.instantiate(await WebAssembly.compile(bytes), {env: {}}), {heapBytes: data.want});
+        // Pyodide's other module (a wasm-GC probe, no imports) is left alone.
+        let probed = 0;
+        const probe = await m.withWasmWatched(
+            () => WebAssembly.instantiate(bytes), {heapBytes: data.want, onMemory: () => { probed += 1; }});
         return {plain: plain.instance.exports.memory.buffer.byteLength,
                 grown: grown.instance.exports.memory.buffer.byteLength,
                 fromModule: instance.exports.memory.buffer.byteLength,
+                probe: probe.instance.exports.memory.buffer.byteLength, probed,
                 restored: WebAssembly.instantiate === original};
     """, {"wasm": ONE_PAGE, "want": 5 * 65536 + 1})
     assert got["plain"] == 65536
     assert got["grown"] == got["fromModule"] == 6 * 65536   # whole pages, at least the size
+    assert got["probe"] == 65536 and got["probed"] == 0
     assert got["restored"] is True
 
 
@@ -48,7 +54,7 @@ def test_a_module_compiled_earlier_is_instantiated_and_its_fresh_memory_is_shown
         const original = WebAssembly.instantiateStreaming;
         let seen = null;
         const result = await m.withWasmWatched(
-            () => WebAssembly.instantiateStreaming(Promise.reject(new Error("the source is not read")), {}),
+            () => WebAssembly.instantiateStreaming(Promise.reject(new Error("the source is not read")), {env: {}}),
             {module: WebAssembly.compile(bytes), heapBytes: 2 * 65536, onMemory: (memory) => { seen = memory.buffer.byteLength; }});
         return {isModule: result.module instanceof WebAssembly.Module,
                 memory: result.instance.exports.memory.buffer.byteLength, seen,
@@ -61,7 +67,7 @@ def test_a_failing_memory_check_rejects_the_start():
     got = run_js("heap.js", """
         const bytes = new Uint8Array(data.wasm);
         try {
-            await m.withWasmWatched(async () => { await WebAssembly.instantiate(bytes, {}); return new Promise(() => {}); },
+            await m.withWasmWatched(async () => { await WebAssembly.instantiate(bytes, {env: {}}); return new Promise(() => {}); },
                                     {onMemory: () => { throw new Error("not the memory the snapshot was made against"); }});
         } catch (err) { return err.message; }
     """, {"wasm": ONE_PAGE})
