@@ -4,7 +4,6 @@
 // Labs subscribe: they hear the boot's progress and follow each boot attempt (the first, and
 // a new one after a failure, whichever lab's Retry started it).
 import { WorkerClient } from "./worker-client.js";
-import { fetchOk } from "./fetching.js";
 import { CONFIG } from "./config.js";
 
 export class Python {
@@ -31,8 +30,8 @@ export class Python {
   #boot() {
     this.#tell({ text: "Loading Python…" });
     const u = this.urls;
-    // The wheel list downloads while the worker loads its modules.
-    return this.client.boot({ pyodide: u.pyodideDir, pyodideVersion: CONFIG.pyodideVersion, wheels: fetchWheelList(u),
+    // No wheel list: the worker's Python files (config.js paths.bundle) hold the wheels' contents.
+    return this.client.boot({ pyodide: u.pyodideDir, pyodideVersion: CONFIG.pyodideVersion,
       bundle: u.bundle, bundleDir: CONFIG.bundleDir, snapshot: u.snapshot });
   }
 
@@ -56,13 +55,4 @@ export class Python {
     this.progress = progress;
     for (const lab of this.labs) lab.progressed(progress);
   }
-}
-
-async function fetchWheelList(urls) {
-  const response = await fetchOk(urls.wheelsList, "the package list");
-  const names = await response.json();
-  if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n.endsWith(".whl"))) {
-    throw new Error(`${urls.wheelsList} must be a JSON list of wheel file names`);
-  }
-  return names.map((n) => new URL(n, urls.wheelsDir).href);
 }

@@ -18,9 +18,7 @@ export class WorkerClient {
   /** Resolve with the boot mode ("snapshot" | "standard") when Python is up; reject with a
    *  readable message on failure, or when the boot stops making progress. The deadline is
    *  about progress, not total time: every progress message from the worker (a phase, or
-   *  more bytes of a download) restarts it, so a slow but moving download is never killed.
-   *  `urls.wheels` may be a promise: the Worker starts loading its modules (Pyodide's loader
-   *  first) at once, and the boot message follows as soon as the wheel list is in. */
+   *  more bytes of a download) restarts it, so a slow but moving download is never killed. */
   boot(urls) {
     this.terminate(); // a retry: the failed attempt's worker, if any, goes
     const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "lab-python" });
@@ -58,9 +56,7 @@ export class WorkerClient {
           else console.error(`lab worker: ${data.message}`);
         }
       };
-      Promise.resolve(urls.wheels).then((wheels) => {
-        if (this.worker === worker) worker.postMessage({ type: "boot", urls: { ...urls, wheels }, stallMs: CONFIG.downloadStallMs });
-      }, fail);
+      worker.postMessage({ type: "boot", urls, stallMs: CONFIG.downloadStallMs });
     });
   }
 
