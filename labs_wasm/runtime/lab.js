@@ -35,7 +35,8 @@ export class LabController {
     this.stopped = false; // it failed after Python was up: "stopped", not "could not start"
     this.live = false;
     this.disposed = false;
-    this.unsubscribe = [];
+    this.watching = false; // subscribed to the document's Python
+    this.unsubscribe = []; // what dispose() undoes
     this.progress = { text: "Loading Python…" }; // the boot's latest step, shown below an early answer
     this.inflight = false;
     this.queued = false;
@@ -69,8 +70,9 @@ export class LabController {
   }
 
   watchPython() {
-    if (!this.watching) this.unsubscribe.push(this.python.subscribe(this));
+    if (this.watching) return;
     this.watching = true;
+    this.unsubscribe.push(this.python.subscribe(this));
   }
 
   /** The page this lab was on is gone (a soft navigation): stop listening, drop what is in flight. */
