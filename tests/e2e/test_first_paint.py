@@ -131,3 +131,16 @@ def test_a_choice_made_before_the_runtime_is_adopted_with_focus_and_locks(page, 
     lab.wait_ready()
     assert lab.section.locator(f'[data-key="{key}"] .lab-locked-note').is_visible()
     assert recorder.page_errors == [] and recorder.console_errors == []
+
+
+def test_adopted_math_stays_typeset_without_loading_katex(page, site_url, recorder):
+    """The pre-rendered view's formulas are typeset at build time; adopting them must neither
+    show raw TeX nor fetch KaTeX (math.js redraws them from the page's own typeset copies)."""
+    math_lab = "vol1/02"
+    page.route("**/labs_bundle.zip", lambda route: None)    # Python stays away: only adoption runs
+    page.goto(site_url + LAB_PAGES[math_lab])
+    page.wait_for_function("() => !document.querySelector('.lab-root[data-prerendered]')")
+    spans = page.evaluate("() => [...document.querySelectorAll('.lab-root .lab-math')].map((s) => s.hasAttribute('data-typeset') && !!s.querySelector('.katex'))")
+    assert spans and all(spans), spans
+    page.wait_for_timeout(300)   # a KaTeX load would have started by now
+    assert not [u for u in recorder.requests if "katex.min.js" in u]
