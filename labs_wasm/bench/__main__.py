@@ -178,7 +178,7 @@ def main(argv=None) -> int:
     from labkit.runtime import render as render_lab
     slider = next(n for n in walk(render_lab(args.lab, scenario.state)["nodes"]) if n["key"] == scenario.control_key)
     baseline_dir = ROOT / ".cache" / "bench-baseline"
-    write_baseline(baseline_dir, args.book, scenario, {k: slider[k] for k in ("min", "max", "step")},
+    write_baseline(baseline_dir, ROOT, scenario, {k: slider[k] for k in ("min", "max", "step")},
                    ROOT / ".cache" / "bench-wheels", ROOT / "node_modules")
     server, base = serve(args.book, baseline_dir)
     print(f"bench: {args.book}, lab {args.lab} ({pages[args.lab]}); sweeping {scenario.control_key} "

@@ -47,10 +47,10 @@ const section = document.querySelector("section.lab"), root = section.querySelec
 const py = await loadPyodide({{ indexURL: abs("vendor/pyodide/") }});
 await py.loadPackage([abs("wheels/" + cfg.extra.packaging), abs("wheels/" + cfg.extra.micropip)]);
 const micropip = py.pyimport("micropip");
-const wheels = [...cfg.book_wheels.map((n) => abs("{root}assets/wheels/" + n)),
+const wheels = [...cfg.book_wheels.map((n) => abs("wheels/" + n)),
                 abs("wheels/" + cfg.extra.narwhals), abs("wheels/" + cfg.extra.plotly)];
 await micropip.install.callKwargs(wheels, {{ deps: false }});
-const zip = await (await fetch(abs("{root}assets/labs_bundle.zip"))).arrayBuffer();
+const zip = await (await fetch(abs("labs_bundle.zip"))).arrayBuffer();
 py.unpackArchive(zip, "zip", {{ extractDir: "/lab_bundle" }});
 py.runPython(`
 import sys, json
@@ -119,9 +119,11 @@ def vendor(out: Path, node_modules: Path) -> None:
         (out / "vendor" / name).symlink_to(source.resolve())
 
 
-def write_baseline(out: Path, book: Path, scenario, slider: dict, cache: Path, node_modules: Path) -> str:
-    """Write the page, its vendored files and its wheels into `out` (served at /baseline/);
-    returns the page name."""
+def write_baseline(out: Path, root: Path, scenario, slider: dict, cache: Path, node_modules: Path) -> str:
+    """Write the page, its vendored files, the book's wheels and lab sources (made by the
+    site build's own functions, so the baseline needs nothing from a built book) and the
+    extra wheels into `out` (served at /baseline/); returns the page name."""
+    from sitebuild import bundle, wheels
     if scenario.control_kind != "slider":
         raise ValueError(f"the baseline drives a slider; the scenario picked a {scenario.control_kind}")
     extra = fetch_wheels(cache)
@@ -130,8 +132,10 @@ def write_baseline(out: Path, book: Path, scenario, slider: dict, cache: Path, n
     vendor(out, node_modules)
     for name in extra.values():
         shutil.copy2(cache / name, out / "wheels" / name)
+    book_wheels = wheels.write_wheels(root, out, root / ".cache" / "wheels")
+    bundle.write_bundle(root, out / "labs_bundle.zip")
     cfg = {"lab": scenario.lab, "state": scenario.state, "control_key": scenario.control_key,
            "control_name": scenario.control_name, "figure_key": scenario.figure_key, "slider": slider,
-           "extra": extra, "book_wheels": json.loads((book / "assets" / "wheels.json").read_text())}
-    (out / "index.html").write_text(PAGE.format(root="../", lab=scenario.lab, cfg=json.dumps(cfg).replace("</", "<\\/")))
+           "extra": extra, "book_wheels": book_wheels}
+    (out / "index.html").write_text(PAGE.format(lab=scenario.lab, cfg=json.dumps(cfg).replace("</", "<\\/")))
     return "index.html"
