@@ -56,14 +56,14 @@ def test_progress_below_an_early_answer_is_real_and_gives_way_to_the_instruments
 
 @pytest.mark.fault
 def test_a_start_up_failure_is_said_below_the_early_answer_with_a_retry_there(page, site_url):
-    page.route("**/assets/wheels.json", lambda route: route.fulfill(status=404, body="not found"))
+    page.route("**/assets/python-files.tar.gz", lambda route: route.fulfill(status=404, body="not found"))
     lab, key = lock_early(page, site_url)
     gate = lab.section.locator(f'[data-key="{key}"] + .lab-gate[data-waiting]')
     gate.locator("button.lab-gate-retry").wait_for(timeout=30_000)
     text = gate.inner_text()
     assert "Your prediction is saved" in text and "could not start" in text and "HTTP 404" in text, text
     assert lab.stored()["labs"][LAB]["answers"][key] is not None
-    page.unroute("**/assets/wheels.json")
+    page.unroute("**/assets/python-files.tar.gz")
     gate.locator("button.lab-gate-retry").click()
     lab.wait_ready()
     assert lab.section.locator(".lab-error, .lab-gate[data-waiting]").count() == 0
