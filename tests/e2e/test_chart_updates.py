@@ -60,3 +60,29 @@ def test_dragging_a_slider_is_one_plotly_pass_per_update_and_redraws_only_its_ch
         assert page.locator('[data-key="act2.memory"] details').get_attribute("open") == ""
     finally:
         context.close()
+
+
+def test_a_closed_mathpeek_catches_up_when_it_opens(page, site_url):
+    """A closed accordion is not redrawn on each change (renderers/text.js); opening it shows
+    the current state, never the one it was closed at."""
+    lab_id, slider, peek_key = "vol1/01", "act2.batch", "act2.mathpeek"
+    page.goto(site_url + LAB_PAGES[lab_id])
+    doc = {"version": 1, "labs": {lab_id: every_prediction_answered(lab_id)}, "ledger": {}}
+    page.evaluate("([k, v]) => localStorage.setItem(k, v)", [STORE_KEY, json.dumps(doc)])
+    page.reload()
+    lab = LabPage(page, lab_id)
+    lab.wait_ready()
+    peek = lab.section.locator(f'[data-key="{peek_key}"]')
+    low, high = (float(lab.section.locator(f'[data-key="{slider}"] input[type=range]').get_attribute(a)) for a in ("min", "max"))
+    text = lambda: peek.locator(".lab-children").inner_text()   # noqa: E731
+
+    peek.locator("summary").click()
+    lab.set_control(slider, int(low))
+    at_low = text()
+    lab.set_control(slider, int(high))
+    assert text() != at_low, "this MathPeek does not follow the slider: pick another"
+    peek.locator("summary").click()                              # closed while the slider moves
+    lab.set_control(slider, int(low))
+    peek.locator("summary").click()
+    assert peek.get_attribute("open") == ""
+    assert text() == at_low

@@ -86,14 +86,29 @@ const gate = {
   create: (node, ctx) => h("div", { class: "lab-gate" }, md(node.text, ctx)),
 };
 
+// A closed accordion (a MathPeek) is brought up to date when it opens, not on every change:
+// a dragged slider does not re-typeset formulas nobody can see. The click on its summary runs
+// before the browser opens it, so it opens already current; "toggle" covers the other ways it
+// opens (find-in-page).
 const accordion = {
   create(node, ctx) {
     const el = h("details", { class: "lab-accordion" }, h("summary", {}, node.title), h("div", { class: "lab-children" }));
-    return accordion.update(el, node, ctx);
+    const catchUp = () => {
+      if (!el._labStale) return;
+      el._labStale = false;
+      ctx.patch(el.querySelector(".lab-children"), el._labNode.children, ctx);
+    };
+    el.querySelector("summary").addEventListener("click", () => { if (!el.open) catchUp(); });
+    el.addEventListener("toggle", () => { if (el.open) catchUp(); });
+    el._labNode = node;
+    ctx.patch(el.querySelector(".lab-children"), node.children, ctx); // drawn once, open or not
+    return el;
   },
   update(el, node, ctx) {
     el.querySelector("summary").textContent = node.title; // the open/closed state is kept
-    ctx.patch(el.querySelector(".lab-children"), node.children, ctx);
+    el._labNode = node;
+    if (el.open) ctx.patch(el.querySelector(".lab-children"), node.children, ctx);
+    else el._labStale = true;
     return el;
   },
 };
