@@ -30,6 +30,22 @@ function disposeLabs() {
   mounted.clear();
 }
 
+// A page the reader is about to open (navigate.js fetched it while the pointer rested on its
+// link): its lab's first render, once, in the idle worker. The lab's module is imported and the
+// engine's results for the saved state are cached, so the real first render after the swap is
+// quick. The tree is dropped: nothing is shown or saved.
+const warmed = new Set();
+function warmLabs({ detail }) {
+  const booting = python?.booting;
+  if (!booting) return; // no Python here yet, or it failed: the page's own mount starts one
+  for (const labId of detail.labs) {
+    if (warmed.has(labId) || [...mounted.values()].some((lab) => lab.labId === labId)) continue;
+    warmed.add(labId);
+    booting.then(() => python.render(labId, { ...structuredClone(store.labState(labId)), ledger: store.ledger() })).catch(() => {});
+  }
+}
+
 document.addEventListener("book:before-swap", disposeLabs);
 document.addEventListener("book:after-swap", mountLabs);
+document.addEventListener("book:prefetched", warmLabs);
 mountLabs();

@@ -15,15 +15,21 @@ pytestmark = pytest.mark.browser
 FIRST, NEXT = "vol1/01", "vol1/02"
 LEDGER_KEY = "vol1.ch01"
 
-# Counts every Worker the document makes, and can hold each render reply from a worker for
-# window.__renderDelay ms (a slow render still in flight when the reader moves on).
+# Counts every Worker the document makes, lists the labs it asks a worker to render, and can
+# hold each render reply for window.__renderDelay ms (a slow render still in flight when the
+# reader moves on).
 WORKERS = """
 window.__workers = 0;
+window.__asked = [];
 window.__renderDelay = 0;
 window.__heldReplies = 0;
 const RealWorker = window.Worker;
 window.Worker = class extends RealWorker {
   constructor(...args) { super(...args); window.__workers += 1; }
+  postMessage(message, ...rest) {
+    if (message?.type === 'render') window.__asked.push(message.lab);
+    return super.postMessage(message, ...rest);
+  }
   set onmessage(fn) {
     super.onmessage = (e) => {
       if (e.data?.type !== 'render' || !window.__renderDelay) return fn(e);
@@ -151,4 +157,21 @@ def test_a_page_that_cannot_be_fetched_loads_the_normal_way(page, recorder, site
     page.locator('#book-contents a[href$="ledger.html"]').click()
     page.locator(".ledger-actions").wait_for()
     assert page.evaluate("() => window.__sameDocument") is None
+    assert recorder.page_errors == []
+
+
+def test_a_pointer_resting_on_the_next_link_fetches_it_and_warms_its_lab(page, recorder, site_url):
+    open_ready(page, site_url)
+    pages = []
+    page.on("request", lambda r: pages.append(r.resource_type) if r.url.endswith(LAB_PAGES[NEXT]) else None)
+    link = page.locator("nav.page-nav a.page-nav-next")
+    link.hover()
+    # Before any click: the page is fetched and its lab rendered once in the worker.
+    page.wait_for_function("id => window.__asked.includes(id)", arg=NEXT)
+    assert page.locator('section.lab[data-lab="vol1/02"]').count() == 0
+    link.click()
+    LabPage(page, NEXT).wait_ready()
+    assert page.evaluate("() => window.__sameDocument") is True
+    assert pages == ["fetch"], pages                 # the navigation used the page fetched on hover
+    assert page.evaluate("() => window.__workers") == 1
     assert recorder.page_errors == []

@@ -25,6 +25,8 @@
   // once per document (the module map keeps them). The lab runtime mounts new labs itself.
   const SOFT_BODY_SCRIPTS = ["assets/runtime/boot.js"];
   const SCROLL_SAVE_MS = 150;
+  const HOVER_MS = 65;                                                   // a pointer passing over is no intent
+  const PREFETCH_KEEP = 3;
   const HOLD_MS = 1000;
   const READER_SCROLLS = ["wheel", "touchstart", "keydown", "pointerdown"];
 
@@ -75,7 +77,10 @@
   // ---- which clicks ----
   function softTarget(event) {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return null;
-    const a = event.target.closest?.("a[href]");
+    return pageLink(event.target);
+  }
+  function pageLink(target) {
+    const a = target.closest?.("a[href]");
     if (!a || typeof a.href !== "string") return null;                   // (an SVG link's href is not a string)
     if ((a.target && a.target !== "_self") || a.hasAttribute("download") || /\bexternal\b/i.test(a.rel)) return null;
     const url = new URL(a.href);
@@ -136,19 +141,53 @@
   window.addEventListener("scroll", () => { clearTimeout(saveTimer); saveTimer = setTimeout(saveScroll, SCROLL_SAVE_MS); }, { passive: true });
   window.addEventListener("pagehide", saveScroll);
 
+  // ---- intent: a pointer resting on a link, a touch ----
+  // The page is fetched while the reader's pointer rests on its link (as instant.page does;
+  // not on keyboard focus, which passes over many links), and the lab runtime hears which labs
+  // it holds ("book:prefetched", detail {labs}) to import them in the worker before the click.
+  const early = new Map(); // pageKey -> Promise<{doc, final}>, taken by the navigation that uses it
+  let hoverTimer = null;
+  function prefetch(url) {
+    const key = pageKey(url.href);
+    if (early.has(key)) return;
+    const page = load(url);
+    early.set(key, page);
+    if (early.size > PREFETCH_KEEP) early.delete(early.keys().next().value);
+    page.then(({ doc, final }) => {
+      if (!compatible(doc, final)) return;
+      const labs = Array.from(doc.querySelectorAll("section.lab[data-lab]"), (s) => s.dataset.lab);
+      if (labs.length) document.dispatchEvent(new CustomEvent("book:prefetched", { detail: { labs } }));
+    }, () => { if (early.get(key) === page) early.delete(key); });
+  }
+  document.addEventListener("mouseover", (e) => {
+    clearTimeout(hoverTimer);
+    const url = pageLink(e.target);
+    if (url) hoverTimer = setTimeout(() => prefetch(url), HOVER_MS);
+  });
+  document.addEventListener("mouseout", () => clearTimeout(hoverTimer));
+  document.addEventListener("touchstart", (e) => { const url = pageLink(e.target); if (url) prefetch(url); }, { passive: true });
+
   // ---- navigating ----
+  async function load(url, signal) {
+    const response = await fetch(url.href, { signal, headers: { Accept: "text/html" } });
+    if (!response.ok) throw new Error(`${url.href}: HTTP ${response.status}`);
+    if (!/text\/html/i.test(response.headers.get("Content-Type") ?? "")) throw new Error(`${url.href} is not a page`);
+    const final = new URL(response.url || url.href);
+    return { doc: new DOMParser().parseFromString(await response.text(), "text/html"), final };
+  }
+
   async function go(url, { push, scroll = null }) {
     inFlight?.abort();
     const mine = (inFlight = new AbortController());
     document.documentElement.dataset.navigating = "";
+    const fetched = early.get(pageKey(url.href));
+    early.delete(pageKey(url.href));                                    // a parsed page is swapped in once
     let doc, final;
     try {
-      const response = await fetch(url.href, { signal: mine.signal, headers: { Accept: "text/html" } });
-      if (!response.ok) throw new Error(`${url.href}: HTTP ${response.status}`);
-      if (!/text\/html/i.test(response.headers.get("Content-Type") ?? "")) throw new Error(`${url.href} is not a page`);
-      final = new URL(response.url || url.href);
+      ({ doc, final } = (fetched && (await fetched.catch(() => null))) || (await load(url, mine.signal)));
+      if (mine.signal.aborted) return;                                 // a newer navigation took over
+      final = new URL(final.href);
       final.hash = url.hash;
-      doc = new DOMParser().parseFromString(await response.text(), "text/html");
     } catch (err) {
       if (mine.signal.aborted) return;                                 // a newer navigation took over
       console.warn("navigate:", err);
