@@ -177,6 +177,7 @@
   }
 
   async function go(url, { push, scroll = null }) {
+    clearTimeout(hoverTimer);                                           // the click came first: no second fetch
     inFlight?.abort();
     const mine = (inFlight = new AbortController());
     document.documentElement.dataset.navigating = "";
