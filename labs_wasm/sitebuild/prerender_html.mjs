@@ -1,7 +1,7 @@
 // Each lab's first view as HTML, made at build time by the runtime's own renderers
 // (render.js, renderers/*.js, markdown.js with marked + DOMPurify, math.js with KaTeX) in a
-// DOM implemented in Node (jsdom: the DOM DOMPurify is tested against), so the page shows the first prediction at first paint
-// and the runtime adopts exactly what it would have drawn (PROTOCOL.md section 4).
+// DOM in Node (jsdom, the DOM DOMPurify is tested against), so the page shows the first
+// prediction at first paint and the runtime adopts exactly what it would have drawn.
 //
 //   node prerender_html.mjs <prerender dir> <project root>
 //
