@@ -5,7 +5,7 @@ import { CONFIG } from "./config.js";
 import { firstUnreachable } from "./fetching.js";
 
 // The worker's own module graph (worker.js imports these): probed when it fails to load.
-export const WORKER_MODULES = ["worker.js", "heap.js", "fetching.js"];
+export const WORKER_MODULES = ["worker.js", "heap.js", "fetching.js", "pyfiles.js", "config.js", "urls.js"];
 
 export class WorkerClient {
   constructor(onProgress) {

@@ -88,10 +88,10 @@ def test_lab_walkthrough(page, recorder, site_url, lab_id):
     phone (the whole page before Python, the lab section after: nothing outside it changes).
     Leaving the failure and reloading show states already audited, so they are not audited again."""
     audit = PageAudit(page, lab_id)
-    # The lab bundle is held back until the pre-Python state has been audited, so that state
+    # The Python files are held back until the pre-Python state has been audited, so that state
     # is really the one before Python (the walk's early answer no longer races the boot).
     held = []
-    page.route("**/labs_bundle.zip", lambda route: held.append(route))
+    page.route("**/python-files.tar.gz", lambda route: held.append(route))
     lab = open_lab(page, site_url, lab_id)
     lab.open_predictions().first.wait_for(timeout=5000)  # the pre-rendered prediction, before Python
     key = lab.open_predictions().first.get_attribute("data-key")
@@ -103,12 +103,12 @@ def test_lab_walkthrough(page, recorder, site_url, lab_id):
     audit.at("before Python, an answer locked")
     for route in held:
         route.continue_()
-    page.unroute("**/labs_bundle.zip")
+    page.unroute("**/python-files.tar.gz")
 
     lab.wait_ready()
     assert "ready" in lab.section.locator(".lab-status").inner_text().lower()
     fetched = "\n".join(recorder.requests)  # the whole runtime ran from the site
-    for asset in ("pyodide.asm.wasm", "wheels.json", ".whl", "labs_bundle.zip"):
+    for asset in ("pyodide.asm.wasm.gz", "python-files.tar.gz", ".bin.gz"):
         assert asset in fetched, f"{asset} was never requested"
     lab.wait_settled()
     unlocked = lab.after(key)

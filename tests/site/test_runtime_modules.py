@@ -45,3 +45,11 @@ def test_runtime_lab_pages_preload_the_modules(built_site):
     front = (built_site.out_dir / "index.html").read_text()
     assert 'class="lab"' not in front and "data-lab=" not in front
     assert "modulepreload" not in front
+
+
+def test_worker_modules_list_covers_the_worker_import_graph():
+    """worker-client.js probes WORKER_MODULES to name the file when the worker fails to load:
+    a module the worker imports but the list misses would be reported as "failed to load"."""
+    client = (RUNTIME / "worker-client.js").read_text(encoding="utf-8")
+    listed = set(re.findall(r'"([^"]+)"', re.search(r"export const WORKER_MODULES = \[(.*?)\];", client, re.S).group(1)))
+    assert listed == static_graph("worker.js")
