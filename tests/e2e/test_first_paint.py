@@ -137,7 +137,7 @@ def test_adopted_math_stays_typeset_without_loading_katex(page, site_url, record
     """The pre-rendered view's formulas are typeset at build time; adopting them must neither
     show raw TeX nor fetch KaTeX (math.js redraws them from the page's own typeset copies)."""
     math_lab = "vol1/02"
-    page.route("**/labs_bundle.zip", lambda route: None)    # Python stays away: only adoption runs
+    page.route("**/assets/runtime/worker.js", lambda route: None)   # no Python: only adoption runs
     page.goto(site_url + LAB_PAGES[math_lab])
     page.wait_for_function("() => !document.querySelector('.lab-root[data-prerendered]')")
     spans = page.evaluate("() => [...document.querySelectorAll('.lab-root .lab-math')].map((s) => s.hasAttribute('data-typeset') && !!s.querySelector('.katex'))")

@@ -119,6 +119,7 @@
       console.warn(`offline copy: the service worker ${url} could not be registered (the book works online only): ${err?.message ?? err}`);
       return;
     }
+    if (!registration) return; // register() blocked (Playwright's service_workers="block" resolves it with nothing)
     html.dataset.offline = "registered";
     watch(registration);
     await sw.ready;
