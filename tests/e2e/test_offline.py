@@ -5,6 +5,7 @@ the reader reloads, then served alone."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -37,6 +38,13 @@ def offline_state(page) -> dict:
     }""")
 
 
+def runtime_path(book, name: str) -> str:
+    """An asset path from the built runtime's config.js (paths.<name>)."""
+    m = re.search(rf'\b{name}: "([^"]+)"', (book / "assets" / "runtime" / "config.js").read_text(encoding="utf-8"))
+    assert m, f"config.js has no paths.{name}"
+    return m.group(1)
+
+
 def stop(server) -> None:
     server.shutdown()
     server.server_close()
@@ -47,16 +55,20 @@ def test_after_one_visit_every_chapter_and_lab_works_offline_under_a_sub_path(bo
     try:
         expected = offline.precache(book_dir)
         page = sw_context.new_page()
-        held = []   # the labs bundle, held back: the lab cannot reach ready meanwhile
-        page.route("**/labs_bundle.zip", lambda route: held.append(route))
+        held = []   # the Python files, held back: the lab cannot reach ready meanwhile
+        bundle = "**/" + runtime_path(book_dir, "bundle")
+        page.route(bundle, lambda route: held.append(route))
         page.goto(url + LAB_PAGES[FIRST])
-        while not held:
+        for _ in range(600):
+            if held:
+                break
             page.wait_for_timeout(50)
+        assert held, f"the lab never asked for {bundle}"
         assert page.evaluate("() => navigator.serviceWorker.getRegistration()") is None, \
             "the service worker registers only once the lab is ready (its precache must not compete with the boot)"
         assert page.evaluate("() => document.documentElement.dataset.offline") == "waiting"
         held[0].continue_()
-        page.unroute("**/labs_bundle.zip")
+        page.unroute(bundle)
         LabPage(page, FIRST).wait_ready()
         wait_offline_ready(page)
         state = offline_state(page)
