@@ -134,6 +134,8 @@ export class LabController {
     this.setState("ready");
     performance.mark(`lab:ready:${this.labId}`);
     this.say("Python is ready: the instruments are live.");
+    // For the page (navigate.js fetches the next chapter once a lab is live); no lab data in it.
+    this.section.dispatchEvent(new CustomEvent("lab:ready", { bubbles: true }));
   }
 
   /** Retry after a failure: Python starts again (every lab on the page follows it). */

@@ -138,19 +138,19 @@ def test_a_render_of_the_old_lab_that_arrives_after_the_swap_changes_nothing(pag
 
 @pytest.mark.fault
 def test_a_page_that_cannot_be_fetched_loads_the_normal_way(page, recorder, site_url):
-    open_ready(page, site_url)
     target = LAB_PAGES[NEXT]
     tried = []
 
-    def fail_the_fetch(route):       # the soft navigation's fetch fails; the browser's own load works
+    def fail_the_fetch(route):       # every fetch of the page fails; the browser's own load works
         tried.append(route.request.resource_type)
         route.abort() if route.request.resource_type == "fetch" else route.continue_()
 
-    page.route("**/" + target, fail_the_fetch)
+    page.route("**/" + target, fail_the_fetch)   # before the page loads: its idle prefetch fails too
+    open_ready(page, site_url)
     follow_next_link(page)
     page.wait_for_url("**/" + target)
     LabPage(page, NEXT).wait_ready()
-    assert tried == ["fetch", "document"], tried
+    assert tried[-2:] == ["fetch", "document"], tried   # the click tried again, then loaded normally
     assert page.evaluate("() => window.__sameDocument") is None, "expected a normal page load"
     # A page with other scripts (the Ledger page) is a normal load too, and its script runs.
     page.evaluate("() => { window.__sameDocument = true; }")
@@ -160,18 +160,21 @@ def test_a_page_that_cannot_be_fetched_loads_the_normal_way(page, recorder, site
     assert recorder.page_errors == []
 
 
-def test_a_pointer_resting_on_the_next_link_fetches_it_and_warms_its_lab(page, recorder, site_url):
-    open_ready(page, site_url)
+def test_the_next_chapter_is_fetched_once_the_lab_is_live_and_a_resting_pointer_fetches_others(page, recorder, site_url):
     pages = []
     page.on("request", lambda r: pages.append(r.resource_type) if r.url.endswith(LAB_PAGES[NEXT]) else None)
-    link = page.locator("nav.page-nav a.page-nav-next")
-    link.hover()
-    # Before any click: the page is fetched and its lab rendered once in the worker.
+    open_ready(page, site_url)
+    # With no pointer and no key: the next chapter is fetched and its lab rendered once in the
+    # worker, after this lab is live and before any click.
     page.wait_for_function("id => window.__asked.includes(id)", arg=NEXT)
     assert page.locator('section.lab[data-lab="vol1/02"]').count() == 0
-    link.click()
+    # A pointer resting on another chapter's link fetches that one and warms its lab too.
+    prev = page.locator("nav.page-nav a.page-nav-prev")
+    prev.hover()
+    page.wait_for_function("() => window.__asked.includes('vol1/00')")
+    page.locator("nav.page-nav a.page-nav-next").click()
     LabPage(page, NEXT).wait_ready()
     assert page.evaluate("() => window.__sameDocument") is True
-    assert pages == ["fetch"], pages                 # the navigation used the page fetched on hover
+    assert pages == ["fetch"], pages                 # the navigation used the page fetched early
     assert page.evaluate("() => window.__workers") == 1
     assert recorder.page_errors == []

@@ -166,6 +166,23 @@
   });
   document.addEventListener("mouseout", () => clearTimeout(hoverTimer));
   document.addEventListener("touchstart", (e) => { const url = pageLink(e.target); if (url) prefetch(url); }, { passive: true });
+  // The next chapter is where a reader most often goes, by its link or the keyboard: once this
+  // page's lab is live (nothing then competes with its boot), fetch that page while the
+  // browser is idle, and its lab is warmed as a hovered link's is. A page without a lab waits
+  // for its load. One page of HTML, from the offline copy when there is one.
+  function prefetchNext() {
+    const next = document.querySelector('nav.page-nav a[rel="next"]');
+    const url = next && pageLink(next);
+    if (!url) return;
+    const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 200));
+    idle(() => prefetch(url), { timeout: 2000 });
+  }
+  document.addEventListener("lab:ready", prefetchNext);
+  document.addEventListener("book:after-swap", () => { if (!document.querySelector("section.lab[data-lab]")) prefetchNext(); });
+  if (!document.querySelector("section.lab[data-lab]")) {
+    if (document.readyState === "complete") prefetchNext();
+    else window.addEventListener("load", prefetchNext, { once: true });
+  }
 
   // ---- navigating ----
   async function load(url, signal) {
