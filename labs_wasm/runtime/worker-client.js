@@ -21,7 +21,10 @@ export class WorkerClient {
    *  more bytes of a download) restarts it, so a slow but moving download is never killed. */
   boot(urls) {
     this.terminate(); // a retry: the failed attempt's worker, if any, goes
-    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "lab-python" });
+    // A dedicated worker cannot see whether the service worker controls it (Chromium has no
+    // navigator.serviceWorker there, nor the URL's fragment): its name tells it (worker.js).
+    const name = navigator.serviceWorker?.controller ? "lab-python offline" : "lab-python";
+    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name });
     this.worker = worker;
     return new Promise((resolve, reject) => {
       const seconds = Math.round(CONFIG.bootTimeoutMs / 1000);

@@ -8,7 +8,7 @@
 // wasm (.gz, compiled as it streams, while the snapshot is still downloading), Pyodide's
 // JavaScript (.gz), the Python files (one .tar.gz) and the standard library.
 import { withWasmWatched } from "./heap.js";
-import { collect, fetchStream, firstUnreachable, gunzipIfGzip, sha256Hex } from "./fetching.js";
+import { collect, fetchOk, fetchStream, firstUnreachable, gunzipIfGzip, sha256Hex } from "./fetching.js";
 import { untar, writeFiles } from "./pyfiles.js";
 import { CONFIG } from "./config.js";
 import { assetUrls } from "./urls.js";
@@ -73,17 +73,30 @@ async function fetchGzipOr(gzUrl, plain, what, stallMs) {
   return (await gunzipIfGzip(stream)).stream;
 }
 
+// True when the page saw the book's service worker control it (worker-client.js names this
+// worker "lab-python offline"): then every file comes from the offline copy, where the wasm is kept
+// decompressed (sitebuild/offline.py), and real URLs let V8 reuse the code it compiled on an
+// earlier visit (it caches none for a blob: module or a wasm stream we built ourselves).
+const CONTROLLED = self.name === "lab-python offline";
+
 // Compiled while the snapshot downloads; Pyodide's own request for it is answered empty and
 // heap.js hands it this module instead.
 function compileWasm(pyodideDir, stallMs) {
   const url = `${pyodideDir}pyodide.asm.wasm`;
-  return WebAssembly.compileStreaming(fetchGzipOr(`${url}.gz`, url, "Python's WebAssembly module", stallMs)
+  const fromGzip = () => WebAssembly.compileStreaming(fetchGzipOr(`${url}.gz`, url, "Python's WebAssembly module", stallMs)
     .then((body) => new Response(body, { headers: { "Content-Type": "application/wasm" } })));
+  if (!CONTROLLED) return fromGzip();
+  return WebAssembly.compileStreaming(fetchOk(url, "Python's WebAssembly module")).catch((err) => {
+    console.warn(`lab worker: compiling the offline copy's ${url} failed (${err?.message ?? err}); using the .gz`);
+    return fromGzip();
+  });
 }
 
 // pyodide.asm.mjs (1.25 MB, 0.26 MB gzipped), imported from a blob URL; undefined (Pyodide
 // imports the plain file itself) when that fails, e.g. under a CSP that forbids blob: scripts.
+// From the offline copy the plain file is imported: as quick to read, and its code is cached.
 async function pyodideModuleFactory(pyodideDir, stallMs) {
+  if (CONTROLLED) return import(`${pyodideDir}pyodide.asm.mjs`).then((m) => m.default, () => undefined);
   let url = null;
   try {
     const source = await new Response(await fetchGzipOr(`${pyodideDir}pyodide.asm.mjs.gz`, `${pyodideDir}pyodide.asm.mjs`,
@@ -141,6 +154,19 @@ async function downloadSnapshot(url, manifest, stallMs) {
     if (digest !== expected) throw new Error(`snapshot SHA-256 is ${digest.slice(0, 16)}…, expected ${String(expected).slice(0, 16)}…`);
   }
   return snapshot;
+}
+
+// The offline copy keeps the snapshot decompressed (sitebuild/offline.py): a warm start reads
+// it as it is (and checks its SHA-256) instead of inflating 38 MB.
+async function snapshotFrom(url, manifest, stallMs) {
+  if (CONTROLLED && url.endsWith(".gz")) {
+    try {
+      return await downloadSnapshot(url.slice(0, -3), manifest, stallMs);
+    } catch (err) {
+      console.warn(`lab worker: the offline copy's snapshot failed (${err?.message ?? err}); using the .gz`);
+    }
+  }
+  return downloadSnapshot(url, manifest, stallMs);
 }
 
 // The snapshot stores the start of the heap XOR the memory as instantiated (snapshot.mjs):
@@ -227,7 +253,7 @@ function beginDownloads({ pyodide: pyodideDir, pyodideVersion, bundle, snapshot:
   return {
     key: JSON.stringify([pyodideDir, pyodideVersion, bundle, snapshotUrl, stallMs]),
     manifest,
-    snapshot: started(manifest.then((m) => m && downloadSnapshot(new URL(m.file, snapshotUrl).href, m, stallMs))),
+    snapshot: started(manifest.then((m) => m && snapshotFrom(new URL(m.file, snapshotUrl).href, m, stallMs))),
     module: started(compileWasm(pyodideDir, stallMs)),
     factory: started(pyodideModuleFactory(pyodideDir, stallMs)),
     files: started(fetchPythonFiles(bundle, stallMs)),

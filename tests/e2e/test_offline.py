@@ -74,7 +74,8 @@ def test_after_one_visit_every_chapter_and_lab_works_offline_under_a_sub_path(bo
         state = offline_state(page)
         assert state["scope"] == url and state["script"] == url + "sw.js", state
         assert state["controlled"]
-        assert state["caches"] == {expected.cache_name: len(expected.files)}, "the cache holds exactly this build"
+        assert state["caches"] == {expected.cache_name: len(expected.files) + len(expected.unpacked)}, \
+            "the cache holds exactly this build"
     finally:
         stop(server)
     sw_context.set_offline(True)
@@ -82,11 +83,18 @@ def test_after_one_visit_every_chapter_and_lab_works_offline_under_a_sub_path(bo
     # only the service worker can answer.
     sw_context.new_cdp_session(page).send("Network.clearBrowserCache")
 
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
     response = page.reload()
     assert response.from_service_worker
     lab = LabPage(page, FIRST)
     lab.wait_ready()
     assert lab.section.get_attribute("data-boot") == "snapshot"
+    # The worker, told the offline copy answers, compiles the wasm and reads the snapshot the
+    # service worker stored decompressed (so V8 reuses its compiled wasm), not their .gz.
+    unpacked = [url + path for path in expected.unpacked]
+    assert len(unpacked) == 2 and set(unpacked) <= set(requested), (unpacked, requested)
+    assert not [u for u in requested if u.endswith((".wasm.gz", ".bin.gz"))], requested
 
     # A chapter never opened before, by its link in the contents, as a reader would.
     page.locator(f'#book-contents a[href$="{LAB_PAGES[OTHER]}"]').click()
@@ -176,7 +184,8 @@ def test_a_new_build_is_announced_kept_apart_and_served_after_reload(book_copy, 
         second.locator("#new-build").wait_for()   # every tab of the old build reloads, never mixed
         LabPage(first, FIRST).wait_ready()
         wait_offline_ready(first)
-        assert offline_state(first)["caches"] == {new.cache_name: len(new.files)}, "the old cache is gone"
+        assert offline_state(first)["caches"] == {new.cache_name: len(new.files) + len(new.unpacked)}, \
+            "the old cache is gone"
         response = first.goto(url + CHANGED)
         assert response.from_service_worker
         assert first.locator("#new-build").count() == 1

@@ -81,12 +81,21 @@ def test_version_follows_every_byte_and_every_name_and_nothing_else(tmp_path):
     assert offline.precache(unreachable).version == one.version, "a file no page requests does not make a new build"
 
 
+def test_wasm_and_snapshot_are_stored_decompressed_scripts_are_not(tmp_path):
+    """The service worker stores these decompressed from their .gz under the plain name (the
+    worker compiles and reads them from there when it controls the page): whether or not
+    the plain file is in the build."""
+    site = make_site(tmp_path, {k: v for k, v in SITE.items() if k != "assets/pyodide-snapshot-abc.bin"})
+    assert offline.precache(site).unpacked == ("assets/pyodide-snapshot-abc.bin", "assets/vendor/pyodide/pyodide.asm.wasm")
+
+
 def test_service_worker_carries_the_list_and_version(tmp_path):
     site = make_site(tmp_path, SITE)
     logged = []
     entry = offline.write_service_worker(site, log=logged.append)
     data = precache_in(site / "sw.js")
-    assert data == {"version": entry.version, "files": list(entry.files), "bytes": entry.bytes}
+    assert data == {"version": entry.version, "files": list(entry.files), "bytes": entry.bytes,
+                    "unpacked": list(entry.unpacked)}
     assert "sw.js" not in data["files"]
     assert f'const PREFIX = "{offline.CACHE_PREFIX}";' in (site / "sw.js").read_text(), \
         "the worker's cache prefix is the one offline.py documents"

@@ -5,13 +5,17 @@
 // the notice), then the old cache is dropped.
 "use strict";
 
-// {version, files: paths relative to this script (the site root), bytes}
+// {version, files: paths relative to this script (the site root), bytes, unpacked: plain
+// twins stored decompressed from their .gz (WebAssembly, which V8 caches compiled only
+// from a real response)}
 const PRECACHE = {{precache}};
 const PREFIX = "mlsysbook-";
 const CACHE = PREFIX + PRECACHE.version;
 // Parallel downloads while installing (a browser opens about six connections per host).
 const PARALLEL = 6;
-const PRECACHED = new Set(PRECACHE.files.map((path) => new URL(path, self.location).href));
+const href = (path) => new URL(path, self.location).href;
+const UNPACKED = new Set(PRECACHE.unpacked.map(href));
+const PRECACHED = new Set([...PRECACHE.files, ...PRECACHE.unpacked].map(href));
 
 // True while installing the first build of this registration: no page is controlled yet, so
 // activation may take over the open pages (they were loaded from the network, this build).
@@ -51,9 +55,13 @@ self.addEventListener("fetch", (event) => {
 // fails the install: the browser tries again later, and the pages keep working online.
 async function fillCache() {
   const cache = await caches.open(CACHE);
-  const queue = [...PRECACHED];
+  // An unpacked file's .gz is downloaded once, with it (unpack).
+  const queue = [...PRECACHED].filter((url) => !(url.endsWith(".gz") && UNPACKED.has(url.slice(0, -3))));
   const next = async () => {
-    for (let url = queue.shift(); url; url = queue.shift()) await cache.put(url, await download(url));
+    for (let url = queue.shift(); url; url = queue.shift()) {
+      if (UNPACKED.has(url)) await unpack(cache, url);
+      else await cache.put(url, await download(url));
+    }
   };
   try {
     await Promise.all(Array.from({ length: PARALLEL }, next));
@@ -76,6 +84,24 @@ async function download(url) {
   // A host that redirects (x.html -> x) hands back a redirected response, which a browser
   // refuses as the answer to a navigation: keep the body and headers only.
   return response.redirected ? new Response(response.body, response) : response;
+}
+
+// Store `url`'s .gz as it is, and decompressed (unless the server already did, with its own
+// Content-Encoding) under `url`.
+async function unpack(cache, url) {
+  const response = await download(`${url}.gz`);
+  const packed = new Uint8Array(await response.arrayBuffer());
+  const gzip = packed[0] === 0x1f && packed[1] === 0x8b;
+  const body = gzip ? new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip")) : packed;
+  let plain;
+  try {
+    plain = await new Response(body).arrayBuffer();
+  } catch (err) {
+    throw new Error(`offline copy: could not decompress ${url}.gz: ${err?.message ?? err}`);
+  }
+  const type = url.endsWith(".wasm") ? "application/wasm" : "application/octet-stream";
+  await cache.put(`${url}.gz`, new Response(packed, response));
+  await cache.put(url, new Response(plain, { headers: { "Content-Type": type } }));
 }
 
 // A page (a navigation, or navigate.js fetching the next chapter) ignores the query string,
