@@ -37,8 +37,11 @@ export const CONFIG = Object.freeze({
   // message saying which file stalled. Even at 1 Mbit/s a chunk (~64 KB) arrives every half
   // second, and a server answers within a second or two; 10 s of silence means a stall.
   downloadStallMs: 10000,
-  // One render call in Python; the labs take milliseconds, so 10 s means something broke.
-  renderTimeoutMs: 10000,
+  // One render call in Python. Most take milliseconds, but a lab's first render imports its
+  // module and some compute a whole design space when an act opens (0.3-0.8 s under CPython
+  // here for the heaviest, Volume II's Lab 01; several times that in WebKit or on a slow
+  // phone). 10 s was hit by WebKit on a loaded 2-core machine; 30 s means something broke.
+  renderTimeoutMs: 30000,
   // The one localStorage key (PROTOCOL.md section 5) and the prefix for set-aside copies.
   storageKey: "mlsysbook:v1",
   corruptPrefix: "mlsysbook:v1:corrupt:",

@@ -43,8 +43,8 @@ export function drawFigure(div, figure, plotlyUrl) {
     if (div._labFigure !== figure) return; // superseded while waiting
     const width = div.clientWidth || 600;
     const fitted = fitFigure(figure, width, textWidth);
-    // The corrections the last draw of this chart needed after it was drawn (log ticks from
-    // Plotly's range, the legend's room, a taller plot for its y title) go into this draw:
+    // The corrections the last draw of this chart needed after it was drawn (log ticks taken
+    // from Plotly's range, the legend's room, a taller plot for its y title) go into this draw:
     // while a student drags, each update is one Plotly pass, not a draw and a relayout.
     const carried = sameFit(div._labCorrections, width, fitted.layout) ? div._labCorrections.update : {};
     const layout = withUpdate({ autosize: true, ...fitted.layout }, carried);

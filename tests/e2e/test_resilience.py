@@ -113,7 +113,7 @@ def test_other_keys_on_the_origin_survive(page, site_url):
 
 
 def test_failed_pyodide_download_shows_error_and_retry_recovers(page, site_url):
-    page.route("**/pyodide.asm.wasm", lambda route: route.abort())
+    page.route("**/pyodide.asm.wasm*", lambda route: route.abort())  # the .gz and its plain fallback
     page.goto(site_url + LAB_PAGES[LAB])
     lab = LabPage(page, LAB)
     # The pre-rendered prediction stays usable while Python is down.
@@ -122,7 +122,7 @@ def test_failed_pyodide_download_shows_error_and_retry_recovers(page, site_url):
     error = lab.section.locator(".lab-error[role=alert]")
     assert error.is_visible()
     assert len(error.inner_text()) > 40, error.inner_text()
-    page.unroute("**/pyodide.asm.wasm")
+    page.unroute("**/pyodide.asm.wasm*")
     error.locator("button.lab-retry").click()
     lab.wait_ready()
     assert lab.section.locator(".lab-error").count() == 0
@@ -133,7 +133,7 @@ def test_failed_pyodide_download_shows_error_and_retry_recovers(page, site_url):
 
 def test_hung_boot_times_out_with_retry(page, site_url):
     # Hold the wasm forever; shrink the deadline through the documented config module.
-    page.route("**/pyodide.asm.wasm", lambda route: None)
+    page.route("**/pyodide.asm.wasm*", lambda route: None)
     page.route("**/assets/runtime/config.js", lambda route: route.fulfill(
         content_type="text/javascript",
         body=route.fetch().text().replace("bootTimeoutMs: 30000", "bootTimeoutMs: 1500")))

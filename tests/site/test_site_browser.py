@@ -66,6 +66,6 @@ def test_site_browser_chapter_under_subpath_math_and_search(served, browser):
     page.wait_for_url(target)
 
     assert errors == []
-    outside = [u for u in requests if not u.startswith(f"{served}/book/") and not u.startswith("data:")]
+    outside = [u for u in requests if not u.startswith(f"{served}/book/") and not u.startswith(("data:", "blob:"))]
     assert outside == []
     page.close()
