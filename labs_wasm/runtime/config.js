@@ -12,8 +12,6 @@ export const CONFIG = Object.freeze({
   // Asset paths, relative to the site root (PROTOCOL.md section 7).
   paths: Object.freeze({
     pyodideDir: "assets/vendor/pyodide/",
-    wheelsList: "assets/wheels.json",
-    wheelsDir: "assets/wheels/",
     // Every Python file the worker writes into Pyodide (the engine's wheels' contents, the
     // toolkit, the labs): one tar.gz (sitebuild/pyfiles.py).
     bundle: "assets/python-files.tar.gz",

@@ -15,8 +15,6 @@ export function assetUrls(root) {
   const at = (p) => new URL(p, root).href;
   return Object.freeze({
     pyodideDir: at(CONFIG.paths.pyodideDir),
-    wheelsList: at(CONFIG.paths.wheelsList),
-    wheelsDir: at(CONFIG.paths.wheelsDir),
     bundle: at(CONFIG.paths.bundle),
     snapshot: at(CONFIG.paths.snapshot),
     plotly: at(CONFIG.paths.plotly),

@@ -16,7 +16,10 @@ step. Everything is precached except:
   which the worker compiles when this service worker controls the page (so V8 caches the
   compiled module too, and a warm start neither decompresses nor recompiles 9.6 MB);
 - a font's ``.woff``/``.ttf`` when its ``.woff2`` is there: every browser with service
-  workers takes the ``.woff2`` (the first format in KaTeX's ``@font-face`` lists).
+  workers takes the ``.woff2`` (the first format in KaTeX's ``@font-face`` lists);
+- files the build keeps for tools and tests that install the engine in Pyodide, which no page
+  requests (the wheels, their list, the labs bundle as a zip, Pyodide's lock file: the worker
+  reads one tar of Python files and passes Pyodide the lock's ABI itself).
 
 The version is a hash over the sorted (path, SHA-256 of content) list and is written into
 ``sw.js``, so any change to any precached file changes ``sw.js``'s bytes, which is what makes
@@ -39,6 +42,9 @@ CACHE_PREFIX = "mlsysbook-"
 PLACEHOLDER = "{{precache}}"
 # Font formats no browser with service workers asks for when the .woff2 is there.
 FONT_FALLBACKS = (".woff", ".ttf")
+# Built for tools and tests, never requested by a page (see above).
+NOT_FOR_PAGES = ("assets/wheels/", "assets/wheels.json", "assets/labs_bundle.zip",
+                 "assets/vendor/pyodide/pyodide-lock.json")
 # Plain twins that stay reachable beside their .gz (see above).
 SCRIPTS = (".js", ".mjs")
 # Plain twins stored decompressed from their .gz (see above).
@@ -70,7 +76,7 @@ def unpacked_paths(out_dir: Path) -> list[str]:
 
 
 def _requestable(path: str, present: set[str]) -> bool:
-    if path == SW_NAME or any(part.startswith(".") for part in path.split("/")):
+    if path == SW_NAME or path.startswith(NOT_FOR_PAGES) or any(part.startswith(".") for part in path.split("/")):
         return False
     if path + ".gz" in present and not path.endswith(SCRIPTS):
         return False

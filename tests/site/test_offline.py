@@ -46,6 +46,10 @@ SITE = {
     "assets/vendor/katex/fonts/KaTeX_Main-Regular.woff": b"w1",
     "assets/vendor/katex/fonts/KaTeX_Main-Regular.ttf": b"t",
     "assets/vendor/katex/fonts/Other.ttf": b"only a ttf",       # no .woff2 twin: kept
+    "assets/wheels/pint-0.25-py3-none-any.whl": b"PK",        # for tools and tests, not pages
+    "assets/wheels.json": "[]",
+    "assets/labs_bundle.zip": b"PK",
+    "assets/vendor/pyodide/pyodide-lock.json": "{}",
     "sw.js": "old service worker",
     ".nojekyll": "",
 }
