@@ -5,16 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from labkit.runtime import render
+from labkit.serialize import walk
 
 VALUE_KINDS = ("slider", "select", "toggle")
-
-
-def walk(nodes):
-    for node in nodes:
-        yield node
-        yield from walk(node.get("children", []))
-        for tab in node.get("tabs", []):
-            yield from walk(tab.get("children", []))
 
 
 @dataclass(frozen=True)

@@ -9,39 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from bench.scenario import answer_everything
 from labkit import catalog
 from labkit.runtime import render
+from labkit.serialize import walk
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "labs_wasm" / "runtime" / "config.js"
 pytestmark = pytest.mark.browser
 
 
-def walk(nodes):
-    for node in nodes:
-        yield node
-        yield from walk(node.get("children", []))
-        for tab in node.get("tabs", []):
-            yield from walk(tab.get("children", []))
-
-
-def answered_tree(lab: str) -> dict:
-    """The lab's tree once every prediction is locked (first option, or a range's middle)."""
-    state = {"answers": {}, "values": {}}
-    for _ in range(20):
-        tree = render(lab, state)
-        open_ = [n for n in walk(tree["nodes"]) if n.get("locks") and not n.get("locked")]
-        if not open_:
-            return tree
-        node = open_[0]
-        state["answers"][node["name"]] = node["options"][0]["value"] if "options" in node else (node["min"] + node["max"]) / 2
-    raise AssertionError(f"{lab}: predictions never ran out after 20 answers")
-
-
 def trace_types_drawn() -> dict[str, set[str]]:
     drawn: dict[str, set[str]] = {}
     for lab in catalog.all_ids():
-        for node in walk(answered_tree(lab)["nodes"]):
+        for node in walk(render(lab, answer_everything(lab))["nodes"]):
             if node.get("kind") == "figure":
                 for trace in node["figure"].get("data", []):
                     drawn.setdefault(trace.get("type", "scatter"), set()).add(lab)  # Plotly's default type
