@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from labkit.runtime import render
-from labkit.serialize import walk
+from bench.scenario import answer_everything
 
 from .conftest import LAB_PAGES
 from .labpage import STORE_KEY, LabPage
@@ -16,27 +15,22 @@ SLIDER = "act2.seq_len"    # redraws act2.memory; act1.growth does not depend on
 PHONE = {"width": 390, "height": 844}
 
 
-def every_prediction_answered(lab: str) -> dict:
-    state = {"answers": {}, "values": {}}
-    for _ in range(10):
-        open_ = [n for n in walk(render(lab, state)["nodes"]) if n.get("locks") and not n.get("locked")]
-        if not open_:
-            return state
-        n = open_[0]
-        state["answers"][n["name"]] = n["options"][0]["value"] if "options" in n else n["min"]
-    raise AssertionError(f"{lab}: predictions never ran out")
+def open_answered(page, site_url, lab_id: str) -> LabPage:
+    """The lab's page reloaded with every prediction answered (every act's charts on screen)."""
+    page.goto(site_url + LAB_PAGES[lab_id])
+    doc = {"version": 1, "labs": {lab_id: answer_everything(lab_id)}, "ledger": {}}
+    page.evaluate("([k, v]) => localStorage.setItem(k, v)", [STORE_KEY, json.dumps(doc)])
+    page.reload()
+    lab = LabPage(page, lab_id)
+    lab.wait_ready()
+    return lab
 
 
 def test_dragging_a_slider_is_one_plotly_pass_per_update_and_redraws_only_its_chart(browser, site_url):
     context = browser.new_context(viewport=PHONE, service_workers="block")
     try:
         page = context.new_page()
-        page.goto(site_url + LAB_PAGES[LAB])
-        doc = {"version": 1, "labs": {LAB: every_prediction_answered(LAB)}, "ledger": {}}
-        page.evaluate("([k, v]) => localStorage.setItem(k, v)", [STORE_KEY, json.dumps(doc)])
-        page.reload()
-        lab = LabPage(page, LAB)
-        lab.wait_ready()
+        lab = open_answered(page, site_url, LAB)
         plotted = lambda key: page.evaluate(  # noqa: E731
             "key => Number(document.querySelector(`[data-key=\"${key}\"] .lab-plot`)?.dataset.plotted ?? 0)", key)
         page.wait_for_function("() => document.querySelectorAll('.lab-plot[data-plotted]').length >= 2 && !document.querySelector('.lab-plot[data-drawing]')")
@@ -66,12 +60,7 @@ def test_a_closed_mathpeek_catches_up_when_it_opens(page, site_url):
     """A closed accordion is not redrawn on each change (renderers/text.js); opening it shows
     the current state, never the one it was closed at."""
     lab_id, slider, peek_key = "vol1/01", "act2.batch", "act2.mathpeek"
-    page.goto(site_url + LAB_PAGES[lab_id])
-    doc = {"version": 1, "labs": {lab_id: every_prediction_answered(lab_id)}, "ledger": {}}
-    page.evaluate("([k, v]) => localStorage.setItem(k, v)", [STORE_KEY, json.dumps(doc)])
-    page.reload()
-    lab = LabPage(page, lab_id)
-    lab.wait_ready()
+    lab = open_answered(page, site_url, lab_id)
     peek = lab.section.locator(f'[data-key="{peek_key}"]')
     low, high = (float(lab.section.locator(f'[data-key="{slider}"] input[type=range]').get_attribute(a)) for a in ("min", "max"))
     text = lambda: peek.locator(".lab-children").inner_text()   # noqa: E731
